@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: MIT
+#
+# atomic-dict: one entry point.
+#
+#   make               library (static + shared), tools, tests, Python package
+#   make check         every test: host tests, sanitizers, VM tests
+#   make check-host    the tests that need no VM
+#   make check-vm      device tests, KUnit, fuzzer in qemu (tests/vm/)
+#   make bench         adict-bench + peers
+#   make demo          the original README's workload on an anonymous table
+#   make kmod          the kernel module against Debian's headers
+#   make install       PREFIX=/usr/local DESTDIR=
+#
+# Build outputs go under build/.  V=1 shows the commands.
+
+VERSION_MAJOR := 0
+VERSION_MINOR := 1
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR)
+
+CC ?= cc
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+B := build
+OPT ?= -O2
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
+	-Wmissing-prototypes -Werror=implicit-function-declaration
+CPPFLAGS_ADICT := -Iuapi -Ilib/include
+CFLAGS_ADICT := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE $(CPPFLAGS_ADICT) \
+	-fvisibility=hidden $(CFLAGS)
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+LIB_SRCS := lib/adict.c lib/ffi.c
+LIB_OBJS := $(LIB_SRCS:lib/%.c=$(B)/obj/%.o)
+LIB_PIC_OBJS := $(LIB_SRCS:lib/%.c=$(B)/pic/%.o)
+HDRS := uapi/linux/atomic_dict.h lib/include/adict.h \
+	lib/include/adict/core.h lib/include/adict/atomics.h
+
+SONAME := libadict.so.$(VERSION_MAJOR)
+SHLIB := $(B)/libadict.so.$(VERSION)
+
+HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*.c))
+TOOLS := adict-bench
+
+.PHONY: all lib tools tests check check-host check-sanitizers bench demo \
+	install uninstall clean kmod check-vm
+
+all: lib tools tests
+
+lib: $(B)/libadict.a $(SHLIB) $(B)/libadict.so $(B)/libadict.pc
+
+$(B)/obj/%.o: lib/%.c $(HDRS) lib/adict-internal.h
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ADICT) -c -o $@ $<
+
+$(B)/pic/%.o: lib/%.c $(HDRS) lib/adict-internal.h
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ADICT) -fPIC -c -o $@ $<
+
+$(B)/libadict.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The version map must name this release, or the build stops.
+$(SHLIB): $(LIB_PIC_OBJS) lib/libadict.map
+	$(Q)grep -q "^LIBADICT_$(VERSION) " lib/libadict.map || \
+		{ echo "lib/libadict.map has no LIBADICT_$(VERSION) node" >&2; exit 1; }
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libadict.map \
+		-Wl,--no-undefined -o $@ $(LIB_PIC_OBJS) $(LDFLAGS)
+
+$(B)/libadict.so: $(SHLIB)
+	$(Q)ln -sf libadict.so.$(VERSION) $(B)/$(SONAME) && ln -sf $(SONAME) $@
+
+$(B)/libadict.pc: lib/libadict.pc.in Makefile
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+
+# ---- tools -----------------------------------------------------------------
+tools: $(TOOLS:%=$(B)/%)
+
+$(B)/adict-bench: tools/adict-bench.c $(B)/libadict.a $(HDRS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $< $(B)/libadict.a -lpthread -lm
+
+# ---- host tests ------------------------------------------------------------
+tests: $(HOST_TESTS:%=$(B)/tests/%)
+
+$(B)/tests/%: tests/host/%.c tests/host/testutil.h $(B)/libadict.a $(HDRS)
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ADICT) -Itests/host -o $@ $< $(B)/libadict.a -lpthread
+
+# Sanitizer builds compile the library sources straight into each test.
+SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_tsan := -fsanitize=thread
+$(B)/asan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
+	$(call msg,CC-ASAN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) -Itests/host -o $@ $< lib/adict.c -lpthread
+$(B)/tsan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
+	$(call msg,CC-TSAN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) -Itests/host -o $@ $< lib/adict.c -lpthread
+
+check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%)
+	$(Q)tests/run-host.sh $(B) $(HOST_TESTS)
+
+check: check-host check-vm
+
+# ---- bench and demo ---------------------------------------------------------
+bench: $(B)/adict-bench
+	$(Q)$(B)/adict-bench $(BENCH_ARGS)
+
+demo: all
+	$(Q)$(B)/tests/demo
+
+# ---- install ---------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/adict $(DESTDIR)$(INCDIR)/linux \
+		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(MANDIR)/man4 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 $(B)/libadict.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libadict.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libadict.so
+	install -m 644 lib/include/adict.h $(DESTDIR)$(INCDIR)/
+	install -m 644 lib/include/adict/core.h lib/include/adict/atomics.h $(DESTDIR)$(INCDIR)/adict/
+	install -m 644 uapi/linux/atomic_dict.h $(DESTDIR)$(INCDIR)/linux/
+	install -m 644 $(B)/libadict.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 755 $(B)/adict-bench $(DESTDIR)$(BINDIR)/
+	for s in 3 4 7 8; do \
+		for f in Documentation/man/*.$$s; do \
+			[ -e "$$f" ] || continue; \
+			if [ -L "$$f" ]; then cp -P "$$f" $(DESTDIR)$(MANDIR)/man$$s/; \
+			else install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man$$s/; fi; \
+		done; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libadict.a $(DESTDIR)$(LIBDIR)/libadict.so* \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libadict.pc $(DESTDIR)$(INCDIR)/adict.h \
+		$(DESTDIR)$(INCDIR)/linux/atomic_dict.h $(DESTDIR)$(BINDIR)/adict-bench
+	rm -rf $(DESTDIR)$(INCDIR)/adict
+	for f in Documentation/man/*.[3478]; do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f##*/}; done
+
+clean:
+	rm -rf $(B)
+
+# Sub-makefiles of the other parts (each owns its targets).
+-include kmod/kmod.mk
+-include tests/vm/vm.mk
+-include lib/python/python.mk
+-include tools/tools.mk

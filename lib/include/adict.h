@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libadict: lock-free shared u64 -> u64 tables.
+ *
+ * A table lives either in /dev/atomic_dict (kernel pages; named or
+ * anonymous) or in a memfd (anonymous, shared with fork()ed children).  Both
+ * hold the same format (linux/atomic_dict.h) and run the same core
+ * (adict/core.h).  Operations on keys run in the caller's process, on the
+ * mapped pages, with no system call; they are inline below.
+ *
+ * Conventions: every function returns >= 0 on success or a negative errno.
+ * Key 0 is -EINVAL.  A new key on a full table is -ENOSPC.  Values are u64
+ * and wrap modulo 2^64.  Every operation is sequentially consistent.
+ * Documentation/libadict.rst and the man pages give every errno.
+ */
+#ifndef ADICT_H
+#define ADICT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <linux/atomic_dict.h>
+#include <adict/core.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef ADICT_API
+#define ADICT_API __attribute__((visibility("default")))
+#endif
+/* lib/ffi.c redefines this to export every inline as a real symbol. */
+#ifndef ADICTINLINE
+#define ADICTINLINE static inline
+#endif
+
+#define ADICT_VERSION_MAJOR	0
+#define ADICT_VERSION_MINOR	1
+
+/* Where a table lives; always visible through adict_backend(). */
+enum adict_backend {
+	ADICT_BACKEND_AUTO	= 0,	/* create: device if present, else memfd */
+	ADICT_BACKEND_MEMFD	= 1,	/* anonymous, shared by fork() only */
+	ADICT_BACKEND_DEVICE	= 2,	/* /dev/atomic_dict */
+};
+
+#define ADICT_DEVICE_PATH	"/dev/atomic_dict"
+
+/*
+ * An open table.  Public so that the fast path can be inline; treat it as
+ * read-only.  Members prefixed k (in core) point into shared memory.
+ */
+struct adict {
+	struct adict_core core;		/* trusted geometry + shared pointers */
+	unsigned int access;		/* ADICT_ACCESS_* */
+	unsigned int backend;		/* enum adict_backend */
+	int fd;				/* memfd or device fd */
+	unsigned int flags;		/* ADICT_TABLE_F_* */
+	void *map;			/* whole mapping: header + data area */
+	size_t map_bytes;
+};
+
+/* Options for adict_create(); zero-initialise, set sz, grow at the end. */
+struct adict_opts {
+	size_t sz;		/* sizeof(struct adict_opts) */
+	const char *name;	/* NULL: anonymous; else a device named table */
+	unsigned int backend;	/* enum adict_backend (named: device only) */
+	unsigned int mode;	/* named: permission bits; 0 means 0600 */
+	unsigned int grant;	/* ops allowed to mediated attachers; 0 = all */
+};
+
+struct adict_table_info {
+	__u64 capacity;		/* keys the table accepts */
+	__u64 nbuckets;		/* buckets, control bucket included */
+	__u64 bytes;		/* memory of the table: header + data area */
+	__u64 used;		/* keys present (exact when no insert runs) */
+	__u64 id;		/* device table id; 0 for memfd */
+	unsigned int backend;	/* enum adict_backend */
+	unsigned int access;	/* ADICT_ACCESS_* */
+	unsigned int uid, gid, mode, grant, users;	/* device only */
+	char name[ADICT_NAME_MAX];	/* "" when anonymous */
+};
+
+/* Setup and slow paths (lib/adict.c). */
+ADICT_API int adict_create(struct adict **tp, __u64 capacity,
+			   const struct adict_opts *opts);
+ADICT_API int adict_attach(struct adict **tp, const char *name,
+			   unsigned int flags);
+ADICT_API int adict_unlink(const char *name);
+ADICT_API void adict_close(struct adict *t);
+ADICT_API int adict_info(const struct adict *t, struct adict_table_info *info);
+ADICT_API const char *adict_backend_name(unsigned int backend);
+ADICT_API int adict_iter_next(const struct adict *t, __u64 *cursor,
+			      __u64 *key, __u64 *value);
+ADICT_API int adict_add_batch(struct adict *t, const __u64 *keys,
+			      const __u64 *deltas, size_t n, __u64 *old);
+ADICT_API int adict_load_batch(struct adict *t, const __u64 *keys, size_t n,
+			       __u64 *values);
+ADICT_API int adict_recount(struct adict *t, __u64 *count);
+/* Internal: the path for read-only and mediated tables. */
+ADICT_API int adict__op_slow(struct adict *t, __u32 op, __u64 key,
+			     __u64 arg1, __u64 arg2, __u64 *result);
+
+ADICTINLINE unsigned int adict_backend(const struct adict *t)
+{
+	return t->backend;
+}
+
+/*
+ * adict_op - run one enum adict_op on @key; the generic form of the calls
+ * below.  Wait-free, plus one lock-free insertion when @key is new.
+ */
+ADICTINLINE int adict_op(struct adict *t, __u32 op, __u64 key, __u64 arg1,
+			 __u64 arg2, __u64 *result)
+{
+	__u64 r;
+	int ret;
+
+	if (__builtin_expect(t->access != ADICT_ACCESS_RDWR, 0))
+		return adict__op_slow(t, op, key, arg1, arg2, result ? result : &r);
+	ret = adict_core_op(&t->core, op, key, arg1, arg2, result ? result : &r);
+	return ret;
+}
+
+/*
+ * adict_handle - the value word of @key, inserted with value 0 if absent.
+ * The pointer stays valid until adict_close(); use it with adict_v_*().
+ * Return: 1 if the key was new, 0 if present; -EPERM unless read-write.
+ */
+ADICTINLINE int adict_handle(struct adict *t, __u64 key, __u64 **vp)
+{
+	if (!key)
+		return -EINVAL;
+	if (t->access != ADICT_ACCESS_RDWR)
+		return -EPERM;
+	return adict_core_lookup(&t->core, key, true, vp);
+}
+
+/* Direct value-word helpers for handles; all sequentially consistent. */
+ADICTINLINE __u64 adict_v_load(const __u64 *v) { return adict_load(v); }
+ADICTINLINE __u64 adict_v_swap(__u64 *v, __u64 x) { return adict_xchg(v, x); }
+ADICTINLINE __u64 adict_v_add(__u64 *v, __u64 x) { return adict_fetch_add(v, x); }
+ADICTINLINE __u64 adict_v_cas(__u64 *v, __u64 expected, __u64 desired)
+{
+	return adict_cas(v, expected, desired);
+}
+
+/* The value of @key (0, and inserted, if absent). */
+ADICTINLINE int adict_get(struct adict *t, __u64 key, __u64 *value)
+{
+	__u64 *v;
+	int ret;
+
+	if (__builtin_expect(t->access != ADICT_ACCESS_RDWR, 0))
+		return adict__op_slow(t, ADICT_OP_LOAD, key, 0, 0, value);
+	if (!key)
+		return -EINVAL;
+	ret = adict_core_lookup(&t->core, key, true, &v);
+	if (ret < 0)
+		return ret;
+	*value = adict_load(v);
+	return 0;
+}
+
+/* The value of @key, or -ENOENT; never inserts. */
+ADICTINLINE int adict_find(struct adict *t, __u64 key, __u64 *value)
+{
+	__u64 *v;
+	int ret;
+
+	if (!key)
+		return -EINVAL;
+	ret = adict_core_lookup(&t->core, key, false, &v);
+	if (ret < 0)
+		return ret;
+	*value = adict_load(v);
+	return 0;
+}
+
+/* Generic read-modify-write wrapper; @old may be NULL. */
+#define ADICT__RMW(name, op, fn)					\
+ADICTINLINE int adict_##name(struct adict *t, __u64 key, __u64 arg,	\
+			     __u64 *old)				\
+{									\
+	__u64 *v, r;							\
+	int ret;							\
+									\
+	if (__builtin_expect(t->access != ADICT_ACCESS_RDWR, 0))	\
+		return adict__op_slow(t, op, key, arg, 0,		\
+				      old ? old : &r);			\
+	if (__builtin_expect(!key, 0))					\
+		return -EINVAL;						\
+	ret = adict_core_lookup(&t->core, key, true, &v);		\
+	if (__builtin_expect(ret < 0, 0))				\
+		return ret;						\
+	r = fn(v, arg);							\
+	if (old)							\
+		*old = r;						\
+	return 0;							\
+}
+
+ADICT__RMW(swap, ADICT_OP_SWAP, adict_xchg)
+ADICT__RMW(add, ADICT_OP_ADD, adict_fetch_add)
+ADICT__RMW(sub, ADICT_OP_SUB, adict_fetch_sub)
+ADICT__RMW(and, ADICT_OP_AND, adict_fetch_and)
+ADICT__RMW(or, ADICT_OP_OR, adict_fetch_or)
+ADICT__RMW(xor, ADICT_OP_XOR, adict_fetch_xor)
+#undef ADICT__RMW
+
+/* Store @value (an exchange; sequentially consistent). */
+ADICTINLINE int adict_store(struct adict *t, __u64 key, __u64 value)
+{
+	return adict_swap(t, key, value, NULL);
+}
+
+/*
+ * Compare-and-swap: *observed gets the value seen (the original's cas()).
+ * Return: 1 if the value was @expected and is now @desired, else 0.
+ */
+ADICTINLINE int adict_cas_value(struct adict *t, __u64 key, __u64 expected,
+				__u64 desired, __u64 *observed)
+{
+	__u64 seen;
+	int ret;
+
+	ret = adict_op(t, ADICT_OP_CAS, key, expected, desired, &seen);
+	if (ret < 0)
+		return ret;
+	if (observed)
+		*observed = seen;
+	return seen == expected;
+}
+
+/* Insert @key (value 0) if absent.  Return: 1 if new, 0 if it existed. */
+ADICTINLINE int adict_insert(struct adict *t, __u64 key)
+{
+	__u64 r;
+	int ret;
+
+	ret = adict_op(t, ADICT_OP_INSERT, key, 0, 0, &r);
+	return ret < 0 ? ret : (int)r;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ADICT_H */

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The atomics shim under the shared table core (adict/core.h).
+ *
+ * The core is compiled twice: into the kernel module and into libadict.
+ * Everything it does to shared memory goes through the few operations below,
+ * so the two builds differ only here.  Every read-modify-write is fully
+ * ordered (sequentially consistent): in the kernel, value-returning atomics
+ * and cmpxchg()/xchg() imply a full barrier (Documentation/atomic_t.txt); in
+ * userspace the __atomic builtins are asked for __ATOMIC_SEQ_CST.
+ *
+ * The one weaker operation is adict_load_key(): an acquire load of a slot's
+ * key word.  It pairs with the fully ordered cmpxchg that published the key
+ * (adict_cas()), so a reader that sees a key also sees the zeroed value word
+ * and every write made to it before the publication.
+ */
+#ifndef ADICT_ATOMICS_H
+#define ADICT_ATOMICS_H
+
+#ifdef __KERNEL__
+#include <linux/atomic.h>
+#include <linux/compiler.h>
+#include <linux/math64.h>
+#include <linux/types.h>
+#include <asm/barrier.h>
+
+/* Shared memory words are plain __u64; atomic64_t is { s64 counter; }. */
+#define adict__a64(p)	((atomic64_t *)(p))
+
+static inline __u64 adict_load_key(const __u64 *p)
+{
+	return smp_load_acquire(p);	/* pairs with adict_cas() publishing */
+}
+
+static inline __u64 adict_load_relaxed(const __u64 *p)
+{
+	return READ_ONCE(*p);
+}
+
+static inline __u64 adict_load(const __u64 *p)
+{
+	__u64 v;
+
+	smp_mb();	/* seq_cst load: order against earlier RMWs and stores */
+	v = READ_ONCE(*p);
+	smp_mb();	/* ... and against later ones */
+	return v;
+}
+
+static inline __u64 adict_cas(__u64 *p, __u64 old, __u64 new)
+{
+	return cmpxchg(p, old, new);
+}
+
+static inline __u64 adict_xchg(__u64 *p, __u64 v)
+{
+	return xchg(p, v);
+}
+
+static inline __u64 adict_fetch_add(__u64 *p, __u64 v)
+{
+	return (__u64)atomic64_fetch_add((s64)v, adict__a64(p));
+}
+
+static inline __u64 adict_fetch_sub(__u64 *p, __u64 v)
+{
+	return (__u64)atomic64_fetch_sub((s64)v, adict__a64(p));
+}
+
+static inline __u64 adict_fetch_and(__u64 *p, __u64 v)
+{
+	return (__u64)atomic64_fetch_and((s64)v, adict__a64(p));
+}
+
+static inline __u64 adict_fetch_or(__u64 *p, __u64 v)
+{
+	return (__u64)atomic64_fetch_or((s64)v, adict__a64(p));
+}
+
+static inline __u64 adict_fetch_xor(__u64 *p, __u64 v)
+{
+	return (__u64)atomic64_fetch_xor((s64)v, adict__a64(p));
+}
+
+static inline __u64 adict_mulhi(__u64 a, __u64 b)
+{
+	return mul_u64_u64_shr(a, b, 64);
+}
+
+#else /* !__KERNEL__ */
+#include <linux/types.h>
+
+static inline __u64 adict_load_key(const __u64 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE); /* pairs with adict_cas() */
+}
+
+static inline __u64 adict_load_relaxed(const __u64 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline __u64 adict_load(const __u64 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+
+static inline __u64 adict_cas(__u64 *p, __u64 old, __u64 new)
+{
+	__atomic_compare_exchange_n(p, &old, new, 0, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	return old;	/* the observed value */
+}
+
+static inline __u64 adict_xchg(__u64 *p, __u64 v)
+{
+	return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline __u64 adict_fetch_add(__u64 *p, __u64 v)
+{
+	return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline __u64 adict_fetch_sub(__u64 *p, __u64 v)
+{
+	return __atomic_fetch_sub(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline __u64 adict_fetch_and(__u64 *p, __u64 v)
+{
+	return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline __u64 adict_fetch_or(__u64 *p, __u64 v)
+{
+	return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline __u64 adict_fetch_xor(__u64 *p, __u64 v)
+{
+	return __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline __u64 adict_mulhi(__u64 a, __u64 b)
+{
+	return (__u64)(((unsigned __int128)a * b) >> 64);
+}
+#endif /* __KERNEL__ */
+
+#endif /* ADICT_ATOMICS_H */

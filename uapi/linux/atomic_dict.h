@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * atomic_dict: lock-free shared u64 -> u64 tables in kernel pages.
+ *
+ * This header is the whole contract between the kernel module, libadict and
+ * any other consumer: the table format (what a mapping of /dev/atomic_dict or
+ * of a libadict memfd contains) and the ioctl/uring_cmd ABI of the device.
+ * Documentation/format.rst and Documentation/device.rst describe every field.
+ *
+ * Rules followed here (Documentation/driver-api/ioctl.rst): only __u32/__u64,
+ * explicit padding that must be zero, user pointers carried in __u64, every
+ * argument struct starts with its own size so it can grow
+ * (copy_struct_from_user semantics), a changed command gets a new number.
+ */
+#ifndef _UAPI_LINUX_ATOMIC_DICT_H
+#define _UAPI_LINUX_ATOMIC_DICT_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/* ------------------------------------------------------------------------ */
+/* Table format v1                                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A table is one contiguous object of map_bytes bytes:
+ *
+ *   offset 0            header page (struct adict_table_header), read-only
+ *                       to every mapping; the rest of the page is zero
+ *   offset data_offset  data area: nbuckets buckets of 64 bytes.
+ *                       Bucket 0 is the control bucket (struct adict_ctl).
+ *                       Buckets 1 .. nbuckets-1 hold the slots.
+ *
+ * A slot is {key, value}; key 0 means empty.  A key is published by one
+ * compare-and-swap of the key word from 0 to the key; the value word is zero
+ * from allocation, so a new key reads 0 with nothing else written.  Keys are
+ * never removed or moved.
+ *
+ * Home bucket of a key (ADICT_HASH_FMIX64_RANGE):
+ *   h    = fmix64(key)                       (murmur3 finalizer)
+ *   home = 1 + (((unsigned __int128)h * (nbuckets - 1)) >> 64)
+ * Probe sequence: home, home+1, ... wrapping from nbuckets-1 back to 1;
+ * inside a bucket, slots 0..3 in order.  A lookup stops at the key or at the
+ * first empty slot; at most nbuckets-1 buckets are visited.
+ *
+ * Capacity: ctl.used counts keys published plus insertions in flight.  An
+ * inserter reserves (fetch_add on used, undone if used was >= capacity or the
+ * key turned out to exist) before it publishes, so at most `capacity` keys
+ * are ever published and, since capacity < number of slots, every probe for
+ * an absent key meets an empty slot.
+ */
+#define ADICT_TABLE_MAGIC	0x3174636964615f61ULL	/* "a_adict1" LE */
+#define ADICT_FORMAT_V1		1
+#define ADICT_HASH_FMIX64_RANGE	1
+#define ADICT_HEADER_BYTES	4096
+#define ADICT_SLOT_BYTES	16
+#define ADICT_BUCKET_SLOTS	4
+#define ADICT_BUCKET_BYTES	64
+/* Maximum load: capacity <= 3/4 of the slots of buckets 1..nbuckets-1. */
+#define ADICT_LOAD_NUM		3
+#define ADICT_LOAD_DEN		4
+/* Buckets are allocated in whole pages of the data area. */
+#define ADICT_BUCKETS_PER_PAGE	(4096 / ADICT_BUCKET_BYTES)
+/* Largest capacity any implementation of format v1 accepts (2^40 keys). */
+#define ADICT_CAPACITY_MAX	(1ULL << 40)
+
+/* Table flags, in adict_table_header.flags (informational). */
+#define ADICT_TABLE_F_DEVICE	(1U << 0)	/* owned by /dev/atomic_dict */
+#define ADICT_TABLE_F_NAMED	(1U << 1)	/* has a name (device only) */
+
+struct adict_table_header {
+	__u64 magic;		/* ADICT_TABLE_MAGIC */
+	__u32 version;		/* ADICT_FORMAT_V1 */
+	__u32 hash;		/* ADICT_HASH_FMIX64_RANGE */
+	__u32 header_bytes;	/* ADICT_HEADER_BYTES */
+	__u32 slot_bytes;	/* ADICT_SLOT_BYTES */
+	__u32 bucket_slots;	/* ADICT_BUCKET_SLOTS */
+	__u32 flags;		/* ADICT_TABLE_F_* */
+	__u64 capacity;		/* most keys the table accepts */
+	__u64 nbuckets;		/* buckets in the data area, control included */
+	__u64 data_offset;	/* byte offset of the data area (= header_bytes) */
+	__u64 data_bytes;	/* nbuckets * ADICT_BUCKET_BYTES */
+	__u64 map_bytes;	/* data_offset + data_bytes */
+	__u64 reserved[6];	/* zero */
+};
+
+struct adict_slot {
+	__u64 key;		/* 0 = empty; set once by CAS, never cleared */
+	__u64 value;		/* zero until first written */
+};
+
+struct adict_bucket {
+	struct adict_slot slot[ADICT_BUCKET_SLOTS];
+};
+
+/* Bucket 0 of the data area. */
+struct adict_ctl {
+	__u64 used;		/* published keys + reservations in flight */
+	__u64 reserved[7];
+};
+
+/* ------------------------------------------------------------------------ */
+/* Operations (ioctl ADICT_IOC_OP, uring batches, libadict)                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Every operation on a key first finds the key's slot, inserting the key
+ * with value 0 when it is absent (except FIND, which never inserts).
+ * result is the value before the operation, except:
+ *   LOAD   the value;          STORE  the previous value (an exchange);
+ *   CAS    the observed value (== arg1 iff the swap happened);
+ *   INSERT 1 if this call published the key, 0 if it existed;
+ *   FIND   the value, or -ENOENT as the status when the key is absent.
+ * Values are u64 and wrap modulo 2^64.
+ */
+enum adict_op {
+	ADICT_OP_LOAD	= 0,
+	ADICT_OP_STORE	= 1,	/* arg1 = value */
+	ADICT_OP_SWAP	= 2,	/* arg1 = value */
+	ADICT_OP_ADD	= 3,	/* arg1 = delta */
+	ADICT_OP_SUB	= 4,	/* arg1 = delta */
+	ADICT_OP_AND	= 5,	/* arg1 = mask */
+	ADICT_OP_OR	= 6,	/* arg1 = mask */
+	ADICT_OP_XOR	= 7,	/* arg1 = mask */
+	ADICT_OP_CAS	= 8,	/* arg1 = expected, arg2 = desired */
+	ADICT_OP_INSERT	= 9,	/* insert if absent */
+	ADICT_OP_FIND	= 10,	/* never inserts */
+	ADICT_OP_COUNT
+};
+
+#define ADICT_OP_BIT(op)	(1U << (op))
+#define ADICT_GRANT_ALL		((1U << ADICT_OP_COUNT) - 1)
+#define ADICT_GRANT_READ	(ADICT_OP_BIT(ADICT_OP_LOAD) | \
+				 ADICT_OP_BIT(ADICT_OP_FIND))
+
+/* ------------------------------------------------------------------------ */
+/* Device ioctls                                                            */
+/* ------------------------------------------------------------------------ */
+
+#define ADICT_IOC_MAGIC		0xB9	/* free in 6.1's ioctl-number.rst */
+#define ADICT_NAME_MAX		64	/* bytes, including the NUL */
+
+/* adict_create_args.flags */
+#define ADICT_CREATE_NAMED	(1U << 0)	/* name is set; else anonymous */
+#define ADICT_CREATE_FLAGS	(ADICT_CREATE_NAMED)
+
+/* adict_attach_args.flags */
+#define ADICT_ATTACH_RDONLY	(1U << 0)	/* read-only even on an O_RDWR fd */
+#define ADICT_ATTACH_MEDIATED	(1U << 1)	/* read-only map + kernel ops */
+#define ADICT_ATTACH_FLAGS	(ADICT_ATTACH_RDONLY | ADICT_ATTACH_MEDIATED)
+
+/*
+ * ADICT_IOC_CREATE: create a table and bind it to this fd (once per fd).
+ * The creator is attached read-write (the fd must be O_RDWR).
+ */
+struct adict_create_args {
+	__u32 size;		/* sizeof(struct adict_create_args) */
+	__u32 flags;		/* ADICT_CREATE_* */
+	__u64 capacity;		/* 1 .. ADICT_CAPACITY_MAX, within limits */
+	__u64 name;		/* user pointer to a NUL-terminated name */
+	__u32 mode;		/* permission bits 0..0777 (named tables) */
+	__u32 grant;		/* ops a mediated attacher may run; 0 = all */
+};
+
+/* ADICT_IOC_ATTACH: bind an existing named table to this fd. */
+struct adict_attach_args {
+	__u32 size;		/* sizeof(struct adict_attach_args) */
+	__u32 flags;		/* ADICT_ATTACH_* */
+	__u64 name;		/* user pointer to a NUL-terminated name */
+};
+
+/* ADICT_IOC_UNLINK: remove a name; the table lives on while used. */
+struct adict_unlink_args {
+	__u32 size;		/* sizeof(struct adict_unlink_args) */
+	__u32 flags;		/* must be 0 */
+	__u64 name;		/* user pointer to a NUL-terminated name */
+};
+
+/* adict_info.access */
+#define ADICT_ACCESS_RDWR	0	/* mmap read-write, every op */
+#define ADICT_ACCESS_RDONLY	1	/* mmap read-only, read ops only */
+#define ADICT_ACCESS_MEDIATED	2	/* mmap read-only, granted ops by kernel */
+
+/* ADICT_IOC_INFO: describe the table bound to this fd. */
+struct adict_info {
+	__u32 size;		/* in: sizeof(struct adict_info) */
+	__u32 flags;		/* ADICT_TABLE_F_* */
+	__u64 capacity;
+	__u64 nbuckets;
+	__u64 map_bytes;	/* length to pass to mmap (offset 0) */
+	__u64 data_offset;	/* first writable byte of the mapping */
+	__u64 used;		/* keys published (exact when no insert runs) */
+	__u32 uid;		/* owner, in the caller's user namespace */
+	__u32 gid;
+	__u32 mode;		/* permission bits */
+	__u32 access;		/* ADICT_ACCESS_* granted to this fd */
+	__u32 grant;		/* ops allowed for mediated attachers */
+	__u32 users;		/* fds + mappings currently holding the table */
+	__u64 id;		/* unique table id (as in the /proc listing) */
+	char name[ADICT_NAME_MAX];	/* "" when anonymous */
+};
+
+/* ADICT_IOC_OP: one kernel-side operation on the bound table. */
+struct adict_op_args {
+	__u32 size;		/* sizeof(struct adict_op_args) */
+	__u32 op;		/* enum adict_op */
+	__u64 key;		/* non-zero */
+	__u64 arg1;
+	__u64 arg2;
+	__u64 result;		/* out, see enum adict_op */
+};
+
+#define ADICT_IOC_CREATE	_IOW(ADICT_IOC_MAGIC, 0x00, struct adict_create_args)
+#define ADICT_IOC_ATTACH	_IOW(ADICT_IOC_MAGIC, 0x01, struct adict_attach_args)
+#define ADICT_IOC_UNLINK	_IOW(ADICT_IOC_MAGIC, 0x02, struct adict_unlink_args)
+#define ADICT_IOC_INFO		_IOWR(ADICT_IOC_MAGIC, 0x03, struct adict_info)
+#define ADICT_IOC_OP		_IOWR(ADICT_IOC_MAGIC, 0x04, struct adict_op_args)
+
+/* ------------------------------------------------------------------------ */
+/* io_uring batches (IORING_OP_URING_CMD on the device fd)                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * One batch entry; an array of them lives in user memory.  status is 0 or a
+ * negative errno for that entry; result as for ADICT_IOC_OP.
+ */
+struct adict_batch_op {
+	__u64 key;
+	__u64 arg1;
+	__u64 arg2;
+	__u64 result;		/* out */
+	__u32 op;		/* enum adict_op */
+	__s32 status;		/* out */
+};
+
+/*
+ * The 16-byte payload in sqe->cmd for cmd_op ADICT_URING_CMD_BATCH.
+ * Every entry is run in order and gets its own status and result.  The CQE's
+ * res is the number of entries whose status is 0, or a negative errno when
+ * the batch as a whole was refused (then no entry was run).
+ */
+struct adict_uring_batch {
+	__u64 ops;		/* user pointer to struct adict_batch_op[count] */
+	__u32 count;		/* 1 .. ADICT_BATCH_MAX */
+	__u32 flags;		/* must be 0 */
+};
+
+#define ADICT_BATCH_MAX		4096
+#define ADICT_URING_CMD_BATCH	0x01
+
+#endif /* _UAPI_LINUX_ATOMIC_DICT_H */
