@@ -136,16 +136,16 @@ ADICTINLINE int adict_handle(struct adict *t, __u64 key, __u64 **vp)
 }
 
 /* Direct value-word helpers for handles; all sequentially consistent. */
-ADICTINLINE __u64 adict_v_load(const __u64 *v) { return adict_load(v); }
-ADICTINLINE __u64 adict_v_swap(__u64 *v, __u64 x) { return adict_xchg(v, x); }
-ADICTINLINE __u64 adict_v_add(__u64 *v, __u64 x) { return adict_fetch_add(v, x); }
+ADICTINLINE __u64 adict_v_load(const __u64 *v) { return adict_a_load(v); }
+ADICTINLINE __u64 adict_v_swap(__u64 *v, __u64 x) { return adict_a_xchg(v, x); }
+ADICTINLINE __u64 adict_v_add(__u64 *v, __u64 x) { return adict_a_fetch_add(v, x); }
 ADICTINLINE __u64 adict_v_cas(__u64 *v, __u64 expected, __u64 desired)
 {
-	return adict_cas(v, expected, desired);
+	return adict_a_cas(v, expected, desired);
 }
 
 /* The value of @key (0, and inserted, if absent). */
-ADICTINLINE int adict_get(struct adict *t, __u64 key, __u64 *value)
+ADICTINLINE int adict_load(struct adict *t, __u64 key, __u64 *value)
 {
 	__u64 *v;
 	int ret;
@@ -157,7 +157,7 @@ ADICTINLINE int adict_get(struct adict *t, __u64 key, __u64 *value)
 	ret = adict_core_lookup(&t->core, key, true, &v);
 	if (ret < 0)
 		return ret;
-	*value = adict_load(v);
+	*value = adict_a_load(v);
 	return 0;
 }
 
@@ -172,7 +172,7 @@ ADICTINLINE int adict_find(struct adict *t, __u64 key, __u64 *value)
 	ret = adict_core_lookup(&t->core, key, false, &v);
 	if (ret < 0)
 		return ret;
-	*value = adict_load(v);
+	*value = adict_a_load(v);
 	return 0;
 }
 
@@ -198,12 +198,12 @@ ADICTINLINE int adict_##name(struct adict *t, __u64 key, __u64 arg,	\
 	return 0;							\
 }
 
-ADICT__RMW(swap, ADICT_OP_SWAP, adict_xchg)
-ADICT__RMW(add, ADICT_OP_ADD, adict_fetch_add)
-ADICT__RMW(sub, ADICT_OP_SUB, adict_fetch_sub)
-ADICT__RMW(and, ADICT_OP_AND, adict_fetch_and)
-ADICT__RMW(or, ADICT_OP_OR, adict_fetch_or)
-ADICT__RMW(xor, ADICT_OP_XOR, adict_fetch_xor)
+ADICT__RMW(swap, ADICT_OP_SWAP, adict_a_xchg)
+ADICT__RMW(add, ADICT_OP_ADD, adict_a_fetch_add)
+ADICT__RMW(sub, ADICT_OP_SUB, adict_a_fetch_sub)
+ADICT__RMW(and, ADICT_OP_AND, adict_a_fetch_and)
+ADICT__RMW(or, ADICT_OP_OR, adict_a_fetch_or)
+ADICT__RMW(xor, ADICT_OP_XOR, adict_a_fetch_xor)
 #undef ADICT__RMW
 
 /* Store @value (an exchange; sequentially consistent). */
@@ -216,7 +216,7 @@ ADICTINLINE int adict_store(struct adict *t, __u64 key, __u64 value)
  * Compare-and-swap: *observed gets the value seen (the original's cas()).
  * Return: 1 if the value was @expected and is now @desired, else 0.
  */
-ADICTINLINE int adict_cas_value(struct adict *t, __u64 key, __u64 expected,
+ADICTINLINE int adict_cas(struct adict *t, __u64 key, __u64 expected,
 				__u64 desired, __u64 *observed)
 {
 	__u64 seen;

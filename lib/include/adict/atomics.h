@@ -9,9 +9,9 @@
  * and cmpxchg()/xchg() imply a full barrier (Documentation/atomic_t.txt); in
  * userspace the __atomic builtins are asked for __ATOMIC_SEQ_CST.
  *
- * The one weaker operation is adict_load_key(): an acquire load of a slot's
+ * The one weaker operation is adict_a_load_key(): an acquire load of a slot's
  * key word.  It pairs with the fully ordered cmpxchg that published the key
- * (adict_cas()), so a reader that sees a key also sees the zeroed value word
+ * (adict_a_cas()), so a reader that sees a key also sees the zeroed value word
  * and every write made to it before the publication.
  */
 #ifndef ADICT_ATOMICS_H
@@ -27,17 +27,17 @@
 /* Shared memory words are plain __u64; atomic64_t is { s64 counter; }. */
 #define adict__a64(p)	((atomic64_t *)(p))
 
-static inline __u64 adict_load_key(const __u64 *p)
+static inline __u64 adict_a_load_key(const __u64 *p)
 {
-	return smp_load_acquire(p);	/* pairs with adict_cas() publishing */
+	return smp_load_acquire(p);	/* pairs with adict_a_cas() publishing */
 }
 
-static inline __u64 adict_load_relaxed(const __u64 *p)
+static inline __u64 adict_a_load_relaxed(const __u64 *p)
 {
 	return READ_ONCE(*p);
 }
 
-static inline __u64 adict_load(const __u64 *p)
+static inline __u64 adict_a_load(const __u64 *p)
 {
 	__u64 v;
 
@@ -47,42 +47,42 @@ static inline __u64 adict_load(const __u64 *p)
 	return v;
 }
 
-static inline __u64 adict_cas(__u64 *p, __u64 old, __u64 new)
+static inline __u64 adict_a_cas(__u64 *p, __u64 old, __u64 new)
 {
 	return cmpxchg(p, old, new);
 }
 
-static inline __u64 adict_xchg(__u64 *p, __u64 v)
+static inline __u64 adict_a_xchg(__u64 *p, __u64 v)
 {
 	return xchg(p, v);
 }
 
-static inline __u64 adict_fetch_add(__u64 *p, __u64 v)
+static inline __u64 adict_a_fetch_add(__u64 *p, __u64 v)
 {
 	return (__u64)atomic64_fetch_add((s64)v, adict__a64(p));
 }
 
-static inline __u64 adict_fetch_sub(__u64 *p, __u64 v)
+static inline __u64 adict_a_fetch_sub(__u64 *p, __u64 v)
 {
 	return (__u64)atomic64_fetch_sub((s64)v, adict__a64(p));
 }
 
-static inline __u64 adict_fetch_and(__u64 *p, __u64 v)
+static inline __u64 adict_a_fetch_and(__u64 *p, __u64 v)
 {
 	return (__u64)atomic64_fetch_and((s64)v, adict__a64(p));
 }
 
-static inline __u64 adict_fetch_or(__u64 *p, __u64 v)
+static inline __u64 adict_a_fetch_or(__u64 *p, __u64 v)
 {
 	return (__u64)atomic64_fetch_or((s64)v, adict__a64(p));
 }
 
-static inline __u64 adict_fetch_xor(__u64 *p, __u64 v)
+static inline __u64 adict_a_fetch_xor(__u64 *p, __u64 v)
 {
 	return (__u64)atomic64_fetch_xor((s64)v, adict__a64(p));
 }
 
-static inline __u64 adict_mulhi(__u64 a, __u64 b)
+static inline __u64 adict_a_mulhi(__u64 a, __u64 b)
 {
 	return mul_u64_u64_shr(a, b, 64);
 }
@@ -90,59 +90,59 @@ static inline __u64 adict_mulhi(__u64 a, __u64 b)
 #else /* !__KERNEL__ */
 #include <linux/types.h>
 
-static inline __u64 adict_load_key(const __u64 *p)
+static inline __u64 adict_a_load_key(const __u64 *p)
 {
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE); /* pairs with adict_cas() */
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE); /* pairs with adict_a_cas() */
 }
 
-static inline __u64 adict_load_relaxed(const __u64 *p)
+static inline __u64 adict_a_load_relaxed(const __u64 *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-static inline __u64 adict_load(const __u64 *p)
+static inline __u64 adict_a_load(const __u64 *p)
 {
 	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
 }
 
-static inline __u64 adict_cas(__u64 *p, __u64 old, __u64 new)
+static inline __u64 adict_a_cas(__u64 *p, __u64 old, __u64 new)
 {
 	__atomic_compare_exchange_n(p, &old, new, 0, __ATOMIC_SEQ_CST,
 				    __ATOMIC_SEQ_CST);
 	return old;	/* the observed value */
 }
 
-static inline __u64 adict_xchg(__u64 *p, __u64 v)
+static inline __u64 adict_a_xchg(__u64 *p, __u64 v)
 {
 	return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
 }
 
-static inline __u64 adict_fetch_add(__u64 *p, __u64 v)
+static inline __u64 adict_a_fetch_add(__u64 *p, __u64 v)
 {
 	return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
 }
 
-static inline __u64 adict_fetch_sub(__u64 *p, __u64 v)
+static inline __u64 adict_a_fetch_sub(__u64 *p, __u64 v)
 {
 	return __atomic_fetch_sub(p, v, __ATOMIC_SEQ_CST);
 }
 
-static inline __u64 adict_fetch_and(__u64 *p, __u64 v)
+static inline __u64 adict_a_fetch_and(__u64 *p, __u64 v)
 {
 	return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST);
 }
 
-static inline __u64 adict_fetch_or(__u64 *p, __u64 v)
+static inline __u64 adict_a_fetch_or(__u64 *p, __u64 v)
 {
 	return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST);
 }
 
-static inline __u64 adict_fetch_xor(__u64 *p, __u64 v)
+static inline __u64 adict_a_fetch_xor(__u64 *p, __u64 v)
 {
 	return __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST);
 }
 
-static inline __u64 adict_mulhi(__u64 a, __u64 b)
+static inline __u64 adict_a_mulhi(__u64 a, __u64 b)
 {
 	return (__u64)(((unsigned __int128)a * b) >> 64);
 }

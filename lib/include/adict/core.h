@@ -51,7 +51,7 @@ static inline __u64 adict_hash(__u64 key)
 /* Home bucket in 1 .. nbuckets-1 (bucket 0 is the control bucket). */
 static inline __u64 adict_home_bucket(__u64 nbuckets, __u64 key)
 {
-	return 1 + adict_mulhi(adict_hash(key), nbuckets - 1);
+	return 1 + adict_a_mulhi(adict_hash(key), nbuckets - 1);
 }
 
 /*
@@ -158,10 +158,10 @@ static inline void adict_core_init(struct adict_core *c,
  */
 static inline bool adict_core_reserve(const struct adict_core *c)
 {
-	__u64 used = adict_load_relaxed(c->kused);
+	__u64 used = adict_a_load_relaxed(c->kused);
 
 	while (used < c->capacity) {
-		__u64 seen = adict_cas(c->kused, used, used + 1);
+		__u64 seen = adict_a_cas(c->kused, used, used + 1);
 
 		if (seen == used)
 			return true;
@@ -172,7 +172,7 @@ static inline bool adict_core_reserve(const struct adict_core *c)
 
 static inline void adict_core_unreserve(const struct adict_core *c)
 {
-	adict_fetch_sub(c->kused, 1);
+	adict_a_fetch_sub(c->kused, 1);
 }
 
 /*
@@ -203,7 +203,7 @@ static inline int adict_core_lookup(const struct adict_core *c, __u64 key,
 	for (i = 1; i < nb; i++) {
 		s = c->kbuckets[b].slot;
 		for (j = 0; j < ADICT_BUCKET_SLOTS; j++) {
-			k = adict_load_key(&s[j].key);
+			k = adict_a_load_key(&s[j].key);
 			if (k == key)
 				goto found;
 			if (k)
@@ -215,8 +215,8 @@ static inline int adict_core_lookup(const struct adict_core *c, __u64 key,
 					return -ENOSPC;
 				reserved = true;
 			}
-			/* Publication; pairs with adict_load_key() of readers. */
-			k = adict_cas(&s[j].key, 0, key);
+			/* Publication; pairs with adict_a_load_key() of readers. */
+			k = adict_a_cas(&s[j].key, 0, key);
 			if (k == 0) {
 				*valp = &s[j].value;
 				return 1;
@@ -275,29 +275,29 @@ static inline int adict_core_op(const struct adict_core *c, __u32 op,
 		break;
 	case ADICT_OP_LOAD:
 	case ADICT_OP_FIND:
-		*result = adict_load(v);
+		*result = adict_a_load(v);
 		break;
 	case ADICT_OP_STORE:
 	case ADICT_OP_SWAP:
-		*result = adict_xchg(v, arg1);
+		*result = adict_a_xchg(v, arg1);
 		break;
 	case ADICT_OP_ADD:
-		*result = adict_fetch_add(v, arg1);
+		*result = adict_a_fetch_add(v, arg1);
 		break;
 	case ADICT_OP_SUB:
-		*result = adict_fetch_sub(v, arg1);
+		*result = adict_a_fetch_sub(v, arg1);
 		break;
 	case ADICT_OP_AND:
-		*result = adict_fetch_and(v, arg1);
+		*result = adict_a_fetch_and(v, arg1);
 		break;
 	case ADICT_OP_OR:
-		*result = adict_fetch_or(v, arg1);
+		*result = adict_a_fetch_or(v, arg1);
 		break;
 	case ADICT_OP_XOR:
-		*result = adict_fetch_xor(v, arg1);
+		*result = adict_a_fetch_xor(v, arg1);
 		break;
 	case ADICT_OP_CAS:
-		*result = adict_cas(v, arg1, arg2);
+		*result = adict_a_cas(v, arg1, arg2);
 		break;
 	}
 	return 0;
@@ -314,7 +314,7 @@ static inline __u64 adict_core_count(const struct adict_core *c)
 
 	for (b = 1; b < c->nbuckets; b++)
 		for (j = 0; j < ADICT_BUCKET_SLOTS; j++)
-			n += adict_load_relaxed(&c->kbuckets[b].slot[j].key) != 0;
+			n += adict_a_load_relaxed(&c->kbuckets[b].slot[j].key) != 0;
 	return n;
 }
 
