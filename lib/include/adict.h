@@ -96,6 +96,9 @@ ADICT_API int adict_add_batch(struct adict *t, const __u64 *keys,
 ADICT_API int adict_load_batch(struct adict *t, const __u64 *keys, size_t n,
 			       __u64 *values);
 ADICT_API int adict_recount(struct adict *t, __u64 *count);
+/* One operation run by the kernel (ADICT_IOC_OP); device backend only. */
+ADICT_API int adict_kernel_op(struct adict *t, __u32 op, __u64 key,
+			      __u64 arg1, __u64 arg2, __u64 *result);
 /* Internal: the path for read-only and mediated tables. */
 ADICT_API int adict__op_slow(struct adict *t, __u32 op, __u64 key,
 			     __u64 arg1, __u64 arg2, __u64 *result);

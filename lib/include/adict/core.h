@@ -176,9 +176,11 @@ static inline void adict_core_unreserve(const struct adict_core *c)
 }
 
 /*
- * adict_core_lookup - find the value word of @key, optionally inserting it.
+ * adict_core_lookup_at - find the value word of @key, optionally inserting it.
  * @c:      trusted geometry
  * @key:    non-zero key (the caller checks)
+ * @b:      adict_home_bucket(c->nbuckets, key), computed by the caller
+ *          (batches compute it early to prefetch the bucket)
  * @insert: publish @key in the first empty slot of its probe when absent
  * @valp:   out, the key's value word (stable for the table's lifetime)
  *
@@ -190,11 +192,10 @@ static inline void adict_core_unreserve(const struct adict_core *c)
  * A well-formed table is never more than 3/4 full, so an absent key meets an
  * empty slot after a short probe and -ENOSPC is returned without a scan.
  */
-static inline int adict_core_lookup(const struct adict_core *c, __u64 key,
-				    bool insert, __u64 **valp)
+static inline int adict_core_lookup_at(const struct adict_core *c, __u64 key,
+				       __u64 b, bool insert, __u64 **valp)
 {
 	__u64 nb = c->nbuckets;
-	__u64 b = adict_home_bucket(nb, key);
 	bool reserved = false;
 	struct adict_slot *s = NULL;
 	__u64 i, k;
@@ -236,6 +237,13 @@ found:
 		adict_core_unreserve(c);
 	*valp = &s[j].value;
 	return 0;
+}
+
+static inline int adict_core_lookup(const struct adict_core *c, __u64 key,
+				    bool insert, __u64 **valp)
+{
+	return adict_core_lookup_at(c, key, adict_home_bucket(c->nbuckets, key),
+				    insert, valp);
 }
 
 static inline bool adict_op_valid(__u32 op)

@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libadict: setup, teardown and the slow paths.  The operations themselves
+ * are inline in adict.h and run the shared core (adict/core.h).
+ *
+ * Two backends hold the same table format:
+ *   memfd   anonymous tables, created here: a sealed memfd mapped
+ *           MAP_SHARED, so fork()ed children share it.
+ *   device  /dev/atomic_dict: the kernel creates the table; we map it.
+ *
+ * Mapping layout (both backends): one reservation of map_bytes, the header
+ * page mapped read-only at its start and the data area mapped after it,
+ * read-write or read-only according to the access granted.  The header is
+ * copied once and validated before anything trusts it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "adict-internal.h"
+
+static int neg_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
+const char *adict_backend_name(unsigned int backend)
+{
+	switch (backend) {
+	case ADICT_BACKEND_MEMFD:
+		return "memfd";
+	case ADICT_BACKEND_DEVICE:
+		return "device";
+	case ADICT_BACKEND_AUTO:
+		return "auto";
+	}
+	return "unknown";
+}
+
+/* Bytes of memory the machine could give a new table without swapping. */
+static unsigned long long mem_available(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "re");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+				break;
+		fclose(f);
+	}
+	if (!kb)	/* no /proc: fall back to physical memory */
+		return (unsigned long long)sysconf(_SC_PHYS_PAGES) *
+		       (unsigned long long)sysconf(_SC_PAGESIZE);
+	return kb * 1024;
+}
+
+/*
+ * Map a table of @map_bytes from @fd: header read-only, data area with
+ * @data_prot.  A PROT_NONE reservation first, so the two parts are
+ * contiguous and the reservation is all one munmap undoes.
+ */
+static int map_table(struct adict *t, int fd, size_t map_bytes, int data_prot)
+{
+	void *base, *p;
+
+	base = mmap(NULL, map_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		    MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return neg_errno();
+	p = mmap(base, ADICT_HEADER_BYTES, PROT_READ, MAP_SHARED | MAP_FIXED,
+		 fd, 0);
+	if (p == MAP_FAILED)
+		goto out_unmap;
+	p = mmap((char *)base + ADICT_HEADER_BYTES, map_bytes - ADICT_HEADER_BYTES,
+		 data_prot, MAP_SHARED | MAP_FIXED, fd, ADICT_HEADER_BYTES);
+	if (p == MAP_FAILED)
+		goto out_unmap;
+	t->map = base;
+	t->map_bytes = map_bytes;
+	return 0;
+
+out_unmap:
+	{
+		int ret = neg_errno();
+
+		munmap(base, map_bytes);
+		return ret;
+	}
+}
+
+/* Copy the mapped header once, validate it, and fill the trusted core. */
+static int adopt_header(struct adict *t)
+{
+	struct adict_table_header h;
+
+	memcpy(&h, t->map, sizeof(h));
+	if (!adict_header_valid(&h, t->map_bytes))
+		return -EBADMSG;
+	adict_core_init(&t->core, &h, (char *)t->map + h.data_offset);
+	t->flags = h.flags;
+	return 0;
+}
+
+static int create_memfd(struct adict *t, __u64 capacity)
+{
+	struct adict_table_header h;
+	int fd, ret;
+
+	if (!adict_header_init(&h, capacity, 0))
+		return capacity ? -EFBIG : -EINVAL;
+	if (h.map_bytes > (__u64)SIZE_MAX || h.map_bytes > mem_available())
+		return -ENOMEM;
+
+	fd = memfd_create("atomic_dict", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return neg_errno();
+	if (ftruncate(fd, (off_t)h.map_bytes) < 0)
+		goto out_errno;
+	/* Commit the memory now: a clean error here, not an OOM kill later. */
+	ret = posix_fallocate(fd, 0, (off_t)h.map_bytes);
+	if (ret) {
+		ret = (ret == ENOSPC || ret == EFBIG) ? -ENOMEM : -ret;
+		goto out_close;
+	}
+	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		goto out_errno;
+	/* Nobody may shrink or grow it under the sharers' mappings. */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		goto out_errno;
+	ret = map_table(t, fd, h.map_bytes, PROT_READ | PROT_WRITE);
+	if (ret)
+		goto out_close;
+	t->fd = fd;
+	t->backend = ADICT_BACKEND_MEMFD;
+	t->access = ADICT_ACCESS_RDWR;
+	return adopt_header(t);
+
+out_errno:
+	ret = neg_errno();
+out_close:
+	close(fd);
+	return ret;
+}
+
+/* Open the device; a missing node or module is -ENODEV. */
+static int open_device(int flags)
+{
+	int fd = open(ADICT_DEVICE_PATH, flags | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
+		return -ENODEV;
+	return neg_errno();
+}
+
+static int device_info(int fd, struct adict_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	if (ioctl(fd, ADICT_IOC_INFO, info) < 0)
+		return neg_errno();
+	return 0;
+}
+
+/* Map the table bound to device fd @fd into @t. */
+static int map_device(struct adict *t, int fd)
+{
+	struct adict_info info;
+	int ret;
+
+	ret = device_info(fd, &info);
+	if (ret)
+		return ret;
+	if (info.map_bytes > (__u64)SIZE_MAX ||
+	    info.data_offset != ADICT_HEADER_BYTES ||
+	    info.access > ADICT_ACCESS_MEDIATED)
+		return -EBADMSG;
+	ret = map_table(t, fd, info.map_bytes,
+			info.access == ADICT_ACCESS_RDWR ?
+			PROT_READ | PROT_WRITE : PROT_READ);
+	if (ret)
+		return ret;
+	t->fd = fd;
+	t->backend = ADICT_BACKEND_DEVICE;
+	t->access = info.access;
+	ret = adopt_header(t);
+	if (!ret && (t->core.capacity != info.capacity ||
+		     t->core.nbuckets != info.nbuckets))
+		ret = -EBADMSG;
+	return ret;
+}
+
+static int create_device(struct adict *t, __u64 capacity,
+			 const struct adict_opts *o)
+{
+	struct adict_create_args args = {
+		.size = sizeof(args),
+		.capacity = capacity,
+		.mode = o ? o->mode : 0,
+		.grant = o ? o->grant : 0,
+	};
+	int fd, ret;
+
+	if (o && o->name) {
+		args.flags |= ADICT_CREATE_NAMED;
+		args.name = (__u64)(unsigned long)o->name;
+	}
+	fd = open_device(O_RDWR);
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, ADICT_IOC_CREATE, &args) < 0) {
+		ret = neg_errno();
+		close(fd);
+		return ret;
+	}
+	ret = map_device(t, fd);
+	if (ret)
+		close(fd);
+	return ret;
+}
+
+static int opts_check(const struct adict_opts *o)
+{
+	const unsigned char *p;
+	size_t i;
+
+	if (!o)
+		return 0;
+	if (o->sz < sizeof(*o))
+		return -EINVAL;
+	/* A larger struct from a newer caller: its tail must be zero. */
+	p = (const unsigned char *)o;
+	for (i = sizeof(*o); i < o->sz; i++)
+		if (p[i])
+			return -E2BIG;
+	if (o->backend > ADICT_BACKEND_DEVICE || (o->mode & ~0777U) ||
+	    (o->grant & ~(unsigned int)ADICT_GRANT_ALL))
+		return -EINVAL;
+	if (o->name && o->backend == ADICT_BACKEND_MEMFD)
+		return -EINVAL;	/* memfd tables have no names */
+	return 0;
+}
+
+static unsigned int env_backend(void)
+{
+	const char *e = getenv(ADICT_ENV_BACKEND);
+
+	if (!e || !*e || !strcmp(e, "auto"))
+		return ADICT_BACKEND_AUTO;
+	if (!strcmp(e, "memfd"))
+		return ADICT_BACKEND_MEMFD;
+	if (!strcmp(e, "device"))
+		return ADICT_BACKEND_DEVICE;
+	return ~0U;
+}
+
+int adict_create(struct adict **tp, __u64 capacity,
+		 const struct adict_opts *opts)
+{
+	unsigned int backend;
+	struct adict *t;
+	int ret;
+
+	if (!tp)
+		return -EINVAL;
+	*tp = NULL;
+	ret = opts_check(opts);
+	if (ret)
+		return ret;
+	if (!capacity)
+		return -EINVAL;
+	if (capacity > ADICT_CAPACITY_MAX)
+		return -EFBIG;
+
+	backend = opts ? opts->backend : ADICT_BACKEND_AUTO;
+	if (opts && opts->name)
+		backend = ADICT_BACKEND_DEVICE;
+	if (backend == ADICT_BACKEND_AUTO)
+		backend = env_backend();
+	if (backend == ~0U)
+		return -EINVAL;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->fd = -1;
+	switch (backend) {
+	case ADICT_BACKEND_MEMFD:
+		ret = create_memfd(t, capacity);
+		break;
+	case ADICT_BACKEND_DEVICE:
+		ret = create_device(t, capacity, opts);
+		break;
+	default:	/* auto: the device when it is there, else a memfd */
+		ret = create_device(t, capacity, opts);
+		if (ret == -ENODEV)
+			ret = create_memfd(t, capacity);
+		break;
+	}
+	if (ret) {
+		adict_close(t);
+		return ret;
+	}
+	*tp = t;
+	return 0;
+}
+
+int adict_attach(struct adict **tp, const char *name, unsigned int flags)
+{
+	struct adict_attach_args args = {
+		.size = sizeof(args),
+		.flags = flags,
+		.name = (__u64)(unsigned long)name,
+	};
+	struct adict *t;
+	int fd, ret;
+
+	if (!tp)
+		return -EINVAL;
+	*tp = NULL;
+	if (!name || (flags & ~ADICT_ATTACH_FLAGS))
+		return -EINVAL;
+	fd = open_device(flags ? O_RDONLY : O_RDWR);
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, ADICT_IOC_ATTACH, &args) < 0) {
+		ret = neg_errno();
+		close(fd);
+		return ret;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		close(fd);
+		return -ENOMEM;
+	}
+	t->fd = -1;
+	ret = map_device(t, fd);
+	if (ret) {
+		close(fd);
+		adict_close(t);
+		return ret;
+	}
+	*tp = t;
+	return 0;
+}
+
+int adict_unlink(const char *name)
+{
+	struct adict_unlink_args args = {
+		.size = sizeof(args),
+		.name = (__u64)(unsigned long)name,
+	};
+	int fd, ret = 0;
+
+	if (!name)
+		return -EINVAL;
+	fd = open_device(O_RDONLY);
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, ADICT_IOC_UNLINK, &args) < 0)
+		ret = neg_errno();
+	close(fd);
+	return ret;
+}
+
+void adict_close(struct adict *t)
+{
+	if (!t)
+		return;
+	if (t->map)
+		munmap(t->map, t->map_bytes);
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t);
+}
+
+int adict_info(const struct adict *t, struct adict_table_info *info)
+{
+	struct adict_info di;
+	__u64 used;
+	int ret;
+
+	if (!t || !info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->capacity = t->core.capacity;
+	info->nbuckets = t->core.nbuckets;
+	info->bytes = adict_map_bytes(t->core.nbuckets);
+	info->backend = t->backend;
+	info->access = t->access;
+	used = adict_a_load(t->core.kused);
+	info->used = used > t->core.capacity ? t->core.capacity : used;
+	if (t->backend != ADICT_BACKEND_DEVICE)
+		return 0;
+	ret = device_info(t->fd, &di);
+	if (ret)
+		return ret;
+	info->used = di.used;
+	info->id = di.id;
+	info->uid = di.uid;
+	info->gid = di.gid;
+	info->mode = di.mode;
+	info->grant = di.grant;
+	info->users = di.users;
+	memcpy(info->name, di.name, sizeof(info->name));
+	info->name[sizeof(info->name) - 1] = '\0';
+	return 0;
+}
+
+/*
+ * Iterate over the published keys.  @cursor starts at 0 and is opaque.
+ * Keys never move and are never removed, so each key is returned at most
+ * once; a key published behind the cursor during the walk is missed.
+ * Return: 1 with a pair, 0 at the end.
+ */
+int adict_iter_next(const struct adict *t, __u64 *cursor, __u64 *key,
+		    __u64 *value)
+{
+	__u64 i = *cursor, end = t->core.nbuckets * ADICT_BUCKET_SLOTS;
+
+	if (i < ADICT_BUCKET_SLOTS)
+		i = ADICT_BUCKET_SLOTS;	/* skip the control bucket */
+	for (; i < end; i++) {
+		struct adict_slot *s;
+		__u64 k;
+
+		s = &t->core.kbuckets[i / ADICT_BUCKET_SLOTS].slot[i % ADICT_BUCKET_SLOTS];
+		k = adict_a_load_key(&s->key);	/* pairs with the publishing CAS */
+		if (!k)
+			continue;
+		*key = k;
+		*value = adict_a_load(&s->value);
+		*cursor = i + 1;
+		return 1;
+	}
+	*cursor = end;
+	return 0;
+}
+
+int adict__op_slow(struct adict *t, __u32 op, __u64 key, __u64 arg1,
+		   __u64 arg2, __u64 *result)
+{
+	struct adict_op_args args;
+	int ret;
+
+	if (!key || !adict_op_valid(op))
+		return -EINVAL;
+	if (t->access == ADICT_ACCESS_RDWR)
+		return adict_core_op(&t->core, op, key, arg1, arg2, result);
+
+	/* Reads are served from the read-only mapping: no system call. */
+	if (op == ADICT_OP_LOAD || op == ADICT_OP_FIND) {
+		__u64 *v;
+
+		ret = adict_core_lookup(&t->core, key, false, &v);
+		if (ret == -ENOENT && op == ADICT_OP_LOAD) {
+			*result = 0;	/* absent reads as 0; nothing inserted */
+			return 0;
+		}
+		if (ret < 0)
+			return ret;
+		*result = adict_a_load(v);
+		return 0;
+	}
+	if (t->access != ADICT_ACCESS_MEDIATED)
+		return -EPERM;
+
+	/* Mediated: the kernel runs the op if the table's grant allows it. */
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	args.op = op;
+	args.key = key;
+	args.arg1 = arg1;
+	args.arg2 = arg2;
+	if (ioctl(t->fd, ADICT_IOC_OP, &args) < 0)
+		return neg_errno();
+	*result = args.result;
+	return 0;
+}
+
+int adict_kernel_op(struct adict *t, __u32 op, __u64 key, __u64 arg1,
+		    __u64 arg2, __u64 *result)
+{
+	struct adict_op_args args = {
+		.size = sizeof(args),
+		.op = op,
+		.key = key,
+		.arg1 = arg1,
+		.arg2 = arg2,
+	};
+
+	if (!t || !result)
+		return -EINVAL;
+	if (t->backend != ADICT_BACKEND_DEVICE)
+		return -EOPNOTSUPP;
+	if (ioctl(t->fd, ADICT_IOC_OP, &args) < 0)
+		return neg_errno();
+	*result = args.result;
+	return 0;
+}
+
+/*
+ * Batches: hash key i + ADICT_PREFETCH_DIST and prefetch its home bucket
+ * while key i is processed, so up to that many cache misses overlap.
+ * Return: n, or the index of the first failing key, or -errno if key 0 fails.
+ */
+int adict_add_batch(struct adict *t, const __u64 *keys, const __u64 *deltas,
+		    size_t n, __u64 *old)
+{
+	__u64 home[ADICT_PREFETCH_DIST];
+	const struct adict_core *c = &t->core;
+	size_t i, d = ADICT_PREFETCH_DIST;
+	__u64 *v, r;
+	int ret;
+
+	if (n > INT_MAX)
+		return -EINVAL;
+	if (t->access != ADICT_ACCESS_RDWR) {
+		for (i = 0; i < n; i++) {
+			ret = adict__op_slow(t, ADICT_OP_ADD, keys[i],
+					     deltas ? deltas[i] : 1, 0, &r);
+			if (ret < 0)
+				return i ? (int)i : ret;
+			if (old)
+				old[i] = r;
+		}
+		return (int)n;
+	}
+	for (i = 0; i < n && i < d; i++) {
+		home[i] = adict_home_bucket(c->nbuckets, keys[i]);
+		__builtin_prefetch(&c->kbuckets[home[i]], 1, 0);
+	}
+	for (i = 0; i < n; i++) {
+		__u64 b = home[i % d];
+
+		if (i + d < n) {
+			__u64 nb = adict_home_bucket(c->nbuckets, keys[i + d]);
+
+			home[i % d] = nb;
+			__builtin_prefetch(&c->kbuckets[nb], 1, 0);
+		}
+		if (!keys[i])
+			return i ? (int)i : -EINVAL;
+		ret = adict_core_lookup_at(c, keys[i], b, true, &v);
+		if (ret < 0)
+			return i ? (int)i : ret;
+		r = adict_a_fetch_add(v, deltas ? deltas[i] : 1);
+		if (old)
+			old[i] = r;
+	}
+	return (int)n;
+}
+
+int adict_load_batch(struct adict *t, const __u64 *keys, size_t n,
+		     __u64 *values)
+{
+	__u64 home[ADICT_PREFETCH_DIST];
+	const struct adict_core *c = &t->core;
+	size_t i, d = ADICT_PREFETCH_DIST;
+	__u64 *v;
+	int ret;
+
+	if (n > INT_MAX)
+		return -EINVAL;
+	if (t->access != ADICT_ACCESS_RDWR) {
+		for (i = 0; i < n; i++) {
+			ret = adict__op_slow(t, ADICT_OP_LOAD, keys[i], 0, 0,
+					     &values[i]);
+			if (ret < 0)
+				return i ? (int)i : ret;
+		}
+		return (int)n;
+	}
+	for (i = 0; i < n && i < d; i++) {
+		home[i] = adict_home_bucket(c->nbuckets, keys[i]);
+		__builtin_prefetch(&c->kbuckets[home[i]], 0, 0);
+	}
+	for (i = 0; i < n; i++) {
+		__u64 b = home[i % d];
+
+		if (i + d < n) {
+			__u64 nb = adict_home_bucket(c->nbuckets, keys[i + d]);
+
+			home[i % d] = nb;
+			__builtin_prefetch(&c->kbuckets[nb], 0, 0);
+		}
+		if (!keys[i])
+			return i ? (int)i : -EINVAL;
+		ret = adict_core_lookup_at(c, keys[i], b, true, &v);
+		if (ret < 0)
+			return i ? (int)i : ret;
+		values[i] = adict_a_load(v);
+	}
+	return (int)n;
+}
+
+int adict_recount(struct adict *t, __u64 *count)
+{
+	if (!t || !count)
+		return -EINVAL;
+	*count = adict_core_count(&t->core);
+	return 0;
+}
