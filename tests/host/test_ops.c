@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Every libadict operation on the memfd backend, with its edges: key 0, key
+ * UINT64_MAX, capacity 1, a full table, a huge capacity, wrapping values,
+ * iteration, batches, handles, the header and geometry checks, fork sharing.
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "adict.h"
+#include "testutil.h"
+
+static struct adict *mk(__u64 capacity)
+{
+	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_MEMFD };
+	struct adict *t = NULL;
+	int ret = adict_create(&t, capacity, &o);
+
+	if (ret) {
+		printf("# adict_create(%llu): %s\n", (unsigned long long)capacity,
+		       strerror(-ret));
+		exit(1);
+	}
+	return t;
+}
+
+static void create_memfd_reports_backend_and_geometry(void)
+{
+	struct adict_table_info info;
+	struct adict *t = mk(1000);
+
+	CHECK_EQ(0, adict_info(t, &info));
+	CHECK_EQ(ADICT_BACKEND_MEMFD, info.backend);
+	CHECK_EQ(ADICT_BACKEND_MEMFD, adict_backend(t));
+	CHECK(!strcmp("memfd", adict_backend_name(adict_backend(t))));
+	CHECK_EQ(1000, info.capacity);
+	CHECK_EQ(0, info.used);
+	CHECK_EQ(ADICT_ACCESS_RDWR, info.access);
+	CHECK_EQ(adict_geometry(1000), info.nbuckets);
+	CHECK_EQ(ADICT_HEADER_BYTES + info.nbuckets * ADICT_BUCKET_BYTES, info.bytes);
+	adict_close(t);
+}
+
+static void create_with_bad_arguments_should_fail_with_errno(void)
+{
+	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_MEMFD };
+	struct {
+		struct adict_opts o;
+		unsigned long tail;
+	} big = { .o = o, .tail = 1 };
+	struct adict *t = (struct adict *)1;
+
+	CHECK_EQ(-EINVAL, adict_create(NULL, 1, &o));
+	CHECK_EQ(-EINVAL, adict_create(&t, 0, &o));
+	CHECK(t == NULL);
+	CHECK_EQ(-EFBIG, adict_create(&t, ADICT_CAPACITY_MAX + 1, &o));
+	CHECK_EQ(-EFBIG, adict_create(&t, UINT64_MAX, &o));
+	/* 2^40 keys is ~23 TiB: more than this machine, a clean -ENOMEM. */
+	CHECK_EQ(-ENOMEM, adict_create(&t, ADICT_CAPACITY_MAX, &o));
+	o.sz = 4;
+	CHECK_EQ(-EINVAL, adict_create(&t, 1, &o));
+	big.o.sz = sizeof(big);
+	CHECK_EQ(-E2BIG, adict_create(&t, 1, &big.o));
+	big.tail = 0;
+	CHECK_EQ(0, adict_create(&t, 1, &big.o));
+	adict_close(t);
+	o.sz = sizeof(o);
+	o.name = "x";	/* memfd tables cannot be named */
+	CHECK_EQ(-EINVAL, adict_create(&t, 1, &o));
+	o.name = NULL;
+	o.mode = 01000;
+	CHECK_EQ(-EINVAL, adict_create(&t, 1, &o));
+	o.mode = 0;
+	o.backend = 7;
+	CHECK_EQ(-EINVAL, adict_create(&t, 1, &o));
+	adict_close(NULL);	/* a harmless no-op */
+}
+
+static void named_table_without_device_should_be_enodev(void)
+{
+	struct adict_opts o = { .sz = sizeof(o), .name = "counters" };
+	struct adict *t;
+
+	if (access(ADICT_DEVICE_PATH, F_OK) == 0) {
+		printf("# %s exists: skipped the no-device case\n", ADICT_DEVICE_PATH);
+		return;
+	}
+	CHECK_EQ(-ENODEV, adict_create(&t, 10, &o));
+	CHECK_EQ(-ENODEV, adict_attach(&t, "counters", 0));
+	CHECK_EQ(-ENODEV, adict_unlink("counters"));
+	o.name = NULL;
+	o.backend = ADICT_BACKEND_DEVICE;
+	CHECK_EQ(-ENODEV, adict_create(&t, 10, &o));
+	/* auto falls back to memfd for anonymous tables, visibly */
+	unsetenv("ADICT_BACKEND");
+	CHECK_EQ(0, adict_create(&t, 10, NULL));
+	CHECK_EQ(ADICT_BACKEND_MEMFD, adict_backend(t));
+	adict_close(t);
+	setenv("ADICT_BACKEND", "bogus", 1);
+	CHECK_EQ(-EINVAL, adict_create(&t, 10, NULL));
+	setenv("ADICT_BACKEND", "memfd", 1);
+}
+
+static void key_zero_should_be_einval_everywhere(void)
+{
+	struct adict *t = mk(10);
+	__u64 v = 7, *h;
+
+	CHECK_EQ(-EINVAL, adict_load(t, 0, &v));
+	CHECK_EQ(-EINVAL, adict_find(t, 0, &v));
+	CHECK_EQ(-EINVAL, adict_store(t, 0, 1));
+	CHECK_EQ(-EINVAL, adict_swap(t, 0, 1, &v));
+	CHECK_EQ(-EINVAL, adict_add(t, 0, 1, &v));
+	CHECK_EQ(-EINVAL, adict_sub(t, 0, 1, &v));
+	CHECK_EQ(-EINVAL, adict_and(t, 0, 1, &v));
+	CHECK_EQ(-EINVAL, adict_or(t, 0, 1, &v));
+	CHECK_EQ(-EINVAL, adict_xor(t, 0, 1, &v));
+	CHECK_EQ(-EINVAL, adict_cas(t, 0, 0, 1, &v));
+	CHECK_EQ(-EINVAL, adict_insert(t, 0));
+	CHECK_EQ(-EINVAL, adict_handle(t, 0, &h));
+	CHECK_EQ(-EINVAL, adict_op(t, ADICT_OP_COUNT, 1, 0, 0, &v));
+	CHECK_EQ(7, v);	/* nothing written on error */
+	CHECK_EQ(0, t->core.kused[0]);
+	adict_close(t);
+}
+
+static void every_operation_should_return_the_documented_value(void)
+{
+	struct adict *t = mk(100);
+	__u64 v = 0, obs = 0;
+
+	CHECK_EQ(-ENOENT, adict_find(t, 5, &v));
+	CHECK_EQ(0, adict_load(t, 5, &v));	/* load inserts with 0 */
+	CHECK_EQ(0, v);
+	CHECK_EQ(0, adict_find(t, 5, &v));
+	CHECK_EQ(0, adict_store(t, 5, 40));
+	CHECK_EQ(0, adict_add(t, 5, 2, &v));
+	CHECK_EQ(40, v);
+	CHECK_EQ(0, adict_sub(t, 5, 12, &v));
+	CHECK_EQ(42, v);
+	CHECK_EQ(0, adict_swap(t, 5, 0xf0, &v));
+	CHECK_EQ(30, v);
+	CHECK_EQ(0, adict_and(t, 5, 0x3c, &v));
+	CHECK_EQ(0xf0, v);
+	CHECK_EQ(0, adict_or(t, 5, 0x03, &v));
+	CHECK_EQ(0x30, v);
+	CHECK_EQ(0, adict_xor(t, 5, 0xff, &v));
+	CHECK_EQ(0x33, v);
+	CHECK_EQ(0, adict_load(t, 5, &v));
+	CHECK_EQ(0xcc, v);
+	CHECK_EQ(0, adict_cas(t, 5, 1, 2, &obs));	/* fails: observed 0xcc */
+	CHECK_EQ(0xcc, obs);
+	CHECK_EQ(1, adict_cas(t, 5, 0xcc, 2, &obs));
+	CHECK_EQ(0xcc, obs);
+	CHECK_EQ(0, adict_load(t, 5, &v));
+	CHECK_EQ(2, v);
+	CHECK_EQ(1, adict_insert(t, 6));
+	CHECK_EQ(0, adict_insert(t, 6));
+	CHECK_EQ(0, adict_insert(t, 5));
+	CHECK_EQ(0, adict_add(t, 7, 1, NULL));	/* old may be NULL */
+	CHECK_EQ(0, adict_find(t, 7, &v));
+	CHECK_EQ(1, v);
+	CHECK_EQ(3, t->core.kused[0]);
+	adict_close(t);
+}
+
+static void key_uint64_max_should_work_like_any_key(void)
+{
+	struct adict *t = mk(4);
+	__u64 v = 0;
+
+	CHECK_EQ(1, adict_insert(t, UINT64_MAX));
+	CHECK_EQ(0, adict_add(t, UINT64_MAX, 9, NULL));
+	CHECK_EQ(0, adict_find(t, UINT64_MAX, &v));
+	CHECK_EQ(9, v);
+	CHECK_EQ(-ENOENT, adict_find(t, UINT64_MAX - 1, &v));
+	adict_close(t);
+}
+
+static void values_should_wrap_modulo_2_64(void)
+{
+	struct adict *t = mk(4);
+	__u64 v = 0;
+
+	CHECK_EQ(0, adict_store(t, 1, UINT64_MAX));
+	CHECK_EQ(0, adict_add(t, 1, 1, &v));
+	CHECK_EQ(UINT64_MAX, v);
+	CHECK_EQ(0, adict_load(t, 1, &v));
+	CHECK_EQ(0, v);
+	CHECK_EQ(0, adict_sub(t, 1, 1, NULL));
+	CHECK_EQ(0, adict_load(t, 1, &v));
+	CHECK_EQ(UINT64_MAX, v);
+	CHECK_EQ(0, adict_add(t, 1, UINT64_MAX, NULL));	/* adding -1 */
+	CHECK_EQ(0, adict_load(t, 1, &v));
+	CHECK_EQ(UINT64_MAX - 1, v);
+	adict_close(t);
+}
+
+static void capacity_one_should_take_one_key_then_enospc(void)
+{
+	struct adict *t = mk(1);
+	__u64 v = 0;
+
+	CHECK_EQ(0, adict_add(t, 77, 5, NULL));
+	CHECK_EQ(-ENOSPC, adict_insert(t, 78));
+	CHECK_EQ(-ENOSPC, adict_add(t, 78, 1, NULL));
+	CHECK_EQ(-ENOENT, adict_find(t, 78, &v));
+	CHECK_EQ(0, adict_add(t, 77, 1, &v));	/* the existing key still works */
+	CHECK_EQ(5, v);
+	CHECK_EQ(1, t->core.kused[0]);
+	adict_close(t);
+}
+
+static void full_table_should_accept_capacity_keys_then_enospc(void)
+{
+	static const __u64 caps[] = { 2, 3, 64, 191, 192, 1000, 4099, 100000 };
+	unsigned int c;
+
+	for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		__u64 cap = caps[c], i, v = 0, cnt = 0, seed = cap;
+		struct adict *t = mk(cap);
+		int bad = 0;
+
+		for (i = 0; i < cap; i++)
+			bad |= adict_add(t, tu_rand(&seed) | 1, i, NULL) != 0;
+		CHECK_EQ(0, bad);
+		CHECK_EQ(cap, t->core.kused[0]);
+		for (i = 0; i < 100; i++)
+			bad |= adict_insert(t, (tu_rand(&seed) & ~1ULL) | 2) != -ENOSPC;
+		CHECK_EQ(0, bad);
+		CHECK_EQ(cap, t->core.kused[0]);
+		CHECK_EQ(0, adict_recount(t, &cnt));
+		CHECK_EQ(cap, cnt);
+		/* every key still holds its value: nothing was corrupted */
+		seed = cap;
+		for (i = 0; i < cap; i++) {
+			bad |= adict_find(t, tu_rand(&seed) | 1, &v) != 0;
+			bad |= v != i;
+		}
+		CHECK_EQ(0, bad);
+		adict_close(t);
+	}
+}
+
+static void handle_should_stay_the_value_word_of_its_key(void)
+{
+	struct adict *t = mk(1000);
+	__u64 *h = NULL, *h2 = NULL, i, v = 0;
+
+	CHECK_EQ(1, adict_handle(t, 42, &h));
+	for (i = 1; i < 900; i++)
+		adict_insert(t, i * 7919);
+	CHECK_EQ(0, adict_handle(t, 42, &h2));
+	CHECK(h == h2);
+	CHECK_EQ(0, adict_v_add(h, 5));
+	CHECK_EQ(5, adict_v_swap(h, 8));
+	CHECK_EQ(8, adict_v_cas(h, 8, 9));
+	CHECK_EQ(9, adict_v_load(h));
+	CHECK_EQ(0, adict_load(t, 42, &v));
+	CHECK_EQ(9, v);
+	adict_close(t);
+}
+
+static void iteration_should_return_each_key_once_with_its_value(void)
+{
+	enum { N = 5000 };
+	static unsigned char seen[N + 1];
+	__u64 cur = 0, k, v, n = 0;
+	struct adict *t = mk(N);
+	int bad = 0;
+
+	for (k = 1; k <= N; k++)
+		adict_store(t, k, k * 3);
+	while (adict_iter_next(t, &cur, &k, &v) == 1) {
+		bad |= k < 1 || k > N || v != k * 3 || seen[k];
+		if (k >= 1 && k <= N)
+			seen[k] = 1;
+		n++;
+	}
+	CHECK_EQ(0, bad);
+	CHECK_EQ(N, n);
+	CHECK_EQ(0, adict_iter_next(t, &cur, &k, &v));	/* stays at the end */
+	adict_close(t);
+}
+
+static void batches_should_match_single_operations(void)
+{
+	enum { N = 3000 };
+	static __u64 keys[N], deltas[N], old[N], vals[N];
+	struct adict *t = mk(N), *u = mk(N);
+	__u64 i, v, seed = 99;
+	int bad = 0;
+
+	for (i = 0; i < N; i++) {
+		keys[i] = (tu_rand(&seed) % (N / 2)) + 1;	/* repeats */
+		deltas[i] = i;
+	}
+	CHECK_EQ(N, adict_add_batch(t, keys, deltas, N, old));
+	for (i = 0; i < N; i++) {
+		adict_add(u, keys[i], deltas[i], &v);
+		bad |= v != old[i];
+	}
+	CHECK_EQ(N, adict_load_batch(t, keys, N, vals));
+	for (i = 0; i < N; i++) {
+		adict_load(u, keys[i], &v);
+		bad |= v != vals[i];
+	}
+	CHECK_EQ(0, bad);
+	CHECK_EQ(N, adict_add_batch(t, keys, NULL, N, NULL));	/* +1 each */
+	CHECK_EQ(0, adict_load(t, keys[0], &v));
+	CHECK(v > vals[0]);
+	keys[17] = 0;
+	CHECK_EQ(17, adict_add_batch(t, keys, NULL, N, NULL));
+	CHECK_EQ(-EINVAL, adict_add_batch(t, keys + 17, NULL, 3, NULL));
+	CHECK_EQ(0, adict_add_batch(t, keys, NULL, 0, NULL));
+	adict_close(t);
+	adict_close(u);
+}
+
+static void geometry_should_keep_load_at_most_three_quarters(void)
+{
+	__u64 cap, bad = 0;
+
+	for (cap = 1; cap < 20000; cap += (cap < 300 ? 1 : 97)) {
+		__u64 nb = adict_geometry(cap), slots = (nb - 1) * ADICT_BUCKET_SLOTS;
+
+		bad |= nb % ADICT_BUCKETS_PER_PAGE != 0;
+		bad |= slots * 3 < cap * 4;	/* load <= 3/4 */
+		bad |= slots <= cap;
+		/* memory: 16 bytes a slot (control bucket included) + 1 page */
+		bad |= adict_map_bytes(nb) != ADICT_HEADER_BYTES + nb * 4 * ADICT_SLOT_BYTES;
+	}
+	CHECK_EQ(0, bad);
+	CHECK_EQ(0, adict_geometry(0));
+	CHECK_EQ(0, adict_geometry(ADICT_CAPACITY_MAX + 1));
+	CHECK(adict_geometry(ADICT_CAPACITY_MAX) != 0);
+}
+
+static void header_validation_should_reject_every_corruption(void)
+{
+	struct adict_table_header h, bad;
+	unsigned int i;
+
+	CHECK(adict_header_init(&h, 12345, 0));
+	CHECK(adict_header_valid(&h, h.map_bytes));
+	CHECK(!adict_header_valid(&h, h.map_bytes - 1));
+	/* flip each byte of the header in turn; nothing else is accepted */
+	for (i = 0; i < sizeof(h); i++) {
+		bad = h;
+		((unsigned char *)&bad)[i] ^= 0x40;
+		if (i >= offsetof(struct adict_table_header, flags) &&
+		    i < offsetof(struct adict_table_header, flags) + 4)
+			continue;	/* flags are informational */
+		/* another capacity with the same geometry is a valid header */
+		if (i >= offsetof(struct adict_table_header, capacity) &&
+		    i < offsetof(struct adict_table_header, capacity) + 8 &&
+		    adict_geometry(bad.capacity) == h.nbuckets)
+			continue;
+		if (adict_header_valid(&bad, ~0ULL)) {
+			printf("#   accepted corruption at byte %u\n", i);
+			tu_failed_now = 1;
+		}
+	}
+}
+
+static void header_page_should_be_read_only_and_memfd_sealed(void)
+{
+	struct adict *t = mk(10);
+	int status;
+	pid_t pid;
+
+	CHECK(ftruncate(t->fd, 0) < 0);
+	CHECK_EQ(EPERM, errno);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		((volatile __u64 *)t->map)[0] = 0;	/* must fault */
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	adict_close(t);
+}
+
+static void fork_children_should_share_the_table(void)
+{
+	struct adict *t = mk(1000);
+	int i, status, bad = 0;
+	__u64 v = 0;
+
+	for (i = 0; i < 4; i++) {
+		if (fork() == 0) {
+			__u64 k;
+
+			for (k = 1; k <= 500; k++)
+				adict_add(t, k, 1, NULL);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		wait(&status);
+		bad |= !WIFEXITED(status) || WEXITSTATUS(status);
+	}
+	CHECK_EQ(0, bad);
+	for (v = 1; v <= 500; v++) {
+		__u64 x = 0;
+
+		adict_find(t, v, &x);
+		bad |= x != 4;
+	}
+	CHECK_EQ(0, bad);
+	CHECK_EQ(500, t->core.kused[0]);
+	adict_close(t);
+}
+
+int main(void)
+{
+	setenv("ADICT_BACKEND", "memfd", 1);
+	RUN(create_memfd_reports_backend_and_geometry);
+	RUN(create_with_bad_arguments_should_fail_with_errno);
+	RUN(named_table_without_device_should_be_enodev);
+	RUN(key_zero_should_be_einval_everywhere);
+	RUN(every_operation_should_return_the_documented_value);
+	RUN(key_uint64_max_should_work_like_any_key);
+	RUN(values_should_wrap_modulo_2_64);
+	RUN(capacity_one_should_take_one_key_then_enospc);
+	RUN(full_table_should_accept_capacity_keys_then_enospc);
+	RUN(handle_should_stay_the_value_word_of_its_key);
+	RUN(iteration_should_return_each_key_once_with_its_value);
+	RUN(batches_should_match_single_operations);
+	RUN(geometry_should_keep_load_at_most_three_quarters);
+	RUN(header_validation_should_reject_every_corruption);
+	RUN(header_page_should_be_read_only_and_memfd_sealed);
+	RUN(fork_children_should_share_the_table);
+	return tu_done();
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Multi-process and multi-thread stress, checking exact invariants:
+ *  - the original README's pattern: idx = add(1, 1); store(100 + idx, id),
+ *    so key 1 ends at the total and keys 100 .. 100+total-1 all exist;
+ *  - random-key traffic on a shared key range, whose totals the parent
+ *    recomputes by replaying each worker's seed;
+ *  - iteration then sees every key exactly once and `used` is exact.
+ * The thread variant runs the same workers as threads, for TSan.
+ */
+#include <pthread.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "adict.h"
+#include "testutil.h"
+
+#define WORKERS		8
+#define ITERS		20000
+#define RKEYS		5000
+#define RBASE		1000000000ULL
+#define RANDOPS		20000
+
+static struct adict *t;
+static int worker_bad;
+
+static __u64 rkey(__u64 *seed)
+{
+	return RBASE + tu_rand(seed) % RKEYS;
+}
+
+static int work(int id)
+{
+	__u64 i, idx, seed = 0x9e3779b97f4a7c15ULL * (id + 1);
+	int bad = 0;
+
+	for (i = 0; i < ITERS; i++) {
+		bad |= adict_add(t, 1, 1, &idx) != 0;
+		bad |= adict_store(t, 100 + idx, id) != 0;
+	}
+	for (i = 0; i < RANDOPS; i++)
+		bad |= adict_add(t, rkey(&seed), id + 1, NULL) != 0;
+	return bad;
+}
+
+static void *thread_main(void *arg)
+{
+	if (work((int)(long)arg))
+		__atomic_store_n(&worker_bad, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Check every invariant of a finished run. */
+static void verify(void)
+{
+	static __u64 want[RKEYS];
+	__u64 total = (__u64)WORKERS * ITERS, i, v = 0, k, cur = 0, n = 0, cnt = 0;
+	__u64 distinct = 1 + total, *keys;
+	int w, bad = 0;
+
+	CHECK_EQ(0, adict_find(t, 1, &v));
+	CHECK_EQ(total, v);
+	for (i = 0; i < total; i++) {
+		bad |= adict_find(t, 100 + i, &v) != 0;
+		bad |= v >= WORKERS;
+	}
+	CHECK_EQ(0, bad);
+	memset(want, 0, sizeof(want));
+	for (w = 0; w < WORKERS; w++) {
+		__u64 seed = 0x9e3779b97f4a7c15ULL * (w + 1);
+
+		for (i = 0; i < RANDOPS; i++)
+			want[rkey(&seed) - RBASE] += w + 1;
+	}
+	for (i = 0; i < RKEYS; i++) {
+		if (!want[i]) {
+			bad |= adict_find(t, RBASE + i, &v) != -ENOENT;
+			continue;
+		}
+		distinct++;
+		bad |= adict_find(t, RBASE + i, &v) != 0 || v != want[i];
+	}
+	CHECK_EQ(0, bad);
+
+	keys = malloc(sizeof(*keys) * distinct * 2);
+	while (adict_iter_next(t, &cur, &k, &v) == 1 && n < distinct * 2)
+		keys[n++] = k;
+	CHECK_EQ(distinct, n);
+	qsort(keys, n, sizeof(*keys), cmp_u64);
+	for (i = 1; i < n; i++)
+		bad |= keys[i] == keys[i - 1];
+	CHECK_EQ(0, bad);	/* no key twice */
+	free(keys);
+	CHECK_EQ(distinct, t->core.kused[0]);
+	CHECK_EQ(0, adict_recount(t, &cnt));
+	CHECK_EQ(distinct, cnt);
+}
+
+static void create_table(void)
+{
+	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_MEMFD };
+
+	if (getenv("ADICT_TEST_DEVICE"))
+		o.backend = ADICT_BACKEND_DEVICE;
+	if (adict_create(&t, (__u64)WORKERS * ITERS + RKEYS + 1, &o)) {
+		printf("# cannot create the table\n");
+		exit(1);
+	}
+}
+
+static void forked_workers_should_produce_exact_totals(void)
+{
+	int w, status, bad = 0;
+
+	create_table();
+	for (w = 0; w < WORKERS; w++)
+		if (fork() == 0)
+			_exit(work(w));
+	for (w = 0; w < WORKERS; w++) {
+		wait(&status);
+		bad |= !WIFEXITED(status) || WEXITSTATUS(status);
+	}
+	CHECK_EQ(0, bad);
+	verify();
+	adict_close(t);
+}
+
+static void threads_should_produce_exact_totals(void)
+{
+	pthread_t th[WORKERS];
+	long w;
+
+	create_table();
+	worker_bad = 0;
+	for (w = 0; w < WORKERS; w++)
+		pthread_create(&th[w], NULL, thread_main, (void *)w);
+	for (w = 0; w < WORKERS; w++)
+		pthread_join(th[w], NULL);
+	CHECK_EQ(0, worker_bad);
+	verify();
+	adict_close(t);
+}
+
+int main(int argc, char **argv)
+{
+	/* TSan cannot see other processes; it runs the thread case only. */
+	if (argc < 2 || strcmp(argv[1], "--threads-only"))
+		RUN(forked_workers_should_produce_exact_totals);
+	RUN(threads_should_produce_exact_totals);
+	return tu_done();
+}
