@@ -52,10 +52,10 @@ SONAME := libadict.so.$(VERSION_MAJOR)
 SHLIB := $(B)/libadict.so.$(VERSION)
 
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*.c))
-TOOLS := adict-bench
+TOOLS := adict-bench adict-demo
 
-.PHONY: all lib tools tests check check-host check-sanitizers bench demo \
-	install uninstall clean kmod check-vm
+.PHONY: all lib tools tests check check-host check-bench-smoke bench demo \
+	install uninstall clean kmod check-vm deps
 
 all: lib tools tests
 
@@ -92,7 +92,7 @@ $(B)/libadict.pc: lib/libadict.pc.in Makefile
 # ---- tools -----------------------------------------------------------------
 tools: $(TOOLS:%=$(B)/%)
 
-$(B)/adict-bench: tools/adict-bench.c $(B)/libadict.a $(HDRS)
+$(B)/adict-%: tools/adict-%.c $(B)/libadict.a $(HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $< $(B)/libadict.a -lpthread -lm
 
@@ -116,17 +116,29 @@ $(B)/tsan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) -Itests/host -o $@ $< lib/adict.c -lpthread
 
-check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%)
+check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%) check-bench-smoke
 	$(Q)tests/run-host.sh $(B) $(HOST_TESTS)
 
-check: check-host check-vm
+# `make check` installs what it needs first (Debian packages), then runs
+# the host tests and the VM tests.
+check: deps
+	$(Q)$(MAKE) --no-print-directory check-host
+	$(Q)$(MAKE) --no-print-directory check-vm
+
+deps:
+	$(Q)tests/deps.sh
 
 # ---- bench and demo ---------------------------------------------------------
 bench: $(B)/adict-bench
 	$(Q)$(B)/adict-bench $(BENCH_ARGS)
 
+# A smoke run of the benchmark itself, so check-host proves it works.
+check-bench-smoke: $(B)/adict-bench
+	$(Q)$(B)/adict-bench --quick --json > $(B)/bench-smoke.json && \
+		python3 tests/host/check_bench_json.py $(B)/bench-smoke.json
+
 demo: all
-	$(Q)$(B)/tests/demo
+	$(Q)$(B)/adict-demo
 
 # ---- install ---------------------------------------------------------------
 install: all

@@ -1,0 +1,21 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Install every Debian package the build, the tests and the benchmarks use.
+# Idempotent: installs only what is missing.  Needs root (or sudo) and
+# Debian 12's package archive.
+set -e
+PKGS="make gcc libc6-dev pkg-config python3 python3-dev liburing-dev
+libhiredis-dev redis-server sparse gnuplot-nox libbpf-dev bpftool
+qemu-system-x86 busybox-static cpio flex bison bc libelf-dev libssl-dev
+linux-source-6.1 dwarves rsync kmod xz-utils"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing$missing"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
