@@ -178,3 +178,4 @@ clean:
 -include tests/vm/vm.mk
 -include lib/python/python.mk
 -include tools/tools.mk
+-include tools/bench.mk
