@@ -1,0 +1,1161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * atomic_dict - /dev/atomic_dict: shared u64 -> u64 tables in kernel pages.
+ *
+ * Processes map a table and run lookups and atomic operations in userspace;
+ * the kernel owns the pages, names tables, checks permissions, enforces
+ * limits and offers kernel-side operations (ioctl and io_uring batches) on
+ * the very same probe code as libadict (lib/include/adict/core.h).
+ * Documentation/device.rst is the user-facing description of all of this.
+ *
+ * Object model
+ * ------------
+ * struct adict_table is one table: its pages, the kernel's vmap() of them,
+ * the trusted geometry (struct adict_core), owner, group, mode, grant, name.
+ * struct adict_file is one open file description of the device.
+ *
+ * open() gives an adict_file with no table.  ADICT_IOC_CREATE or
+ * ADICT_IOC_ATTACH binds one table to it, once and for all (a second bind
+ * fails with -EBUSY), together with the access granted (read-write,
+ * read-only or mediated).  mmap(), ADICT_IOC_INFO, ADICT_IOC_OP and uring
+ * batches then act on the bound table.  Binding to the device fd, rather
+ * than returning a new table fd (the ntsync/KVM pattern), keeps one kind of
+ * fd whose O_RDONLY/O_RDWR mode is exactly what the mm core enforces for
+ * mmap, and needs no anon inode.
+ *
+ * Lifetime and refcounting
+ * ------------------------
+ * adict_table.ref counts
+ *   - the name registry, while the table is named and not unlinked
+ *     (adict_table.linked), and
+ *   - each adict_file bound to the table.
+ * A VMA holds its struct file, the file holds the adict_file, and the
+ * adict_file holds its table reference: mappings need no reference of their
+ * own.  The pages are freed when the last of these goes: unlink, last close,
+ * last munmap.  adict_table.users (bound files + VMAs, counted in ->mmap and
+ * vm_ops open/close) is for the listing only and never decides lifetime.
+ *
+ * The final kref_put() takes adict_lock (kref_put_mutex()), so a lookup under
+ * adict_lock never finds a table whose count reached zero, and the release
+ * unlinks the table from adict_tables before anything is freed.
+ *
+ * fops.owner pins the module while any file is open, and a mapping holds its
+ * file, so unloading is refused while any fd or mapping exists.  At module
+ * exit only named tables that nobody uses remain; they are freed: named
+ * tables do not survive a module unload (adictctl dump/restore covers that).
+ *
+ * Locking
+ * -------
+ * adict_lock (global mutex) protects adict_tables (every table, named or
+ * not, from reservation until release), the name registry (the linked flag),
+ * each table's live flag, and the counters used for limits.
+ * adict_file.bind_lock serializes CREATE/ATTACH on one file.
+ * Lock order: adict_file.bind_lock -> adict_lock.
+ *
+ * Every copy from or to userspace is done with no lock held: arguments and
+ * names are copied in before any lock is taken.  ->mmap, the fault handler,
+ * ADICT_IOC_OP, ADICT_IOC_INFO and uring batches take no lock at all: they
+ * read adict_file.table with smp_load_acquire() (paired with the
+ * smp_store_release() in adict_file_bind()), and what they read of the table
+ * is immutable once bound.  So no driver lock nests with mmap_lock.
+ *
+ * Trust
+ * -----
+ * Keys, values and the used word live in pages that processes may write.
+ * The kernel never trusts them: every loop in core.h is bounded by the
+ * kernel's own copy of the geometry (adict_table.core), `used` read for INFO
+ * is clamped to the capacity, and the header page is never read back.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/ctype.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/kref.h>
+#include <linux/lockdep.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pagemap.h>
+#include <linux/proc_fs.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+#include <linux/version.h>
+#include <linux/vmalloc.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#include <linux/io_uring/cmd.h>
+#define ADICT_HAVE_URING_CMD 1
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#include <linux/io_uring.h>
+#define ADICT_HAVE_URING_CMD 1
+#endif
+
+#include "atomic_dict_internal.h"
+
+/* Format v1 protects the header page separately from the data pages. */
+#if PAGE_SIZE != ADICT_HEADER_BYTES
+#error "atomic_dict needs 4 KiB pages (ADICT_HEADER_BYTES == PAGE_SIZE)"
+#endif
+
+#define ADICT_HEADER_PAGES	(ADICT_HEADER_BYTES >> PAGE_SHIFT)
+
+/* ------------------------------------------------------------------------ */
+/* Limits (module parameters, writable by root at runtime)                  */
+/* ------------------------------------------------------------------------ */
+
+static unsigned long max_table_bytes = 1UL << 30;
+module_param(max_table_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_table_bytes,
+		 "Largest table in bytes, header included (default 1 GiB)");
+
+static unsigned int max_tables = 1024;
+module_param(max_tables, uint, 0644);
+MODULE_PARM_DESC(max_tables, "Most tables alive at once (default 1024)");
+
+static unsigned int max_tables_per_user = 128;
+module_param(max_tables_per_user, uint, 0644);
+MODULE_PARM_DESC(max_tables_per_user,
+		 "Most tables alive at once per owner uid (default 128)");
+
+static unsigned long max_total_bytes;
+module_param(max_total_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_total_bytes,
+		 "Most bytes in all tables together (default 0: half of RAM)");
+
+/* ------------------------------------------------------------------------ */
+/* Global state                                                             */
+/* ------------------------------------------------------------------------ */
+
+static DEFINE_MUTEX(adict_lock);
+static LIST_HEAD(adict_tables);		/* every table; adict_lock */
+static unsigned int adict_ntables;	/* entries of adict_tables; adict_lock */
+static u64 adict_total_bytes;		/* sum of their bytes; adict_lock */
+static u64 adict_next_id = 1;		/* adict_lock */
+
+/* ------------------------------------------------------------------------ */
+/* Version shims                                                            */
+/* ------------------------------------------------------------------------ */
+
+static inline void adict_vm_flags_mod(struct vm_area_struct *vma,
+				      unsigned long set, unsigned long clear)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tables: allocation and release                                           */
+/* ------------------------------------------------------------------------ */
+
+static void adict_table_free_pages(struct adict_table *t)
+{
+	unsigned long i;
+
+	if (t->kaddr)
+		vunmap(t->kaddr);
+	if (t->pages) {
+		for (i = 0; i < t->npages && t->pages[i]; i++)
+			__free_page(t->pages[i]);
+		kvfree(t->pages);
+	}
+}
+
+static void adict_table_free(struct adict_table *t)
+{
+	adict_table_free_pages(t);
+	if (t->user_ns)
+		put_user_ns(t->user_ns);
+	kfree(t);
+}
+
+/*
+ * adict_capacity_bytes - validate a capacity against format v1 and limits.
+ * Return: 0 and the table's bytes in @bytes, -EINVAL for 0, -EFBIG above
+ * ADICT_CAPACITY_MAX or max_table_bytes, -ENOMEM above the RAM there is.
+ */
+static int adict_capacity_bytes(u64 capacity, u64 *bytes)
+{
+	u64 nb;
+
+	if (!capacity)
+		return -EINVAL;
+	nb = adict_geometry(capacity);
+	if (!nb)
+		return -EFBIG;
+	*bytes = adict_map_bytes(nb);	/* <= 2^40 * 22 bytes: no overflow */
+	if (*bytes > READ_ONCE(max_table_bytes))
+		return -EFBIG;
+	if ((*bytes >> PAGE_SHIFT) > totalram_pages())
+		return -ENOMEM;
+	return 0;
+}
+
+/* Build an unpopulated table object for @capacity (already validated). */
+static struct adict_table *adict_table_new(u64 capacity, u32 flags)
+{
+	struct adict_table *t;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	if (!t)
+		return NULL;
+	kref_init(&t->ref);
+	INIT_LIST_HEAD(&t->node);
+	t->flags = flags | ADICT_TABLE_F_DEVICE;
+	t->core.capacity = capacity;	/* adict_table_populate() fills the rest */
+	return t;
+}
+
+/*
+ * adict_table_populate - allocate, zero and map the pages of @t.
+ *
+ * Pages are allocated one by one and charged to the caller's memory cgroup
+ * (__GFP_ACCOUNT; vmalloc_user() would not be).  __GFP_RETRY_MAYFAIL makes
+ * an allocation beyond the cgroup's limit or the free memory fail with
+ * -ENOMEM instead of invoking the OOM killer; __GFP_NOWARN keeps a failure
+ * out of the log.  A fatal signal stops the allocation of a big table.
+ *
+ * Return: 0, -ENOMEM or -EINTR (fatal signal).
+ */
+static int adict_table_populate(struct adict_table *t)
+{
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN |
+			  __GFP_RETRY_MAYFAIL;
+	struct adict_table_header h;
+	unsigned long i;
+
+	if (!adict_header_init(&h, t->core.capacity, t->flags))
+		return -EINVAL;
+	t->bytes = h.map_bytes;
+	t->npages = h.map_bytes >> PAGE_SHIFT;
+	t->pages = kvcalloc(t->npages, sizeof(*t->pages),
+			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!t->pages)
+		return -ENOMEM;
+	for (i = 0; i < t->npages; i++) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		t->pages[i] = alloc_page(gfp);
+		if (!t->pages[i])
+			return -ENOMEM;
+		cond_resched();
+	}
+	t->kaddr = vmap(t->pages, t->npages, VM_MAP, PAGE_KERNEL);
+	if (!t->kaddr)
+		return -ENOMEM;
+	memcpy(t->kaddr, &h, sizeof(h));	/* rest of the page is zero */
+	/* The geometry comes from our own header copy, never from the page. */
+	adict_core_init(&t->core, &h, (char *)t->kaddr + ADICT_HEADER_BYTES);
+	return 0;
+}
+
+/*
+ * Called by kref_put_mutex() with adict_lock held; drops it.  (No sparse
+ * __releases(): mutexes carry no context annotations.)
+ */
+static void adict_table_release(struct kref *ref)
+{
+	struct adict_table *t = container_of(ref, struct adict_table, ref);
+
+	lockdep_assert_held(&adict_lock);
+	list_del(&t->node);
+	adict_ntables--;
+	adict_total_bytes -= t->bytes;
+	mutex_unlock(&adict_lock);
+	adict_table_free(t);
+}
+
+static void adict_table_put(struct adict_table *t)
+{
+	kref_put_mutex(&t->ref, adict_table_release, &adict_lock);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Registry                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * adict_name_valid - 1..63 bytes of [A-Za-z0-9._-], not starting with '.'.
+ * Return: 0 or -EINVAL.
+ */
+VISIBLE_IF_KUNIT int adict_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= ADICT_NAME_MAX || name[0] == '.')
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+			return -EINVAL;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_name_valid);
+
+/*
+ * Copy a name from userspace into @buf (ADICT_NAME_MAX bytes).
+ * Return: 0, -EFAULT, -ENAMETOOLONG (no NUL in the first ADICT_NAME_MAX
+ * bytes) or -EINVAL (empty or a character outside the allowed set).
+ */
+static int adict_name_from_user(char *buf, u64 uptr)
+{
+	long n;
+
+	n = strncpy_from_user(buf, u64_to_user_ptr(uptr), ADICT_NAME_MAX);
+	if (n < 0)
+		return n;
+	if (n == ADICT_NAME_MAX)
+		return -ENAMETOOLONG;
+	return adict_name_valid(buf, n);
+}
+
+/* A named table that is still in the registry (creating or live). */
+static struct adict_table *adict_lookup_locked(const char *name)
+{
+	struct adict_table *t;
+
+	lockdep_assert_held(&adict_lock);
+	list_for_each_entry(t, &adict_tables, node)
+		if (t->linked && !strcmp(t->name, name))
+			return t;
+	return NULL;
+}
+
+static unsigned int adict_user_tables_locked(kuid_t uid)
+{
+	struct adict_table *t;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&adict_lock);
+	list_for_each_entry(t, &adict_tables, node)
+		n += uid_eq(t->uid, uid);
+	return n;
+}
+
+static u64 adict_max_total_bytes(void)
+{
+	u64 max = READ_ONCE(max_total_bytes);
+
+	return max ? max : (u64)totalram_pages() << (PAGE_SHIFT - 1);
+}
+
+/*
+ * adict_reserve_locked - claim the name and the limits for a new table.
+ * The table goes on adict_tables (not live yet), so concurrent creators see
+ * its name and its bytes.  Return: 0, -EEXIST or -EDQUOT.
+ */
+static int adict_reserve_locked(struct adict_table *t, u64 bytes)
+{
+	lockdep_assert_held(&adict_lock);
+	if (t->name[0] && adict_lookup_locked(t->name))
+		return -EEXIST;
+	if (adict_ntables >= READ_ONCE(max_tables) ||
+	    adict_user_tables_locked(t->uid) >= READ_ONCE(max_tables_per_user) ||
+	    adict_total_bytes + bytes > adict_max_total_bytes())
+		return -EDQUOT;
+	t->id = adict_next_id++;
+	t->bytes = bytes;
+	t->linked = t->name[0] != '\0';
+	list_add_tail(&t->node, &adict_tables);
+	adict_ntables++;
+	adict_total_bytes += bytes;
+	return 0;
+}
+
+static void adict_unreserve(struct adict_table *t)
+{
+	mutex_lock(&adict_lock);
+	list_del(&t->node);
+	adict_ntables--;
+	adict_total_bytes -= t->bytes;
+	mutex_unlock(&adict_lock);
+}
+
+/*
+ * adict_may_access - ipcperms() for a table: owner, group, other bits
+ * against the caller's fsuid/fsgid, or CAP_IPC_OWNER in the user namespace
+ * the table was created in (a container's root in a child namespace cannot
+ * bypass the mode of a table created by the host).
+ * @want: 4 (read), 6 (read and write)
+ */
+static bool adict_may_access(const struct adict_table *t, unsigned int want)
+{
+	unsigned int granted = t->mode;
+
+	if (uid_eq(current_fsuid(), t->uid))
+		granted >>= 6;
+	else if (in_group_p(t->gid))
+		granted >>= 3;
+	if (!(want & ~granted & 0007))
+		return true;
+	return ns_capable(t->user_ns, CAP_IPC_OWNER);
+}
+
+static bool adict_may_unlink(const struct adict_table *t)
+{
+	return uid_eq(current_fsuid(), t->uid) ||
+	       ns_capable(t->user_ns, CAP_IPC_OWNER);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Files                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* The bound table, or NULL.  Pairs with smp_store_release() in bind. */
+static struct adict_table *adict_file_table(struct adict_file *af)
+{
+	return smp_load_acquire(&af->table);
+}
+
+static void adict_file_bind(struct adict_file *af, struct adict_table *t,
+			    u32 access)
+{
+	lockdep_assert_held(&af->bind_lock);
+	af->access = access;
+	/* Publish access before the table; pairs with adict_file_table(). */
+	smp_store_release(&af->table, t);
+}
+
+static int adict_open(struct inode *inode, struct file *file)
+{
+	struct adict_file *af;
+
+	af = kzalloc(sizeof(*af), GFP_KERNEL_ACCOUNT);
+	if (!af)
+		return -ENOMEM;
+	mutex_init(&af->bind_lock);
+	file->private_data = af;
+	return nonseekable_open(inode, file);
+}
+
+static int adict_release(struct inode *inode, struct file *file)
+{
+	struct adict_file *af = file->private_data;
+	struct adict_table *t = af->table;	/* no other user is left */
+
+	if (t) {
+		atomic_dec(&t->users);
+		adict_table_put(t);
+	}
+	mutex_destroy(&af->bind_lock);
+	kfree(af);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Operations                                                               */
+/* ------------------------------------------------------------------------ */
+
+static bool adict_access_allows(const struct adict_table *t, u32 access,
+				u32 op)
+{
+	switch (access) {
+	case ADICT_ACCESS_RDWR:
+		return true;
+	case ADICT_ACCESS_RDONLY:
+		return !adict_op_writes(op);
+	case ADICT_ACCESS_MEDIATED:
+		return t->grant & ADICT_OP_BIT(op);
+	}
+	return false;
+}
+
+/*
+ * adict_table_op - one operation with the permission of @access.
+ *
+ * A read-only or mediated attacher's LOAD never inserts: it is a FIND whose
+ * absent key reads 0, so reading cannot use up capacity.
+ *
+ * Return: 0, -EINVAL (unknown op or key 0), -EPERM (op not allowed for
+ * @access), -ENOENT (FIND of an absent key), -ENOSPC (table full).
+ */
+VISIBLE_IF_KUNIT int adict_table_op(struct adict_table *t, u32 access, u32 op,
+				    u64 key, u64 arg1, u64 arg2, u64 *result)
+{
+	int ret;
+
+	if (!adict_op_valid(op) || !key)
+		return -EINVAL;
+	if (!adict_access_allows(t, access, op))
+		return -EPERM;
+	if (op == ADICT_OP_LOAD && access != ADICT_ACCESS_RDWR) {
+		ret = adict_core_op(&t->core, ADICT_OP_FIND, key, 0, 0, result);
+		if (ret == -ENOENT) {
+			*result = 0;
+			ret = 0;
+		}
+		return ret;
+	}
+	return adict_core_op(&t->core, op, key, arg1, arg2, result);
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_table_op);
+
+/* The ADICT_IOC_OP handler once the arguments are in kernel memory. */
+VISIBLE_IF_KUNIT int adict_op_args_run(struct adict_table *t, u32 access,
+				       struct adict_op_args *args)
+{
+	return adict_table_op(t, access, args->op, args->key, args->arg1,
+			      args->arg2, &args->result);
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_op_args_run);
+
+/*
+ * adict_batch_exec - run @count entries in kernel memory, in order.
+ * Return: the number of entries whose status is 0.
+ */
+VISIBLE_IF_KUNIT u32 adict_batch_exec(struct adict_table *t, u32 access,
+				      struct adict_batch_op *ents, u32 count)
+{
+	u32 i, ok = 0;
+
+	for (i = 0; i < count; i++) {
+		struct adict_batch_op *e = &ents[i];
+
+		if (fatal_signal_pending(current)) {
+			e->status = -EINTR;
+			continue;
+		}
+		e->result = 0;
+		e->status = adict_table_op(t, access, e->op, e->key, e->arg1,
+					   e->arg2, &e->result);
+		ok += e->status == 0;
+		cond_resched();
+	}
+	return ok;
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_batch_exec);
+
+/* ------------------------------------------------------------------------ */
+/* ioctl                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Read an argument struct whose first member is its __u32 size.
+ * Return: 0, -EFAULT, -EINVAL (size below v1), -E2BIG (size above a page, or
+ * non-zero bytes beyond the struct this kernel knows).
+ */
+static int adict_copy_args(void *dst, size_t ksize, void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < ksize)	/* every struct is still at its v1 size */
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
+
+static int adict_ioctl_create(struct file *file, struct adict_file *af,
+			      void __user *uarg)
+{
+	struct adict_create_args args;
+	char name[ADICT_NAME_MAX] = "";
+	bool named;
+	struct adict_table *t;
+	u64 bytes;
+	int ret;
+
+	ret = adict_copy_args(&args, sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if ((args.flags & ~ADICT_CREATE_FLAGS) || (args.mode & ~0777) ||
+	    (args.grant & ~ADICT_GRANT_ALL))
+		return -EINVAL;
+	named = args.flags & ADICT_CREATE_NAMED;
+	if (named) {
+		ret = adict_name_from_user(name, args.name);
+		if (ret)
+			return ret;
+	} else if (args.name) {
+		return -EINVAL;
+	}
+	ret = adict_capacity_bytes(args.capacity, &bytes);
+	if (ret)
+		return ret;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+
+	t = adict_table_new(args.capacity, named ? ADICT_TABLE_F_NAMED : 0);
+	if (!t)
+		return -ENOMEM;
+	memcpy(t->name, name, sizeof(name));
+	t->uid = current_fsuid();
+	t->gid = current_fsgid();
+	t->user_ns = get_user_ns(current_user_ns());
+	t->mode = args.mode ? args.mode : 0600;
+	t->grant = args.grant ? args.grant : ADICT_GRANT_ALL;
+
+	mutex_lock(&af->bind_lock);
+	if (af->table) {
+		ret = -EBUSY;
+		goto out_unlock_bind;
+	}
+	mutex_lock(&adict_lock);
+	ret = adict_reserve_locked(t, bytes);
+	mutex_unlock(&adict_lock);
+	if (ret)
+		goto out_unlock_bind;
+
+	ret = adict_table_populate(t);
+	if (ret)
+		goto out_unreserve;
+
+	/* kref_init gave the file's reference; the registry holds another. */
+	if (named)
+		kref_get(&t->ref);
+	atomic_set(&t->users, 1);
+	mutex_lock(&adict_lock);
+	t->live = true;
+	mutex_unlock(&adict_lock);
+	adict_file_bind(af, t, ADICT_ACCESS_RDWR);
+	mutex_unlock(&af->bind_lock);
+	return 0;
+
+out_unreserve:
+	adict_unreserve(t);
+out_unlock_bind:
+	mutex_unlock(&af->bind_lock);
+	adict_table_free(t);
+	return ret;
+}
+
+static int adict_ioctl_attach(struct file *file, struct adict_file *af,
+			      void __user *uarg)
+{
+	struct adict_attach_args args;
+	char name[ADICT_NAME_MAX];
+	struct adict_table *t;
+	unsigned int want;
+	u32 access;
+	int ret;
+
+	ret = adict_copy_args(&args, sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if ((args.flags & ~ADICT_ATTACH_FLAGS) ||
+	    (args.flags & ADICT_ATTACH_FLAGS) == ADICT_ATTACH_FLAGS)
+		return -EINVAL;
+	ret = adict_name_from_user(name, args.name);
+	if (ret)
+		return ret;
+	if (args.flags & ADICT_ATTACH_RDONLY) {
+		access = ADICT_ACCESS_RDONLY;
+		want = 4;
+	} else if (args.flags & ADICT_ATTACH_MEDIATED) {
+		access = ADICT_ACCESS_MEDIATED;
+		want = 4;
+	} else {
+		access = ADICT_ACCESS_RDWR;
+		want = 6;
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
+	}
+
+	mutex_lock(&af->bind_lock);
+	if (af->table) {
+		ret = -EBUSY;
+		goto out_unlock_bind;
+	}
+	mutex_lock(&adict_lock);
+	t = adict_lookup_locked(name);
+	if (!t || !t->live)
+		ret = -ENOENT;
+	else if (!adict_may_access(t, want))
+		ret = -EACCES;
+	else
+		kref_get(&t->ref);	/* linked: the registry's ref is held */
+	mutex_unlock(&adict_lock);
+	if (ret)
+		goto out_unlock_bind;
+	atomic_inc(&t->users);
+	adict_file_bind(af, t, access);
+out_unlock_bind:
+	mutex_unlock(&af->bind_lock);
+	return ret;
+}
+
+static int adict_ioctl_unlink(void __user *uarg)
+{
+	struct adict_unlink_args args;
+	char name[ADICT_NAME_MAX];
+	struct adict_table *t;
+	int ret;
+
+	ret = adict_copy_args(&args, sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (args.flags)
+		return -EINVAL;
+	ret = adict_name_from_user(name, args.name);
+	if (ret)
+		return ret;
+
+	mutex_lock(&adict_lock);
+	t = adict_lookup_locked(name);
+	if (!t || !t->live)
+		ret = -ENOENT;
+	else if (!adict_may_unlink(t))
+		ret = -EPERM;
+	else
+		t->linked = false;
+	mutex_unlock(&adict_lock);
+	if (!ret)
+		adict_table_put(t);	/* the registry's reference */
+	return ret;
+}
+
+static int adict_ioctl_info(struct adict_file *af, void __user *uarg)
+{
+	struct adict_table *t = adict_file_table(af);
+	struct adict_info info;
+	u32 usize;
+	u64 used;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < sizeof(info))
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	if (!t)
+		return -EBADFD;
+
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	info.flags = t->flags;
+	info.capacity = t->core.capacity;
+	info.nbuckets = t->core.nbuckets;
+	info.map_bytes = t->bytes;
+	info.data_offset = ADICT_HEADER_BYTES;
+	used = READ_ONCE(*t->core.kused);	/* untrusted: clamp */
+	info.used = min(used, t->core.capacity);
+	info.uid = from_kuid_munged(current_user_ns(), t->uid);
+	info.gid = from_kgid_munged(current_user_ns(), t->gid);
+	info.mode = t->mode;
+	info.access = af->access;
+	info.grant = t->grant;
+	info.users = atomic_read(&t->users);
+	info.id = t->id;
+	memcpy(info.name, t->name, sizeof(info.name));
+
+	if (copy_to_user(uarg, &info, sizeof(info)))
+		return -EFAULT;
+	/* A newer, larger struct: what this kernel does not know reads 0. */
+	if (usize > sizeof(info) &&
+	    clear_user((char __user *)uarg + sizeof(info), usize - sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+static int adict_ioctl_op(struct adict_file *af, void __user *uarg)
+{
+	struct adict_op_args __user *uop = uarg;
+	struct adict_op_args args;
+	struct adict_table *t;
+	int ret;
+
+	ret = adict_copy_args(&args, sizeof(args), uarg);
+	if (ret)
+		return ret;
+	if (!adict_op_valid(args.op) || !args.key)
+		return -EINVAL;
+	t = adict_file_table(af);
+	if (!t)
+		return -EBADFD;
+	args.result = 0;
+	ret = adict_op_args_run(t, af->access, &args);
+	if (ret)
+		return ret;
+	if (put_user(args.result, &uop->result))
+		return -EFAULT;
+	return 0;
+}
+
+static long adict_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct adict_file *af = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case ADICT_IOC_CREATE:
+		return adict_ioctl_create(file, af, uarg);
+	case ADICT_IOC_ATTACH:
+		return adict_ioctl_attach(file, af, uarg);
+	case ADICT_IOC_UNLINK:
+		return adict_ioctl_unlink(uarg);
+	case ADICT_IOC_INFO:
+		return adict_ioctl_info(af, uarg);
+	case ADICT_IOC_OP:
+		return adict_ioctl_op(af, uarg);
+	}
+	return -ENOTTY;
+}
+
+/* ------------------------------------------------------------------------ */
+/* mmap                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * adict_mmap_check - the mapping rules, as a pure function.
+ * @npages:    pages of the table
+ * @pgoff:     first page mapped
+ * @len_pages: pages mapped
+ * @writable:  out, whether the mapping may ever be writable
+ *
+ * - The range must lie inside the table (checked without overflow).
+ * - MAP_SHARED only (VM_MAYSHARE; VM_SHARED is cleared for O_RDONLY files).
+ * - Never executable.
+ * - The header page (pgoff 0) is read-only to everybody: a mapping that
+ *   covers it can never be writable.  A writable mapping of the data area
+ *   therefore starts at pgoff >= 1 (offset data_offset), and only on a
+ *   read-write attachment.
+ *
+ * Return: 0, -EINVAL (range, not shared), -EPERM (exec), -EACCES (write).
+ */
+VISIBLE_IF_KUNIT int adict_mmap_check(u32 access, unsigned long npages,
+				      unsigned long pgoff,
+				      unsigned long len_pages,
+				      unsigned long vm_flags, bool *writable)
+{
+	if (!len_pages || pgoff >= npages || len_pages > npages - pgoff)
+		return -EINVAL;
+	if (!(vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vm_flags & VM_EXEC)
+		return -EPERM;
+	*writable = access == ADICT_ACCESS_RDWR && pgoff >= ADICT_HEADER_PAGES;
+	if (!*writable && (vm_flags & VM_WRITE))
+		return -EACCES;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_mmap_check);
+
+static struct adict_table *adict_vma_table(struct vm_area_struct *vma)
+{
+	return adict_file_table(vma->vm_file->private_data);
+}
+
+static void adict_vm_open(struct vm_area_struct *vma)
+{
+	atomic_inc(&adict_vma_table(vma)->users);	/* fork, mremap */
+}
+
+static void adict_vm_close(struct vm_area_struct *vma)
+{
+	atomic_dec(&adict_vma_table(vma)->users);
+}
+
+/* A table mapping is one piece: partial munmap/mprotect fail cleanly. */
+static int adict_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return -EINVAL;
+}
+
+/*
+ * After MADV_DONTNEED (or anything else that zaps the PTEs) a touch faults
+ * here and gets the same page back; the VMA's flags were checked at mmap.
+ */
+static vm_fault_t adict_vm_fault(struct vm_fault *vmf)
+{
+	struct adict_table *t = adict_vma_table(vmf->vma);
+	struct page *page;
+
+	if (vmf->pgoff >= t->npages)
+		return VM_FAULT_SIGBUS;
+	page = t->pages[vmf->pgoff];
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct adict_vm_ops = {
+	.open = adict_vm_open,
+	.close = adict_vm_close,
+	.may_split = adict_vm_may_split,
+	.fault = adict_vm_fault,
+};
+
+static int adict_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct adict_table *t = adict_file_table(file->private_data);
+	struct adict_file *af = file->private_data;
+	unsigned long nr;
+	bool writable;
+	int ret;
+
+	if (!t)
+		return -EBADFD;
+	ret = adict_mmap_check(af->access, t->npages, vma->vm_pgoff,
+			       vma_pages(vma), vma->vm_flags, &writable);
+	if (ret)
+		return ret;
+	/* Read-only stays read-only: mprotect() cannot add write or exec. */
+	adict_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP,
+			   VM_MAYEXEC | (writable ? 0 : VM_MAYWRITE));
+	vma->vm_ops = &adict_vm_ops;
+
+	nr = vma_pages(vma);
+	ret = vm_insert_pages(vma, vma->vm_start, t->pages + vma->vm_pgoff, &nr);
+	if (ret)
+		return ret;	/* the core unmaps; ->close is not called */
+	atomic_inc(&t->users);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* io_uring batches                                                         */
+/* ------------------------------------------------------------------------ */
+
+#ifdef ADICT_HAVE_URING_CMD
+static const void *adict_uring_payload(struct io_uring_cmd *ioucmd)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	return io_uring_sqe_cmd(ioucmd->sqe);
+#else
+	return ioucmd->cmd;
+#endif
+}
+
+/*
+ * Run one batch synchronously and return the CQE's res.  The payload lives
+ * in the SQE, which userspace can rewrite at any time: each field is read
+ * exactly once.  Permission comes from the file's bound access, never from
+ * current's credentials (this may run in an io-wq worker).
+ *
+ * The entries are copied in whole before any runs, and the results array is
+ * checked writable, so that a refused batch (-EFAULT, -EINVAL, -EBADFD,
+ * -ENOMEM) ran no entry.
+ */
+static int adict_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	const struct adict_uring_batch *ub = adict_uring_payload(ioucmd);
+	struct adict_file *af = ioucmd->file->private_data;
+	struct adict_batch_op __user *uents;
+	struct adict_batch_op *ents;
+	struct adict_table *t;
+	u32 count, flags, i;
+	size_t len;
+	u64 uptr;
+	int ret;
+
+	if (ioucmd->cmd_op != ADICT_URING_CMD_BATCH)
+		return -ENOTTY;
+	uptr = READ_ONCE(ub->ops);
+	count = READ_ONCE(ub->count);
+	flags = READ_ONCE(ub->flags);
+	if (flags || !count || count > ADICT_BATCH_MAX)
+		return -EINVAL;
+	t = adict_file_table(af);
+	if (!t)
+		return -EBADFD;
+
+	uents = u64_to_user_ptr(uptr);
+	len = (size_t)count * sizeof(*ents);
+	ents = kvmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ents)
+		return -ENOMEM;
+	if (copy_from_user(ents, uents, len) ||
+	    fault_in_safe_writeable((const char __user *)uents, len)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+
+	ret = adict_batch_exec(t, af->access, ents, count); /* <= 4096 */
+
+	if (!user_write_access_begin(uents, len))
+		goto out_efault;
+	for (i = 0; i < count; i++) {
+		unsafe_put_user(ents[i].result, &uents[i].result, out_end);
+		unsafe_put_user(ents[i].status, &uents[i].status, out_end);
+	}
+	user_write_access_end();
+out_free:
+	kvfree(ents);
+	return ret;
+
+out_end:
+	user_write_access_end();
+out_efault:
+	kvfree(ents);
+	return -EFAULT;
+}
+#endif /* ADICT_HAVE_URING_CMD */
+
+static const struct file_operations adict_fops = {
+	.owner = THIS_MODULE,
+	.open = adict_open,
+	.release = adict_release,
+	.unlocked_ioctl = adict_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = adict_mmap,
+#ifdef ADICT_HAVE_URING_CMD
+	.uring_cmd = adict_uring_cmd,
+#endif
+	/* no .llseek: nonseekable_open() makes lseek() fail with ESPIPE */
+};
+
+static struct miscdevice adict_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "atomic_dict",
+	.fops = &adict_fops,
+	.mode = 0666,	/* permission is checked per table */
+};
+
+/* ------------------------------------------------------------------------ */
+/* /proc/driver/atomic_dict                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void *adict_seq_start(struct seq_file *m, loff_t *pos)
+{
+	mutex_lock(&adict_lock);
+	return seq_list_start_head(&adict_tables, *pos);
+}
+
+static void *adict_seq_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return seq_list_next(v, &adict_tables, pos);
+}
+
+static void adict_seq_stop(struct seq_file *m, void *v)
+{
+	mutex_unlock(&adict_lock);
+}
+
+static int adict_seq_show(struct seq_file *m, void *v)
+{
+	struct user_namespace *ns = seq_user_ns(m);
+	struct adict_table *t;
+	const char *state;
+	u64 used;
+
+	lockdep_assert_held(&adict_lock);
+	if (v == &adict_tables) {
+		seq_puts(m, "id name state uid gid mode capacity used bytes users\n");
+		return 0;
+	}
+	t = list_entry(v, struct adict_table, node);
+	if (!t->live)
+		return 0;	/* still being created */
+	if (t->linked)
+		state = "named";
+	else if (t->flags & ADICT_TABLE_F_NAMED)
+		state = "unlinked";
+	else
+		state = "anon";
+	used = READ_ONCE(*t->core.kused);
+	seq_printf(m, "%llu %s %s %u %u %04o %llu %llu %llu %d\n",
+		   t->id, t->name[0] ? t->name : "-", state,
+		   from_kuid_munged(ns, t->uid), from_kgid_munged(ns, t->gid),
+		   t->mode, t->core.capacity, min(used, t->core.capacity),
+		   t->bytes, atomic_read(&t->users));
+	return 0;
+}
+
+static const struct seq_operations adict_seq_ops = {
+	.start = adict_seq_start,
+	.next = adict_seq_next,
+	.stop = adict_seq_stop,
+	.show = adict_seq_show,
+};
+
+/* ------------------------------------------------------------------------ */
+/* Kernel-internal tables for KUnit                                         */
+/* ------------------------------------------------------------------------ */
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* A table outside the registry and the limits, for tests only. */
+VISIBLE_IF_KUNIT struct adict_table *adict_table_create_kernel(u64 capacity)
+{
+	struct adict_table *t;
+	u64 bytes;
+	int ret;
+
+	ret = adict_capacity_bytes(capacity, &bytes);
+	if (ret)
+		return ERR_PTR(ret);
+	t = adict_table_new(capacity, 0);
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	t->mode = 0600;
+	t->grant = ADICT_GRANT_ALL;
+	ret = adict_table_populate(t);
+	if (ret) {
+		adict_table_free(t);
+		return ERR_PTR(ret);
+	}
+	t->live = true;
+	return t;
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_table_create_kernel);
+
+VISIBLE_IF_KUNIT void adict_table_destroy_kernel(struct adict_table *t)
+{
+	adict_table_free(t);
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_table_destroy_kernel);
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Module                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static int __init adict_init(void)
+{
+	int ret;
+
+	if (!proc_create_seq("driver/atomic_dict", 0444, NULL, &adict_seq_ops))
+		return -ENOMEM;
+	ret = misc_register(&adict_misc);
+	if (ret) {
+		remove_proc_entry("driver/atomic_dict", NULL);
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * No file is open and no mapping exists (both pin the module), so what is
+ * left are named tables nobody uses, each held by the registry alone.
+ */
+static void __exit adict_exit(void)
+{
+	struct adict_table *t;
+
+	misc_deregister(&adict_misc);
+	remove_proc_entry("driver/atomic_dict", NULL);
+	for (;;) {
+		mutex_lock(&adict_lock);
+		t = list_first_entry_or_null(&adict_tables, struct adict_table,
+					     node);
+		if (t && !WARN_ON_ONCE(!t->linked))
+			t->linked = false;
+		else
+			t = NULL;
+		mutex_unlock(&adict_lock);
+		if (!t)
+			break;
+		adict_table_put(t);
+	}
+}
+
+module_init(adict_init);
+module_exit(adict_exit);
+
+MODULE_DESCRIPTION("atomic_dict: shared u64 -> u64 tables in kernel pages");
+MODULE_LICENSE("GPL");
