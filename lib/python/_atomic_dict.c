@@ -111,12 +111,45 @@ static int key_from_big(PyObject *o, __u64 *key)
 	return 0;
 }
 
+/*
+ * The hot path: an exact int of one digit (30 bits) or the compact form of
+ * 3.12+, read in place without a call into libpython.  Return 1 with *v.
+ */
+static inline int small_int(PyObject *o, long long *v)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+	if (PyLong_CheckExact(o) && PyUnstable_Long_IsCompact((PyLongObject *)o)) {
+		*v = PyUnstable_Long_CompactValue((PyLongObject *)o);
+		return 1;
+	}
+#else
+	if (PyLong_CheckExact(o)) {
+		switch (Py_SIZE(o)) {
+		case 0:
+			*v = 0;
+			return 1;
+		case 1:
+			*v = ((PyLongObject *)o)->ob_digit[0];
+			return 1;
+		case -1:
+			*v = -(long long)((PyLongObject *)o)->ob_digit[0];
+			return 1;
+		}
+	}
+#endif
+	return 0;
+}
+
 /* 0 and *key, or -1 with ValueError (range) or TypeError (not an int). */
 static inline int key_from_py(PyObject *o, __u64 *key)
 {
 	long long v;
 	int overflow;
 
+	if (small_int(o, &v) && __builtin_expect(v > 0, 1)) {
+		*key = (__u64)v;
+		return 0;
+	}
 	v = PyLong_AsLongLongAndOverflow(o, &overflow);
 	if (__builtin_expect(v > 0, 1)) {
 		*key = (__u64)v;
@@ -164,6 +197,10 @@ static inline int value_from_py(PyObject *o, __u64 *value)
 	long long v;
 	int overflow;
 
+	if (small_int(o, &v)) {
+		*value = (__u64)v;
+		return 0;
+	}
 	v = PyLong_AsLongLongAndOverflow(o, &overflow);
 	if (__builtin_expect(!overflow, 1)) {
 		if (v == -1 && PyErr_Occurred())

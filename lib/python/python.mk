@@ -21,9 +21,9 @@ PYTHONDIR ?= $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()
 PY_B := $(B)/python
 PY_PKG := $(PY_B)/atomic_dict
 PY_EXT := $(PY_PKG)/_atomic_dict$(PY_EXT_SUFFIX)
-PY_SRCS := $(wildcard lib/python/atomic_dict/*.py lib/python/atomic_dict/*.pyi) \
-	lib/python/atomic_dict/py.typed
-PY_FILES := $(PY_SRCS:lib/python/atomic_dict/%=$(PY_PKG)/%)
+PY_SRCS := $(wildcard lib/python/src/atomic_dict/*.py lib/python/src/atomic_dict/*.pyi) \
+	lib/python/src/atomic_dict/py.typed
+PY_FILES := $(PY_SRCS:lib/python/src/atomic_dict/%=$(PY_PKG)/%)
 PY_CFLAGS := $(CFLAGS_ADICT) -fPIC -I$(PY_INCLUDE) -DADICT_API= \
 	-DATOMIC_DICT_VERSION='"$(VERSION)"'
 
@@ -58,7 +58,7 @@ $(PY_EXT): $(PY_B)/obj/_atomic_dict.o $(PY_B)/obj/adict.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -shared -o $@ $^ $(LDFLAGS)
 
-$(PY_PKG)/%: lib/python/atomic_dict/%
+$(PY_PKG)/%: lib/python/src/atomic_dict/%
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 

@@ -1,0 +1,12 @@
+from atomic_dict import AtomicDict
+import multiprocessing
+
+if __name__ == "__main__":
+  dict = AtomicDict(1024*1024)
+  context = multiprocessing.get_context("fork")
+  def worker(id: int) -> None:
+      for _ in range(32*1024):
+          idx = dict[1].add(1) # also: sub, bor, bxor, band, swap, cas(expected, replacement)
+          dict[100 + idx] = id
+  with context.Pool(8) as p:
+      p.map(worker, range(16))

@@ -1,0 +1,546 @@
+# SPDX-License-Identifier: MIT
+"""atomic_dict on anonymous (memfd) tables: API, errors, sharing, lifetime."""
+
+import errno
+import gc
+import multiprocessing
+import os
+import pickle
+import sys
+import tracemalloc
+import unittest
+
+import atomic_dict
+from atomic_dict import (AtomicDict, AtomicSet, AtomicValue, Error,
+                         KernelModuleNotLoadedError, TableFullError)
+
+U64 = 2**64
+HAVE_DEVICE = os.path.exists(atomic_dict.DEVICE_PATH)
+FORK = multiprocessing.get_context("fork")
+
+# Tables shared with fork Pool workers: set before the pool forks.
+_shared = None
+
+
+def _pool_adds(task):
+    d = _shared
+    for i in range(10_000):
+        d.add(1, 1)
+        d[2].add(task)
+        d.add(1000 + i % 7, 1)
+    d[3].sub(1)
+    return task
+
+
+def _pool_set_adds(task):
+    return sum(_shared.add(k) for k in range(1, 2001))
+
+
+def _pool_cas_increments(task):
+    # A CAS loop: lost updates would show as a wrong total.
+    v = _shared[9]
+    for _ in range(2000):
+        while True:
+            cur = v.load()
+            if v.cas(cur, cur + 1) == cur:
+                break
+    return task
+
+
+class ValueObjectTest(unittest.TestCase):
+    def setUp(self):
+        self.d = AtomicDict(64)
+        self.addCleanup(self.d.close)
+
+    def test_ops_should_return_the_previous_value(self):
+        v = self.d[7]
+        self.assertIsInstance(v, AtomicValue)
+        self.assertEqual(v.load(), 0)          # new keys start at 0
+        self.assertEqual(v.add(5), 0)
+        self.assertEqual(v.add(), 5)           # delta defaults to 1
+        self.assertEqual(v.sub(2), 6)
+        self.assertEqual(v.sub(), 4)
+        self.assertEqual(v.swap(0b1100), 3)
+        self.assertEqual(v.band(0b0110), 0b1100)
+        self.assertEqual(v.bor(0b0001), 0b0100)
+        self.assertEqual(v.bxor(0b1111), 0b0101)
+        self.assertEqual(v.store(42), 0b1010)
+        self.assertEqual(v.load(), 42)
+        self.assertEqual(v.key, 7)
+        self.assertIs(v.table, self.d)
+
+    def test_cas_should_return_the_observed_value(self):
+        v = self.d[8]
+        self.assertEqual(v.cas(0, 10), 0)      # swapped: observed == expected
+        self.assertEqual(v.load(), 10)
+        self.assertEqual(v.cas(0, 20), 10)     # not swapped: observed != expected
+        self.assertEqual(v.load(), 10)
+
+    def test_values_should_wrap_modulo_2_64(self):
+        v = self.d[9]
+        self.assertEqual(v.sub(1), 0)
+        self.assertEqual(v.load(), U64 - 1)
+        self.assertEqual(v.add(1), U64 - 1)
+        self.assertEqual(v.load(), 0)
+
+    def test_negative_arguments_should_be_twos_complement(self):
+        v = self.d[10]
+        v.store(5)
+        self.assertEqual(v.add(-1), 5)         # add(-1) == sub(1)
+        self.assertEqual(v.load(), 4)
+        v.store(0b111)
+        v.band(~0b010)                         # ~m is negative in Python
+        self.assertEqual(v.load(), 0b101)
+        v.store(-1)
+        self.assertEqual(v.load(), U64 - 1)    # results are always unsigned
+        v.store(-2**63)
+        self.assertEqual(v.load(), 2**63)
+        v.store(U64 - 1)
+        self.assertEqual(v.cas(-1, 3), U64 - 1)
+        self.assertEqual(v.load(), 3)
+
+    def test_value_should_compare_and_convert_as_its_int(self):
+        self.d[11] = 5
+        self.assertEqual(self.d[11], 5)
+        self.assertTrue(self.d[11] < 6)
+        self.assertTrue(6 > self.d[11])
+        self.assertEqual(int(self.d[11]), 5)
+        self.assertEqual(list(range(self.d[11])), [0, 1, 2, 3, 4])
+        self.assertEqual(repr(self.d[11]), "AtomicValue(key=11, value=5)")
+        with self.assertRaises(TypeError):
+            hash(self.d[11])
+
+    def test_subscript_should_insert_the_key_like_the_original(self):
+        self.assertNotIn(12, self.d)
+        self.d[12]
+        self.assertIn(12, self.d)
+        self.assertEqual(self.d.find(12), 0)
+
+    def test_value_object_should_keep_its_table_alive(self):
+        v = AtomicDict(4)[3]
+        gc.collect()
+        self.assertEqual(v.add(2), 0)
+        self.assertEqual(v.table.load(3), 2)
+
+    def test_wrong_argument_counts_should_raise_typeerror(self):
+        v = self.d[1]
+        for call in (lambda: v.swap(), lambda: v.add(1, 2), lambda: v.cas(1),
+                     lambda: v.load(1), lambda: v.store()):
+            with self.assertRaises(TypeError):
+                call()
+
+
+class DirectMethodTest(unittest.TestCase):
+    def setUp(self):
+        self.d = AtomicDict(64)
+        self.addCleanup(self.d.close)
+
+    def test_direct_ops_should_match_value_object_ops(self):
+        d = self.d
+        self.assertEqual(d.add(5, 3), 0)
+        self.assertEqual(d.add(5), 3)
+        self.assertEqual(d.sub(5, 2), 4)
+        self.assertEqual(d.sub(5), 2)
+        self.assertEqual(d.swap(5, 0b1100), 1)
+        self.assertEqual(d.band(5, 0b0110), 0b1100)
+        self.assertEqual(d.bor(5, 1), 0b0100)
+        self.assertEqual(d.bxor(5, 0b1111), 0b0101)
+        self.assertEqual(d.store(5, 7), 0b1010)
+        self.assertEqual(d.load(5), 7)
+        self.assertEqual(d.cas(5, 7, 8), 7)
+        self.assertEqual(d.cas(5, 7, 9), 8)
+        self.assertEqual(d[5].load(), 8)
+
+    def test_find_should_not_insert(self):
+        self.assertIsNone(self.d.find(6))
+        self.assertEqual(self.d.find(6, -1), -1)
+        self.assertNotIn(6, self.d)
+        self.assertEqual(len(self.d), 0)
+        self.assertEqual(self.d.load(6), 0)    # load inserts, as d[6] does
+        self.assertIn(6, self.d)
+        self.assertEqual(self.d.find(6), 0)
+
+    def test_insert_should_say_whether_the_key_was_new(self):
+        self.assertIs(self.d.insert(4), True)
+        self.assertIs(self.d.insert(4), False)
+
+    def test_setitem_should_store(self):
+        self.d[1] = 52
+        self.d[U64 - 1] = U64 - 1
+        self.assertEqual(self.d.load(1), 52)
+        self.assertEqual(self.d.load(U64 - 1), U64 - 1)
+
+    def test_len_should_count_keys(self):
+        for k in (1, 2, 3, 2, 1):
+            self.d.add(k)
+        self.assertEqual(len(self.d), 3)
+        self.assertEqual(self.d.info()["used"], 3)
+
+
+class IterationTest(unittest.TestCase):
+    def test_iteration_should_yield_every_pair_once(self):
+        with AtomicDict(1000) as d:
+            want = {k * 7919 % (U64 - 1) + 1: k for k in range(1, 1001)}
+            for k, v in want.items():
+                d[k] = v
+            pairs = list(d)
+            self.assertEqual(len(pairs), 1000)
+            self.assertTrue(all(isinstance(p, tuple) and len(p) == 2 for p in pairs))
+            self.assertEqual(dict(pairs), want)
+            self.assertEqual(dict(d.items()), want)
+            self.assertEqual(sorted(d.keys()), sorted(want))
+            self.assertEqual(sorted(d.values()), sorted(want.values()))
+
+    def test_iteration_of_an_empty_table_should_yield_nothing(self):
+        with AtomicDict(8) as d:
+            self.assertEqual(list(d), [])
+
+    def test_iterating_a_closed_table_should_raise(self):
+        d = AtomicDict(8)
+        d[1] = 1
+        it = iter(d)
+        d.close()
+        with self.assertRaises(ValueError):
+            next(it)
+
+
+class ErrorTest(unittest.TestCase):
+    def setUp(self):
+        self.d = AtomicDict(4)
+        self.addCleanup(self.d.close)
+
+    def test_bad_keys_should_raise_valueerror(self):
+        d = self.d
+        for key in (0, -1, -2**70, U64, U64 + 1, 2**100):
+            for call in (lambda: d[key], lambda: d.add(key, 1), lambda: d.load(key),
+                         lambda: d.__setitem__(key, 1), lambda: d.find(key),
+                         lambda: key in d, lambda: d.cas(key, 0, 1)):
+                with self.assertRaises(ValueError) as cm:
+                    call()
+                self.assertIn("1..2**64-1", str(cm.exception))
+        self.assertEqual(len(d), 0, "a bad key reached the table")
+
+    def test_non_integer_keys_should_raise_typeerror(self):
+        for key in (1.0, "1", None, (1,)):
+            with self.assertRaises(TypeError):
+                self.d[key]
+            with self.assertRaises(TypeError):
+                self.d.add(key, 1)
+
+    def test_extreme_keys_should_be_accepted(self):
+        self.d[1] = 1
+        self.d[U64 - 1] = 2
+        self.d[2**63] = 3
+        self.assertEqual(dict(self.d), {1: 1, U64 - 1: 2, 2**63: 3})
+
+    def test_values_out_of_range_should_raise_overflowerror(self):
+        d = self.d
+        for val in (U64, -2**63 - 1, 2**100):
+            for call in (lambda: d.__setitem__(1, val), lambda: d[1].add(val),
+                         lambda: d.add(1, val), lambda: d[1].cas(val, 0),
+                         lambda: d[1].cas(0, val), lambda: d.add_many([1], val)):
+                with self.assertRaises(OverflowError) as cm:
+                    call()
+                self.assertIn("-2**63..2**64-1", str(cm.exception))
+        self.assertEqual(d.load(1), 0)
+
+    def test_full_table_should_raise_and_name_the_capacity(self):
+        d = self.d
+        for k in range(1, 5):                  # capacity 4: exactly 4 keys fit
+            d[k].add(1)
+        self.assertEqual(len(d), 4)
+        for call in (lambda: d[5], lambda: d.add(5, 1), lambda: d.__setitem__(5, 1),
+                     lambda: d.load(5), lambda: d.insert(5)):
+            with self.assertRaises(TableFullError) as cm:
+                call()
+            e = cm.exception
+            self.assertIsInstance(e, Error)
+            self.assertIsInstance(e, ValueError)   # the original raised ValueError
+            self.assertIn("capacity is 4 keys", str(e))
+        self.assertNotIn(5, d)
+        self.assertEqual(d.add(4, 1), 1)       # present keys still work
+        self.assertIsNone(d.find(5))           # find never needs room
+
+    def test_bad_capacity_should_raise_valueerror(self):
+        for n in (0, -1, atomic_dict.CAPACITY_MAX + 1, U64):
+            with self.assertRaises(ValueError):
+                AtomicDict(n)
+        with self.assertRaises(TypeError):
+            AtomicDict("10")
+
+    def test_delete_should_raise_typeerror(self):
+        self.d[1] = 1
+        with self.assertRaises(TypeError) as cm:
+            del self.d[1]
+        self.assertIn("never be removed", str(cm.exception))
+
+    def test_closed_table_should_raise_valueerror(self):
+        d = AtomicDict(4)
+        v = d[1]
+        d.close()
+        d.close()                              # harmless twice
+        self.assertTrue(d.closed)
+        for call in (lambda: d[1], lambda: d.add(1, 1), lambda: v.add(1),
+                     lambda: v.load(), lambda: len(d), lambda: 1 in d,
+                     lambda: list(d), lambda: d.info(), lambda: d.add_many([1])):
+            with self.assertRaises(ValueError) as cm:
+                call()
+            self.assertIn("closed", str(cm.exception))
+
+    @unittest.skipIf(HAVE_DEVICE, "/dev/atomic_dict exists: this test needs it absent")
+    def test_named_table_without_device_should_say_module_not_loaded(self):
+        for call in (lambda: AtomicDict(10, name="counters"),
+                     lambda: AtomicDict(10, name="counters", mode=0o644),
+                     lambda: AtomicDict.attach("counters"),
+                     lambda: AtomicDict.attach("counters", readonly=True),
+                     lambda: AtomicSet(10, name="s"),
+                     lambda: atomic_dict.unlink("counters"),
+                     lambda: AtomicDict(10, backend="device")):
+            with self.assertRaises(KernelModuleNotLoadedError) as cm:
+                call()
+            e = cm.exception
+            self.assertIsInstance(e, Error)
+            self.assertIsInstance(e, OSError)
+            self.assertEqual(e.errno, errno.ENODEV)
+            self.assertIn("kernel module is not loaded", str(e))
+            self.assertIn("modprobe atomic_dict", str(e))
+
+    def test_bad_names_and_options_should_raise_before_the_device(self):
+        for kw in ({"name": ""}, {"name": "x" * 64}, {"name": "a\0b"},
+                   {"name": "x", "mode": 0o1000}, {"name": "x", "mode": -1},
+                   {"name": "x", "grant": 1 << 20}, {"backend": "tmpfs"},
+                   {"name": "x", "backend": "memfd"}):
+            with self.assertRaises(ValueError, msg=repr(kw)):
+                AtomicDict(10, **kw)
+        with self.assertRaises(TypeError):
+            AtomicDict(10, name=b"x")
+        with self.assertRaises(ValueError):
+            atomic_dict.unlink("")
+
+    def test_pickling_an_anonymous_table_should_raise_typeerror(self):
+        with self.assertRaises(TypeError) as cm:
+            pickle.dumps(self.d)
+        self.assertIn("fork", str(cm.exception))
+
+
+class BatchTest(unittest.TestCase):
+    def setUp(self):
+        self.d = AtomicDict(100)
+        self.addCleanup(self.d.close)
+
+    def test_add_many_should_return_previous_values(self):
+        d = self.d
+        self.assertEqual(d.add_many([1, 2, 3]), [0, 0, 0])
+        self.assertEqual(d.add_many([1, 2, 1]), [1, 1, 2])    # in order
+        self.assertEqual(d.add_many((1, 2), delta=10), [3, 2])
+        self.assertEqual(d.add_many(range(1, 4), [100, 200, -3]), [13, 12, 1])
+        self.assertEqual(d.load_many([1, 2, 3]), [113, 212, U64 - 2])
+        self.assertEqual(d.add_many([]), [])
+        self.assertEqual(d.load_many(iter([3])), [U64 - 2])
+
+    def test_bad_batches_should_raise_before_applying(self):
+        d = self.d
+        with self.assertRaises(ValueError):
+            d.add_many([1, 2], [1])
+        with self.assertRaises(ValueError):
+            d.add_many([1, 0, 2])
+        with self.assertRaises(ValueError):
+            d.load_many([1, -5])
+        with self.assertRaises(TypeError):
+            d.add_many(5)
+        self.assertEqual(len(d), 0, "a refused batch changed the table")
+
+    def test_full_table_mid_batch_should_raise_after_applying_the_prefix(self):
+        with AtomicDict(3) as d:
+            with self.assertRaises(TableFullError) as cm:
+                d.add_many([1, 2, 3, 4, 5])
+            self.assertIn("capacity is 3 keys", str(cm.exception))
+            if sys.version_info >= (3, 11):
+                self.assertIn("the first 3 of 5 keys", " ".join(cm.exception.__notes__))
+            self.assertEqual(dict(d), {1: 1, 2: 1, 3: 1})
+
+    def test_large_batch_should_match_single_ops(self):
+        keys = [k % 97 + 1 for k in range(10_000)]
+        self.d.add_many(keys)
+        want = {}
+        for k in keys:
+            want[k] = want.get(k, 0) + 1
+        self.assertEqual(dict(self.d), want)
+
+
+class SetTest(unittest.TestCase):
+    def test_set_add_should_say_whether_the_key_was_new(self):
+        with AtomicSet(10) as s:
+            self.assertIs(s.add(5), True)
+            self.assertIs(s.add(5), False)
+            self.assertIs(s.add(U64 - 1), True)
+            self.assertIn(5, s)
+            self.assertNotIn(6, s)
+            self.assertEqual(len(s), 2)
+            self.assertEqual(sorted(s), [5, U64 - 1])
+            self.assertEqual(s.add_many([5, 6, 6]), [False, True, False])
+            self.assertFalse(hasattr(s, "__getitem__"))
+            with self.assertRaises(ValueError):
+                s.add(0)
+
+    def test_full_set_should_raise(self):
+        with AtomicSet(2) as s:
+            s.add(1)
+            s.add(2)
+            with self.assertRaises(TableFullError):
+                s.add(3)
+            self.assertIs(s.add(2), False)
+
+
+class ContextManagerTest(unittest.TestCase):
+    def test_with_should_close_on_exit(self):
+        with AtomicDict(8) as d:
+            self.assertIsInstance(d, AtomicDict)
+            d[1].add(1)
+            self.assertFalse(d.closed)
+        self.assertTrue(d.closed)
+
+    def test_with_should_close_and_propagate_on_exception(self):
+        with self.assertRaises(KeyError):
+            with AtomicDict(8) as d:
+                raise KeyError("boom")
+        self.assertTrue(d.closed)
+
+    def test_entering_a_closed_table_should_raise(self):
+        d = AtomicDict(8)
+        d.close()
+        with self.assertRaises(ValueError):
+            with d:
+                pass
+
+
+class InfoTest(unittest.TestCase):
+    def test_info_should_describe_a_memfd_table(self):
+        with AtomicDict(1000, backend="memfd") as d:
+            d[1] = 1
+            i = d.info()
+            self.assertEqual(i["capacity"], 1000)
+            self.assertEqual(d.capacity, 1000)
+            self.assertGreaterEqual(i["buckets"] * 4 * 3, 1000 * 4)  # load <= 3/4
+            self.assertEqual(i["bytes"], 4096 + i["buckets"] * 64)
+            self.assertEqual(i["used"], 1)
+            self.assertEqual(i["backend"], "memfd")
+            self.assertEqual(i["access"], "readwrite")
+            self.assertIsNone(i["name"])
+            self.assertIsNone(d.name)
+            for k in ("id", "uid", "gid", "mode", "grant", "users"):
+                self.assertIsNone(i[k], k)
+
+
+class ForkTest(unittest.TestCase):
+    def test_fork_pool_should_give_exact_totals(self):
+        global _shared
+        with AtomicDict(1000) as d:
+            _shared = d
+            tasks = 8
+            with FORK.Pool(4) as p:
+                self.assertEqual(sorted(p.map(_pool_adds, range(tasks))),
+                                 list(range(tasks)))
+            self.assertEqual(d.load(1), tasks * 10_000)
+            self.assertEqual(d.load(2), 10_000 * sum(range(tasks)))
+            self.assertEqual(d.load(3), U64 - tasks)
+            per_key = [d.load(1000 + j) for j in range(7)]
+            self.assertEqual(sum(per_key), tasks * 10_000)
+            self.assertEqual(per_key, [tasks * len(range(j, 10_000, 7)) for j in range(7)])
+
+    def test_fork_pool_cas_loops_should_lose_no_update(self):
+        global _shared
+        with AtomicDict(10) as d:
+            _shared = d
+            with FORK.Pool(4) as p:
+                p.map(_pool_cas_increments, range(8))
+            self.assertEqual(d.load(9), 8 * 2000)
+
+    def test_set_add_across_processes_should_be_new_exactly_once(self):
+        global _shared
+        with AtomicSet(5000) as s:
+            _shared = s
+            with FORK.Pool(4) as p:
+                news = p.map(_pool_set_adds, range(6))
+            self.assertEqual(sum(news), 2000)
+            self.assertEqual(len(s), 2000)
+
+    def test_child_writes_should_be_visible_to_the_parent(self):
+        with AtomicDict(10) as d:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    d[1] = 123
+                    d.close()              # the child's close unmaps only its copy
+                finally:
+                    os._exit(0)
+            os.waitpid(pid, 0)
+            self.assertEqual(d.load(1), 123)
+
+
+class LeakTest(unittest.TestCase):
+    def test_value_objects_should_release_their_table(self):
+        d = AtomicDict(8)
+        base = sys.getrefcount(d)
+        vals = [d[1] for _ in range(100)]
+        self.assertEqual(sys.getrefcount(d), base + 100)
+        del vals
+        self.assertEqual(sys.getrefcount(d), base)
+        it = iter(d)
+        self.assertEqual(sys.getrefcount(d), base + 1)
+        del it
+        self.assertEqual(sys.getrefcount(d), base)
+
+    def test_operations_should_not_grow_memory(self):
+        d = AtomicDict(64)
+        keys = list(range(1, 33))
+
+        def work():
+            for k in keys:
+                d[k].add(2**40)
+                d.add(k, 2**40)
+                d.load(k)
+                d[k] = 2**63
+                d[k].cas(2**63, 2**62)
+                list(d)
+                d.add_many(keys)
+                d.load_many(keys)
+                try:
+                    d[0]
+                except ValueError:
+                    pass
+                try:
+                    d.add(k, U64)
+                except OverflowError:
+                    pass
+        work()
+        tracemalloc.start()
+        try:
+            work()
+            before = tracemalloc.get_traced_memory()[0]
+            for _ in range(20):
+                work()
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        self.assertLess(grown, 16 * 1024, "memory grew by %d bytes" % grown)
+
+    def test_tables_should_release_fds_and_mappings(self):
+        def counts():
+            return len(os.listdir("/proc/self/fd")), \
+                sum(1 for _ in open("/proc/self/maps"))
+        for _ in range(5):
+            AtomicDict(100).close()
+        before = counts()
+        for i in range(200):
+            d = AtomicDict(1000)
+            d[i + 1].add(1)
+            if i % 2:
+                d.close()
+            del d                  # dealloc closes the others
+        gc.collect()
+        self.assertEqual(counts(), before)
+
+
+if __name__ == "__main__":
+    unittest.main()
