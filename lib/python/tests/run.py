@@ -24,8 +24,11 @@ def main():
     skipped = len(result.skipped)
     passed = result.testsRun - failed - skipped
     print("python: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    reasons = {}
     for test, reason in result.skipped:
-        print("  skipped %s: %s" % (test.id(), reason))
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, n in reasons.items():
+        print("  %d skipped: %s" % (n, reason))
     sys.exit(1 if failed or result.testsRun == 0 else 0)
 
 
