@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for atomic_dict: the shared probe core (adict/core.h) compiled
+ * into the kernel, on kernel buffers, and the module's own functions
+ * (exported with EXPORT_SYMBOL_IF_KUNIT, so atomic_dict.ko must be loaded
+ * first; it is, since this module imports its symbols).
+ *
+ * 6.1 has no kunit_vm_mmap(), so the ioctl OP path is tested through
+ * adict_op_args_run() on a kernel-allocated struct adict_op_args: all of
+ * the handler but the copy_struct_from_user()/put_user() around it, which
+ * the VM selftests cover.
+ *
+ * Built only against a kernel with CONFIG_KUNIT (kmod/Kbuild); Debian's
+ * stock kernel has none.
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/sort.h>
+#include <linux/vmalloc.h>
+
+#include "atomic_dict_internal.h"
+
+/* ------------------------------------------------------------------------ */
+/* A table in a kernel buffer, for the core tests                           */
+/* ------------------------------------------------------------------------ */
+
+struct ktable {
+	struct adict_table_header h;
+	void *mem;
+	struct adict_core c;
+};
+
+static void ktable_init(struct kunit *test, struct ktable *kt, u64 capacity)
+{
+	KUNIT_ASSERT_TRUE(test, adict_header_init(&kt->h, capacity, 0));
+	kt->mem = vzalloc(kt->h.map_bytes);
+	KUNIT_ASSERT_NOT_NULL(test, kt->mem);
+	memcpy(kt->mem, &kt->h, sizeof(kt->h));
+	adict_core_init(&kt->c, &kt->h, (char *)kt->mem + ADICT_HEADER_BYTES);
+}
+
+static void ktable_fini(struct ktable *kt)
+{
+	vfree(kt->mem);
+}
+
+/* Is @p a value word inside the slot area (buckets 1..nbuckets-1)? */
+static bool in_slot_area(const struct adict_core *c, const u64 *p)
+{
+	return (const void *)p >= (const void *)&c->kbuckets[1] &&
+	       (const void *)p < (const void *)&c->kbuckets[c->nbuckets];
+}
+
+/* The n-th key (from 1 up) whose home bucket is @home. */
+static u64 key_with_home(u64 nbuckets, u64 home, unsigned int n)
+{
+	u64 k;
+
+	for (k = 1; ; k++)
+		if (adict_home_bucket(nbuckets, k) == home && !--n)
+			return k;
+}
+
+/* ------------------------------------------------------------------------ */
+/* core                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void core_test_insert_into_empty_should_publish_key(struct kunit *test)
+{
+	struct ktable kt;
+	u64 *v;
+	u64 home;
+
+	ktable_init(test, &kt, 100);
+	home = adict_home_bucket(kt.c.nbuckets, 42);
+
+	KUNIT_EXPECT_EQ(test, adict_core_lookup(&kt.c, 42, true, &v), 1);
+	/* After: the key sits in slot 0 of its home bucket, value 0, used 1. */
+	KUNIT_EXPECT_EQ(test, kt.c.kbuckets[home].slot[0].key, 42ULL);
+	KUNIT_EXPECT_PTR_EQ(test, v, &kt.c.kbuckets[home].slot[0].value);
+	KUNIT_EXPECT_EQ(test, *v, 0ULL);
+	KUNIT_EXPECT_EQ(test, *kt.c.kused, 1ULL);
+	KUNIT_EXPECT_EQ(test, adict_core_count(&kt.c), 1ULL);
+	ktable_fini(&kt);
+}
+
+static void core_test_second_insert_should_find_same_slot(struct kunit *test)
+{
+	struct ktable kt;
+	u64 *v1, *v2;
+	u64 r;
+
+	ktable_init(test, &kt, 100);
+	KUNIT_EXPECT_EQ(test, adict_core_lookup(&kt.c, 7, true, &v1), 1);
+	KUNIT_EXPECT_EQ(test, adict_core_lookup(&kt.c, 7, true, &v2), 0);
+	KUNIT_EXPECT_PTR_EQ(test, v1, v2);
+	KUNIT_EXPECT_EQ(test, *kt.c.kused, 1ULL);	/* reservation undone */
+	KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_INSERT, 7, 0, 0, &r), 0);
+	KUNIT_EXPECT_EQ(test, r, 0ULL);
+	ktable_fini(&kt);
+}
+
+static void core_test_colliding_keys_should_spill_and_wrap(struct kunit *test)
+{
+	struct ktable kt;
+	u64 keys[ADICT_BUCKET_SLOTS + 2];
+	u64 nb, last, *v;
+	unsigned int i;
+
+	ktable_init(test, &kt, 100);
+	nb = kt.c.nbuckets;
+	last = nb - 1;
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		keys[i] = key_with_home(nb, last, i + 1);
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		KUNIT_EXPECT_EQ(test, adict_core_lookup(&kt.c, keys[i], true, &v), 1);
+
+	/* The last bucket holds the first four, in order ... */
+	for (i = 0; i < ADICT_BUCKET_SLOTS; i++)
+		KUNIT_EXPECT_EQ(test, kt.c.kbuckets[last].slot[i].key, keys[i]);
+	/* ... and the probe wraps to bucket 1 (bucket 0 is control). */
+	KUNIT_EXPECT_EQ(test, kt.c.kbuckets[1].slot[0].key, keys[4]);
+	KUNIT_EXPECT_EQ(test, kt.c.kbuckets[1].slot[1].key, keys[5]);
+	KUNIT_EXPECT_EQ(test, kt.c.kbuckets[0].slot[1].key, 0ULL);
+
+	/* Every one is found again at the same place. */
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		KUNIT_EXPECT_EQ(test, adict_core_lookup(&kt.c, keys[i], false, &v), 0);
+		KUNIT_EXPECT_EQ(test, *(v - 1), keys[i]);
+	}
+	ktable_fini(&kt);
+}
+
+static void core_test_full_table_should_fail_enospc_and_keep_keys(struct kunit *test)
+{
+	struct ktable kt;
+	u64 i, r;
+
+	ktable_init(test, &kt, 10);
+	for (i = 1; i <= 10; i++)
+		KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_ADD, i * 977, i, 0, &r), 0);
+
+	KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_ADD, 5, 1, 0, &r), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_INSERT, 6, 0, 0, &r), -ENOSPC);
+
+	/* Nothing corrupted: same keys, same values, used exact. */
+	KUNIT_EXPECT_EQ(test, *kt.c.kused, 10ULL);
+	KUNIT_EXPECT_EQ(test, adict_core_count(&kt.c), 10ULL);
+	for (i = 1; i <= 10; i++) {
+		KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_FIND, i * 977, 0, 0, &r), 0);
+		KUNIT_EXPECT_EQ(test, r, i);
+	}
+	/* Existing keys still take updates. */
+	KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_ADD, 977, 1, 0, &r), 0);
+	KUNIT_EXPECT_EQ(test, r, 1ULL);
+	ktable_fini(&kt);
+}
+
+static void core_test_key_zero_and_max_should_be_rejected_and_stored(struct kunit *test)
+{
+	struct ktable kt;
+	u64 r;
+
+	ktable_init(test, &kt, 100);
+	KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_ADD, 0, 1, 0, &r), -EINVAL);
+	KUNIT_EXPECT_EQ(test, *kt.c.kused, 0ULL);
+	KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_STORE, U64_MAX, 5, 0, &r), 0);
+	KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_FIND, U64_MAX, 0, 0, &r), 0);
+	KUNIT_EXPECT_EQ(test, r, 5ULL);
+	KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_COUNT, 1, 0, 0, &r), -EINVAL);
+	ktable_fini(&kt);
+}
+
+static void core_test_garbage_table_should_stay_bounded(struct kunit *test)
+{
+	struct ktable kt;
+	unsigned int i;
+	u64 *v;
+	int ret;
+
+	ktable_init(test, &kt, 1000);
+	/* Random bits in every key, value and the used word. */
+	get_random_bytes(kt.c.kbuckets, kt.h.data_bytes);
+	for (i = 0; i < 200; i++) {
+		u64 key = get_random_u64() | 1;
+
+		v = NULL;
+		ret = adict_core_lookup(&kt.c, key, i & 1, &v);
+		KUNIT_EXPECT_TRUE(test, ret == 0 || ret == 1 || ret == -ENOENT ||
+				  ret == -ENOSPC);
+		if (ret >= 0)
+			KUNIT_EXPECT_TRUE(test, in_slot_area(&kt.c, v));
+	}
+	/* A key that is there is still found, in range. */
+	if (kt.c.kbuckets[3].slot[2].key) {
+		ret = adict_core_lookup(&kt.c, kt.c.kbuckets[3].slot[2].key,
+					false, &v);
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		KUNIT_EXPECT_TRUE(test, in_slot_area(&kt.c, v));
+	}
+	ktable_fini(&kt);
+}
+
+#define CONC_THREADS	4
+#define CONC_SHARED	400
+#define CONC_OWN	300
+
+struct conc_arg {
+	struct adict_core *c;
+	unsigned int idx;
+	int errors;
+	struct completion done;
+};
+
+static int conc_thread(void *data)
+{
+	struct conc_arg *a = data;
+	unsigned int i;
+	u64 r;
+
+	for (i = 0; i < CONC_SHARED + CONC_OWN; i++) {
+		/* Shared keys interleaved with this thread's own keys. */
+		u64 key = i < CONC_SHARED ? 1000 + i :
+			  100000 * (a->idx + 1) + i;
+
+		if (adict_core_op(a->c, ADICT_OP_ADD, key, 1, 0, &r))
+			a->errors++;
+		if (!(i & 31))
+			cond_resched();
+	}
+	complete(&a->done);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void core_test_concurrent_inserts_should_publish_each_key_once(struct kunit *test)
+{
+	const u64 want = CONC_SHARED + CONC_THREADS * CONC_OWN;
+	struct conc_arg *args;
+	struct ktable kt;
+	u64 *keys, n = 0, b, r;
+	unsigned int i, j;
+
+	ktable_init(test, &kt, want + 100);
+	args = kunit_kcalloc(test, CONC_THREADS, sizeof(*args), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, args);
+	for (i = 0; i < CONC_THREADS; i++) {
+		struct task_struct *tsk;
+
+		args[i].c = &kt.c;
+		args[i].idx = i;
+		init_completion(&args[i].done);
+		tsk = kthread_run(conc_thread, &args[i], "adict_kunit/%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(tsk));
+	}
+	for (i = 0; i < CONC_THREADS; i++) {
+		wait_for_completion(&args[i].done);
+		KUNIT_EXPECT_EQ(test, args[i].errors, 0);
+	}
+
+	/* Each key exactly once, used exact, shared counters exact. */
+	keys = kunit_kcalloc(test, kt.c.nbuckets * ADICT_BUCKET_SLOTS,
+			     sizeof(*keys), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, keys);
+	for (b = 1; b < kt.c.nbuckets; b++)
+		for (j = 0; j < ADICT_BUCKET_SLOTS; j++)
+			if (kt.c.kbuckets[b].slot[j].key)
+				keys[n++] = kt.c.kbuckets[b].slot[j].key;
+	KUNIT_EXPECT_EQ(test, n, want);
+	KUNIT_EXPECT_EQ(test, *kt.c.kused, want);
+	sort(keys, n, sizeof(*keys), cmp_u64, NULL);
+	for (r = 1; r < n; r++)
+		KUNIT_EXPECT_NE(test, keys[r - 1], keys[r]);
+	for (i = 0; i < CONC_SHARED; i++) {
+		KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_FIND, 1000 + i, 0, 0, &r), 0);
+		KUNIT_EXPECT_EQ(test, r, (u64)CONC_THREADS);
+	}
+	ktable_fini(&kt);
+}
+
+/* ------------------------------------------------------------------------ */
+/* header                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void header_test_init_should_be_valid(struct kunit *test)
+{
+	static const u64 caps[] = { 1, 2, 3, 47, 48, 1000, 1 << 20,
+				    ADICT_CAPACITY_MAX };
+	struct adict_table_header h;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(caps); i++) {
+		KUNIT_ASSERT_TRUE(test, adict_header_init(&h, caps[i], 0));
+		KUNIT_EXPECT_TRUE(test, adict_header_valid(&h, h.map_bytes));
+		KUNIT_EXPECT_EQ(test, h.map_bytes % PAGE_SIZE, 0ULL);
+		/* Load stays at most 3/4 of the slots of buckets 1.. */
+		KUNIT_EXPECT_LE(test, caps[i] * 4,
+				(h.nbuckets - 1) * ADICT_BUCKET_SLOTS * 3);
+	}
+	KUNIT_EXPECT_FALSE(test, adict_header_init(&h, 0, 0));
+	KUNIT_EXPECT_FALSE(test, adict_header_init(&h, ADICT_CAPACITY_MAX + 1, 0));
+}
+
+static void header_test_single_field_corruption_should_be_rejected(struct kunit *test)
+{
+	struct adict_table_header good, h;
+	unsigned int i;
+
+	KUNIT_ASSERT_TRUE(test, adict_header_init(&good, 1000, ADICT_TABLE_F_DEVICE));
+
+#define CORRUPT(field, val) do {					\
+		h = good;						\
+		h.field = (val);					\
+		KUNIT_EXPECT_FALSE_MSG(test, adict_header_valid(&h, h.map_bytes), \
+				       "field %s", #field);		\
+	} while (0)
+	CORRUPT(magic, good.magic ^ 1);
+	CORRUPT(version, 2);
+	CORRUPT(hash, 2);
+	CORRUPT(header_bytes, 8192);
+	CORRUPT(slot_bytes, 8);
+	CORRUPT(bucket_slots, 8);
+	/* A capacity in the same geometry is self-consistent: change it a lot. */
+	CORRUPT(capacity, good.capacity * 4);
+	CORRUPT(capacity, 0);
+	CORRUPT(nbuckets, good.nbuckets + 64);
+	CORRUPT(nbuckets, good.nbuckets - 1);
+	CORRUPT(data_offset, 0);
+	CORRUPT(data_bytes, good.data_bytes + 64);
+	CORRUPT(map_bytes, good.map_bytes - 4096);
+	for (i = 0; i < ARRAY_SIZE(good.reserved); i++)
+		CORRUPT(reserved[i], 1);
+#undef CORRUPT
+	/* Less memory behind it than the header claims. */
+	KUNIT_EXPECT_FALSE(test, adict_header_valid(&good, good.map_bytes - 1));
+	/* flags are informational: any value is accepted. */
+	h = good;
+	h.flags = ~0U;
+	KUNIT_EXPECT_TRUE(test, adict_header_valid(&h, h.map_bytes));
+}
+
+static struct kunit_case adict_core_cases[] = {
+	KUNIT_CASE(core_test_insert_into_empty_should_publish_key),
+	KUNIT_CASE(core_test_second_insert_should_find_same_slot),
+	KUNIT_CASE(core_test_colliding_keys_should_spill_and_wrap),
+	KUNIT_CASE(core_test_full_table_should_fail_enospc_and_keep_keys),
+	KUNIT_CASE(core_test_key_zero_and_max_should_be_rejected_and_stored),
+	KUNIT_CASE(core_test_garbage_table_should_stay_bounded),
+	KUNIT_CASE(core_test_concurrent_inserts_should_publish_each_key_once),
+	KUNIT_CASE(header_test_init_should_be_valid),
+	KUNIT_CASE(header_test_single_field_corruption_should_be_rejected),
+	{}
+};
+
+static struct kunit_suite adict_core_suite = {
+	.name = "adict_core",
+	.test_cases = adict_core_cases,
+};
+
+/* ------------------------------------------------------------------------ */
+/* The module's functions                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void table_test_create_kernel_should_write_valid_header(struct kunit *test)
+{
+	struct adict_table_header h;
+	struct adict_table *t;
+
+	t = adict_table_create_kernel(1000);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	memcpy(&h, t->kaddr, sizeof(h));
+	KUNIT_EXPECT_TRUE(test, adict_header_valid(&h, t->bytes));
+	KUNIT_EXPECT_EQ(test, h.flags, (u32)ADICT_TABLE_F_DEVICE);
+	KUNIT_EXPECT_EQ(test, t->npages, (unsigned long)(t->bytes >> PAGE_SHIFT));
+	KUNIT_EXPECT_EQ(test, t->core.nbuckets, h.nbuckets);
+	KUNIT_EXPECT_PTR_EQ(test, (void *)t->core.kbuckets,
+			    (void *)((char *)t->kaddr + ADICT_HEADER_BYTES));
+	/* The pages start zeroed: no key anywhere. */
+	KUNIT_EXPECT_EQ(test, adict_core_count(&t->core), 0ULL);
+	adict_table_destroy_kernel(t);
+}
+
+static void table_test_absurd_capacity_should_fail_cleanly(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, PTR_ERR(adict_table_create_kernel(0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(adict_table_create_kernel(U64_MAX)), -EFBIG);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(adict_table_create_kernel(ADICT_CAPACITY_MAX + 1)), -EFBIG);
+	/* Valid for the format, but above max_table_bytes (1 GiB). */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(adict_table_create_kernel(ADICT_CAPACITY_MAX)), -EFBIG);
+}
+
+static void op_test_rdonly_load_of_absent_key_should_not_insert(struct kunit *test)
+{
+	struct adict_table *t = adict_table_create_kernel(100);
+	u64 r = 77;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_RDONLY, ADICT_OP_LOAD, 5, 0, 0, &r), 0);
+	KUNIT_EXPECT_EQ(test, r, 0ULL);
+	KUNIT_EXPECT_EQ(test, *t->core.kused, 0ULL);
+	KUNIT_EXPECT_EQ(test, adict_core_count(&t->core), 0ULL);
+	/* The same LOAD read-write inserts the key. */
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_RDWR, ADICT_OP_LOAD, 5, 0, 0, &r), 0);
+	KUNIT_EXPECT_EQ(test, *t->core.kused, 1ULL);
+	adict_table_destroy_kernel(t);
+}
+
+static void op_test_rdonly_write_ops_should_be_eperm(struct kunit *test)
+{
+	struct adict_table *t = adict_table_create_kernel(100);
+	u32 op;
+	u64 r;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	for (op = 0; op < ADICT_OP_COUNT; op++) {
+		int want = adict_op_writes(op) ? -EPERM :
+			   op == ADICT_OP_FIND ? -ENOENT : 0;
+
+		KUNIT_EXPECT_EQ_MSG(test, adict_table_op(t, ADICT_ACCESS_RDONLY, op, 9, 1, 2, &r),
+				    want, "op %u", op);
+	}
+	KUNIT_EXPECT_EQ(test, adict_core_count(&t->core), 0ULL);
+	adict_table_destroy_kernel(t);
+}
+
+static void op_test_mediated_should_allow_only_granted_ops(struct kunit *test)
+{
+	struct adict_table *t = adict_table_create_kernel(100);
+	u64 r;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	t->grant = ADICT_OP_BIT(ADICT_OP_ADD) | ADICT_OP_BIT(ADICT_OP_CAS);
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_MEDIATED, ADICT_OP_ADD, 9, 4, 0, &r), 0);
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_MEDIATED, ADICT_OP_CAS, 9, 4, 6, &r), 0);
+	KUNIT_EXPECT_EQ(test, r, 4ULL);
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_MEDIATED, ADICT_OP_STORE, 9, 1, 0, &r), -EPERM);
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_MEDIATED, ADICT_OP_LOAD, 9, 0, 0, &r), -EPERM);
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_MEDIATED, ADICT_OP_INSERT, 10, 0, 0, &r), -EPERM);
+	/* Unknown op and key 0 are -EINVAL before any permission check. */
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_MEDIATED, 99, 9, 0, 0, &r), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_MEDIATED, ADICT_OP_ADD, 0, 1, 0, &r), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_RDWR, ADICT_OP_LOAD, 9, 0, 0, &r), 0);
+	KUNIT_EXPECT_EQ(test, r, 6ULL);
+	adict_table_destroy_kernel(t);
+}
+
+static void op_test_args_run_should_fill_result(struct kunit *test)
+{
+	struct adict_table *t = adict_table_create_kernel(100);
+	struct adict_op_args *a;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	*a = (struct adict_op_args){ .size = sizeof(*a), .op = ADICT_OP_STORE,
+				     .key = 3, .arg1 = 11 };
+	KUNIT_EXPECT_EQ(test, adict_op_args_run(t, ADICT_ACCESS_RDWR, a), 0);
+	KUNIT_EXPECT_EQ(test, a->result, 0ULL);
+	*a = (struct adict_op_args){ .size = sizeof(*a), .op = ADICT_OP_SUB,
+				     .key = 3, .arg1 = 12 };
+	KUNIT_EXPECT_EQ(test, adict_op_args_run(t, ADICT_ACCESS_RDWR, a), 0);
+	KUNIT_EXPECT_EQ(test, a->result, 11ULL);
+	*a = (struct adict_op_args){ .size = sizeof(*a), .op = ADICT_OP_FIND,
+				     .key = 3 };
+	KUNIT_EXPECT_EQ(test, adict_op_args_run(t, ADICT_ACCESS_RDWR, a), 0);
+	KUNIT_EXPECT_EQ(test, a->result, U64_MAX);	/* wraps modulo 2^64 */
+	*a = (struct adict_op_args){ .size = sizeof(*a), .op = ADICT_OP_FIND,
+				     .key = 4 };
+	KUNIT_EXPECT_EQ(test, adict_op_args_run(t, ADICT_ACCESS_RDWR, a), -ENOENT);
+	adict_table_destroy_kernel(t);
+}
+
+static void batch_test_exec_should_report_each_status(struct kunit *test)
+{
+	struct adict_table *t = adict_table_create_kernel(100);
+	struct adict_batch_op e[5] = {
+		{ .key = 1, .op = ADICT_OP_ADD, .arg1 = 5 },
+		{ .key = 1, .op = ADICT_OP_ADD, .arg1 = 5 },
+		{ .key = 1, .op = 1000 },
+		{ .key = 0, .op = ADICT_OP_LOAD },
+		{ .key = 2, .op = ADICT_OP_FIND },
+	};
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	KUNIT_EXPECT_EQ(test, adict_batch_exec(t, ADICT_ACCESS_RDWR, e, 5), 2U);
+	KUNIT_EXPECT_EQ(test, e[0].status, 0);
+	KUNIT_EXPECT_EQ(test, e[1].result, 5ULL);
+	KUNIT_EXPECT_EQ(test, e[2].status, -EINVAL);
+	KUNIT_EXPECT_EQ(test, e[3].status, -EINVAL);
+	KUNIT_EXPECT_EQ(test, e[4].status, -ENOENT);
+	adict_table_destroy_kernel(t);
+}
+
+static void mmap_test_check_should_enforce_rules(struct kunit *test)
+{
+	const unsigned long rd = VM_READ | VM_MAYREAD | VM_SHARED | VM_MAYSHARE;
+	const unsigned long wr = rd | VM_WRITE | VM_MAYWRITE;
+	bool w;
+
+	/* Whole table read-only: fine, never writable. */
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDWR, 8, 0, 8, rd, &w), 0);
+	KUNIT_EXPECT_FALSE(test, w);
+	/* Header page writable: refused, for every access. */
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDWR, 8, 0, 8, wr, &w), -EACCES);
+	/* Data area writable on a read-write attachment only. */
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDWR, 8, 1, 7, wr, &w), 0);
+	KUNIT_EXPECT_TRUE(test, w);
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDONLY, 8, 1, 7, wr, &w), -EACCES);
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_MEDIATED, 8, 1, 7, wr, &w), -EACCES);
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDONLY, 8, 1, 7, rd, &w), 0);
+	KUNIT_EXPECT_FALSE(test, w);
+	/* Range checks, overflow included. */
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDWR, 8, 0, 9, rd, &w), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDWR, 8, 8, 1, rd, &w), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDWR, 8, 2, ULONG_MAX, rd, &w), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDWR, 8, ULONG_MAX, 2, rd, &w), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDWR, 8, 0, 0, rd, &w), -EINVAL);
+	/* Private and executable mappings are refused. */
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDWR, 8, 0, 8, VM_READ | VM_MAYREAD, &w), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_mmap_check(ADICT_ACCESS_RDWR, 8, 0, 8, rd | VM_EXEC, &w), -EPERM);
+}
+
+static void name_test_valid_should_accept_allowed_chars_only(struct kunit *test)
+{
+	static const char ok63[] =
+		"abcdefghijABCDEFGHIJ0123456789abcdefghijABCDEFGHIJ0123456789._-";
+
+	KUNIT_EXPECT_EQ(test, adict_name_valid("ctr", 3), 0);
+	KUNIT_EXPECT_EQ(test, adict_name_valid("a.b_c-D9", 8), 0);
+	KUNIT_EXPECT_EQ(test, adict_name_valid(ok63, 63), 0);
+	KUNIT_EXPECT_EQ(test, adict_name_valid(ok63, 64), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_name_valid("", 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_name_valid(".x", 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_name_valid("a/b", 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_name_valid("a b", 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_name_valid("a\xffz", 3), -EINVAL);
+}
+
+static struct kunit_case adict_device_cases[] = {
+	KUNIT_CASE(table_test_create_kernel_should_write_valid_header),
+	KUNIT_CASE(table_test_absurd_capacity_should_fail_cleanly),
+	KUNIT_CASE(op_test_rdonly_load_of_absent_key_should_not_insert),
+	KUNIT_CASE(op_test_rdonly_write_ops_should_be_eperm),
+	KUNIT_CASE(op_test_mediated_should_allow_only_granted_ops),
+	KUNIT_CASE(op_test_args_run_should_fill_result),
+	KUNIT_CASE(batch_test_exec_should_report_each_status),
+	KUNIT_CASE(mmap_test_check_should_enforce_rules),
+	KUNIT_CASE(name_test_valid_should_accept_allowed_chars_only),
+	{}
+};
+
+static struct kunit_suite adict_device_suite = {
+	.name = "adict_device",
+	.test_cases = adict_device_cases,
+};
+
+kunit_test_suites(&adict_core_suite, &adict_device_suite);
+
+MODULE_DESCRIPTION("KUnit tests for atomic_dict");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
