@@ -522,7 +522,7 @@ static void describe_dump(const struct ctx *c, const char *path,
 		json_kv_str(stdout, "name", h->name, true);
 		json_kv_u64(stdout, "capacity", h->capacity, true);
 		json_kv_u64(stdout, "count", h->count, true);
-		json_kv_u64(stdout, "mode", h->mode, true);
+		json_kv_mode(stdout, h->mode, true);
 		json_kv_u64(stdout, "grant", h->grant, true);
 		json_kv_bool(stdout, "valid", true, true);
 		fputs("}\n", stdout);
@@ -651,8 +651,9 @@ static int target_table(const struct ctx *c, const struct load_opts *lo,
 	};
 	int ret;
 
-	if (strlen(name) >= ADICT_NAME_MAX)
-		return die_table(c, -ENAMETOOLONG, name);
+	ret = check_name(c, name);
+	if (ret)
+		return ret;
 	if (lo->existing)
 		ret = adict_attach(tp, name, 0);
 	else

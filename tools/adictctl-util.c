@@ -331,6 +331,13 @@ void json_kv_u64(FILE *f, const char *k, unsigned long long v, bool comma)
 	fprintf(f, "%llu", v);
 }
 
+/* Permission bits as the octal string people know: "mode": "0660". */
+void json_kv_mode(FILE *f, unsigned int mode, bool comma)
+{
+	json_key(f, "mode", comma);
+	fprintf(f, "\"%04o\"", mode);
+}
+
 void json_kv_bool(FILE *f, const char *k, bool v, bool comma)
 {
 	json_key(f, k, comma);

@@ -15,16 +15,17 @@
 
 /* ---- list ----------------------------------------------------------------- */
 
-/* One line of /proc/driver/atomic_dict. */
+/* One line of /proc/driver/atomic_dict (kmod/atomic_dict.c, adict_seq_show). */
 struct proc_row {
 	unsigned long long id, capacity, used, bytes;
 	unsigned int uid, gid, mode, users;
-	char name[ADICT_NAME_MAX];
+	char name[ADICT_NAME_MAX];	/* "-" when anonymous */
+	char state[16];			/* named, unlinked or anon */
 };
 
 /*
- * "id name uid gid mode capacity used bytes users", mode in octal.  A
- * header line (first field not a number) is skipped.
+ * "id name state uid gid mode capacity used bytes users", mode in octal.
+ * The header line (first field not a number) is skipped.
  * Return: 1 for a row, 0 for a line to skip, -EBADMSG for a bad line.
  */
 static int parse_proc_line(const char *line, struct proc_row *r)
@@ -34,20 +35,21 @@ static int parse_proc_line(const char *line, struct proc_row *r)
 	if (!isdigit((unsigned char)line[strspn(line, " \t")]))
 		return 0;
 	/* %63s: ADICT_NAME_MAX - 1 */
-	n = sscanf(line, "%llu %63s %u %u %o %llu %llu %llu %u", &r->id, r->name,
-		   &r->uid, &r->gid, &r->mode, &r->capacity, &r->used,
-		   &r->bytes, &r->users);
-	return n == 9 ? 1 : -EBADMSG;
+	n = sscanf(line, "%llu %63s %15s %u %u %o %llu %llu %llu %u", &r->id,
+		   r->name, r->state, &r->uid, &r->gid, &r->mode, &r->capacity,
+		   &r->used, &r->bytes, &r->users);
+	return n == 10 ? 1 : -EBADMSG;
 }
 
 static void print_row_json(const struct proc_row *r, bool first)
 {
 	fputs(first ? "{" : ", {", stdout);
 	json_kv_u64(stdout, "id", r->id, false);
-	json_kv_str(stdout, "name", r->name, true);
+	json_kv_str(stdout, "name", strcmp(r->name, "-") ? r->name : "", true);
+	json_kv_str(stdout, "state", r->state, true);
 	json_kv_u64(stdout, "uid", r->uid, true);
 	json_kv_u64(stdout, "gid", r->gid, true);
-	json_kv_u64(stdout, "mode", r->mode, true);
+	json_kv_mode(stdout, r->mode, true);
 	json_kv_u64(stdout, "capacity", r->capacity, true);
 	json_kv_u64(stdout, "used", r->used, true);
 	json_kv_u64(stdout, "bytes", r->bytes, true);
@@ -60,9 +62,9 @@ static void print_row(const struct proc_row *r)
 	double pct = r->capacity ? 100.0 * (double)r->used /
 				   (double)r->capacity : 0;
 
-	printf("%-6llu %-24s %6u %6u  %04o %12llu %12llu %5.1f%% %12llu %5u\n",
-	       r->id, r->name, r->uid, r->gid, r->mode, r->capacity, r->used,
-	       pct, r->bytes, r->users);
+	printf("%-6llu %-24s %-8s %6u %6u  %04o %12llu %12llu %5.1f%% %12llu %5u\n",
+	       r->id, r->name, r->state, r->uid, r->gid, r->mode, r->capacity,
+	       r->used, pct, r->bytes, r->users);
 }
 
 static int list_tables(const struct ctx *c, FILE *f, const char *path)
@@ -74,9 +76,9 @@ static int list_tables(const struct ctx *c, FILE *f, const char *path)
 	if (c->json)
 		fputc('[', stdout);
 	else
-		printf("%-6s %-24s %6s %6s  %4s %12s %12s %6s %12s %5s\n", "ID",
-		       "NAME", "UID", "GID", "MODE", "CAPACITY", "USED", "USE",
-		       "BYTES", "USERS");
+		printf("%-6s %-24s %-8s %6s %6s  %4s %12s %12s %6s %12s %5s\n",
+		       "ID", "NAME", "STATE", "UID", "GID", "MODE", "CAPACITY",
+		       "USED", "USE", "BYTES", "USERS");
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
 		ret = parse_proc_line(line, &r);

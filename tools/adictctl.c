@@ -11,6 +11,7 @@
  *
  * This file: the command table, opening tables, and the one-key commands.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,18 @@
 /* Extra bit for open_table(): fall back to a mediated attach on EACCES. */
 #define OPEN_TRY_MEDIATED	(1U << 16)
 
-static int check_name(const struct ctx *c, const char *name)
+/* The module's rule: 1..63 bytes of [A-Za-z0-9._-], not starting with '.'. */
+int check_name(const struct ctx *c, const char *name)
 {
-	if (!*name)
-		return usage_error(c, "the table name is empty");
+	const char *s;
+
 	if (strlen(name) >= ADICT_NAME_MAX)
 		return die_table(c, -ENAMETOOLONG, name);
+	for (s = name; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			break;
+	if (!*name || *s || name[0] == '.')
+		return usage_error(c, "bad table name '%s': 1 to 63 letters, digits, '.', '_' or '-', not starting with '.'", name);
 	return 0;
 }
 
@@ -142,7 +149,7 @@ static void print_info_json(const struct adict_table_info *in,
 	if (in->backend == ADICT_BACKEND_DEVICE) {
 		json_kv_u64(f, "uid", in->uid, true);
 		json_kv_u64(f, "gid", in->gid, true);
-		json_kv_u64(f, "mode", in->mode, true);
+		json_kv_mode(f, in->mode, true);
 		json_kv_str(f, "grant", grant, true);
 		json_kv_u64(f, "users", in->users, true);
 	}

@@ -91,6 +91,7 @@ const char *access_name(unsigned int access);
 void json_str(FILE *f, const char *s);
 void json_kv_str(FILE *f, const char *k, const char *v, bool comma);
 void json_kv_u64(FILE *f, const char *k, unsigned long long v, bool comma);
+void json_kv_mode(FILE *f, unsigned int mode, bool comma);
 void json_kv_bool(FILE *f, const char *k, bool v, bool comma);
 
 /* ---- files ---------------------------------------------------------------- */
@@ -122,6 +123,7 @@ static inline const char *src_name(const struct table_src *src)
 	return src->file ? src->saved_name : src->name;
 }
 
+int check_name(const struct ctx *c, const char *name);
 int open_table(const struct ctx *c, struct table_src *src,
 	       unsigned int flags, struct adict **tp);
 void print_info(const struct ctx *c, const struct adict_table_info *info);
