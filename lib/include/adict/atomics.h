@@ -19,6 +19,7 @@
 
 #ifdef __KERNEL__
 #include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/compiler.h>
 #include <linux/math64.h>
 #include <linux/types.h>
@@ -87,8 +88,17 @@ static inline __u64 adict_a_mulhi(__u64 a, __u64 b)
 	return mul_u64_u64_shr(a, b, 64);
 }
 
+static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
+{
+	return __ffs(x);
+}
+
 #else /* !__KERNEL__ */
 #include <linux/types.h>
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((__always_inline__))
+#endif
 
 static inline __u64 adict_a_load_key(const __u64 *p)
 {
@@ -145,6 +155,11 @@ static inline __u64 adict_a_fetch_xor(__u64 *p, __u64 v)
 static inline __u64 adict_a_mulhi(__u64 a, __u64 b)
 {
 	return (__u64)(((unsigned __int128)a * b) >> 64);
+}
+
+static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
+{
+	return __builtin_ctz(x);
 }
 #endif /* __KERNEL__ */
 

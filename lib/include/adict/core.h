@@ -176,6 +176,25 @@ static inline void adict_core_unreserve(const struct adict_core *c)
 }
 
 /*
+ * The whole bucket (one cache line) at once, without branches, so the
+ * common case costs one predictable branch.  Returns a bit per slot holding
+ * @key; *emptyp gets a bit per empty slot.
+ */
+static __always_inline unsigned int
+adict_core_bucket_scan(struct adict_slot *s, __u64 key, unsigned int *emptyp)
+{
+	__u64 k0 = adict_a_load_key(&s[0].key);
+	__u64 k1 = adict_a_load_key(&s[1].key);
+	__u64 k2 = adict_a_load_key(&s[2].key);
+	__u64 k3 = adict_a_load_key(&s[3].key);
+
+	*emptyp = (unsigned int)(k0 == 0) | (unsigned int)(k1 == 0) << 1 |
+		  (unsigned int)(k2 == 0) << 2 | (unsigned int)(k3 == 0) << 3;
+	return (unsigned int)(k0 == key) | (unsigned int)(k1 == key) << 1 |
+	       (unsigned int)(k2 == key) << 2 | (unsigned int)(k3 == key) << 3;
+}
+
+/*
  * adict_core_lookup_at - find the value word of @key, optionally inserting it.
  * @c:      trusted geometry
  * @key:    non-zero key (the caller checks)
@@ -188,29 +207,41 @@ static inline void adict_core_unreserve(const struct adict_core *c)
  * -ENOENT if absent and !@insert, -ENOSPC if absent and the table holds
  * capacity keys (or, for a table scribbled over, has no empty slot left).
  *
+ * A bucket is examined whole: the key anywhere in it is found; otherwise an
+ * empty slot in it ends the probe (the key is absent), else the next bucket.
  * Probing visits at most nbuckets - 1 buckets, whatever the memory holds.
  * A well-formed table is never more than 3/4 full, so an absent key meets an
  * empty slot after a short probe and -ENOSPC is returned without a scan.
  */
-static inline int adict_core_lookup_at(const struct adict_core *c, __u64 key,
-				       __u64 b, bool insert, __u64 **valp)
+static __always_inline int
+adict_core_lookup_at(const struct adict_core *c, __u64 key, __u64 b,
+		     bool insert, __u64 **valp)
 {
 	__u64 nb = c->nbuckets;
 	bool reserved = false;
 	struct adict_slot *s = NULL;
+	unsigned int match, empty;
 	__u64 i, k;
 	int j;
 
 	for (i = 1; i < nb; i++) {
 		s = c->kbuckets[b].slot;
-		for (j = 0; j < ADICT_BUCKET_SLOTS; j++) {
+		match = adict_core_bucket_scan(s, key, &empty);
+		if (match) {
+			j = adict_a_ctz(match);
+			goto found;
+		}
+		if (!empty)
+			goto next;
+		if (!insert)
+			return -ENOENT;
+		/* Absent so far: publish in the first empty slot that takes it. */
+		for (j = adict_a_ctz(empty); j < ADICT_BUCKET_SLOTS; j++) {
 			k = adict_a_load_key(&s[j].key);
 			if (k == key)
 				goto found;
 			if (k)
 				continue;
-			if (!insert)
-				return -ENOENT;
 			if (!reserved) {
 				if (!adict_core_reserve(c))
 					return -ENOSPC;
@@ -226,6 +257,7 @@ static inline int adict_core_lookup_at(const struct adict_core *c, __u64 key,
 				goto found;
 			/* Another key took this slot: probe on. */
 		}
+next:
 		if (++b == nb)
 			b = 1;
 	}
@@ -239,8 +271,9 @@ found:
 	return 0;
 }
 
-static inline int adict_core_lookup(const struct adict_core *c, __u64 key,
-				    bool insert, __u64 **valp)
+static __always_inline int
+adict_core_lookup(const struct adict_core *c, __u64 key, bool insert,
+		  __u64 **valp)
 {
 	return adict_core_lookup_at(c, key, adict_home_bucket(c->nbuckets, key),
 				    insert, valp);
