@@ -147,7 +147,10 @@ ADICTINLINE __u64 adict_v_cas(__u64 *v, __u64 expected, __u64 desired)
 	return adict_a_cas(v, expected, desired);
 }
 
-/* The value of @key (0, and inserted, if absent). */
+/*
+ * The value of @key.  An absent key is inserted with value 0 on a read-write
+ * table; on a read-only or mediated table it reads as 0 and is not inserted.
+ */
 ADICTINLINE int adict_load(struct adict *t, __u64 key, __u64 *value)
 {
 	__u64 *v;
@@ -209,10 +212,21 @@ ADICT__RMW(or, ADICT_OP_OR, adict_a_fetch_or)
 ADICT__RMW(xor, ADICT_OP_XOR, adict_a_fetch_xor)
 #undef ADICT__RMW
 
-/* Store @value (an exchange; sequentially consistent). */
+/* Store @value (an exchange whose result is dropped; seq_cst). */
 ADICTINLINE int adict_store(struct adict *t, __u64 key, __u64 value)
 {
-	return adict_swap(t, key, value, NULL);
+	__u64 *v, r;
+	int ret;
+
+	if (__builtin_expect(t->access != ADICT_ACCESS_RDWR, 0))
+		return adict__op_slow(t, ADICT_OP_STORE, key, value, 0, &r);
+	if (__builtin_expect(!key, 0))
+		return -EINVAL;
+	ret = adict_core_lookup(&t->core, key, true, &v);
+	if (__builtin_expect(ret < 0, 0))
+		return ret;
+	adict_a_xchg(v, value);
+	return 0;
 }
 
 /*

@@ -44,8 +44,9 @@
  * first empty slot; at most nbuckets-1 buckets are visited.
  *
  * Capacity: ctl.used counts keys published plus insertions in flight.  An
- * inserter reserves (fetch_add on used, undone if used was >= capacity or the
- * key turned out to exist) before it publishes, so at most `capacity` keys
+ * inserter reserves (CAS of used from u to u + 1 while u < capacity; given
+ * back if the key turned out to exist) before it publishes, so at most
+ * `capacity` keys
  * are ever published and, since capacity < number of slots, every probe for
  * an absent key meets an empty slot.
  */
