@@ -740,6 +740,7 @@ static inline PyObject *value_rmw(struct value_object *v, __u32 op, __u64 arg)
 		return NULL;
 	if (__builtin_expect(v->kv != NULL, 1)) {
 		switch (op) {
+		case ADICT_OP_STORE:
 		case ADICT_OP_SWAP:
 			old = adict_v_swap(v->kv, arg);
 			break;
@@ -844,7 +845,7 @@ static PyObject *value_store(struct value_object *v, PyObject *const *args,
 
 	if (check_nargs("store", nargs, 1, 1) || value_from_py(args[0], &arg))
 		return NULL;
-	return value_rmw(v, ADICT_OP_SWAP, arg);
+	return value_rmw(v, ADICT_OP_STORE, arg);
 }
 
 static PyObject *value_cas(struct value_object *v, PyObject *const *args,
@@ -995,6 +996,13 @@ static PyTypeObject value_type = {
 /* Direct methods: d.add(key, 1) without a value object                     */
 /* ------------------------------------------------------------------------ */
 
+/* STORE, not SWAP, so that a mediated table's grant is checked for STORE. */
+static inline int adict_store_old(struct adict *t, __u64 key, __u64 value,
+				  __u64 *old)
+{
+	return adict_op(t, ADICT_OP_STORE, key, value, 0, old);
+}
+
 #define TABLE_RMW(pyname, libfn, op, min)				\
 static PyObject *table_##pyname(struct table_object *self,		\
 				PyObject *const *args, Py_ssize_t nargs) \
@@ -1017,7 +1025,7 @@ static PyObject *table_##pyname(struct table_object *self,		\
 TABLE_RMW(add, adict_add, ADICT_OP_ADD, 1)
 TABLE_RMW(sub, adict_sub, ADICT_OP_SUB, 1)
 TABLE_RMW(swap, adict_swap, ADICT_OP_SWAP, 2)
-TABLE_RMW(store, adict_swap, ADICT_OP_SWAP, 2)
+TABLE_RMW(store, adict_store_old, ADICT_OP_STORE, 2)
 TABLE_RMW(band, adict_and, ADICT_OP_AND, 2)
 TABLE_RMW(bor, adict_or, ADICT_OP_OR, 2)
 TABLE_RMW(bxor, adict_xor, ADICT_OP_XOR, 2)
