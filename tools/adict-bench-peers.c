@@ -66,8 +66,8 @@ static struct {
 	unsigned long long large;
 	const char *plot;	/* NULL: no plot */
 } cfg = {
-	.ops = 2000000, .redis_ops = 50000, .pipe_ops = 200000,
-	.bpf_ops = 200000, .repeat = 3, .slow_repeat = 2, .sweep = 1,
+	.ops = 2000000, .redis_ops = 30000, .pipe_ops = 100000,
+	.bpf_ops = 100000, .repeat = 3, .slow_repeat = 2, .sweep = 1,
 	.redis = 1, .bpf = 1, .large = 64ULL << 20,
 	.plot = "build/bench-peers.svg",
 };
@@ -472,42 +472,55 @@ static void redis_start(void)
 	redisFree(c);
 }
 
-/* Create keys [redis_filled, @n) with value 0, in MSETs of 512 keys. */
+/*
+ * Create keys [redis_filled, @n) with value 0: MSETs of CHUNK keys, DEPTH
+ * of them per round trip.
+ */
 static int redis_fill(__u64 n)
 {
-	enum { CHUNK = 512 };
+	enum { CHUNK = 512, DEPTH = 8 };
 	static char kbuf[CHUNK][24];
 	const char *argv[1 + 2 * CHUNK];
 	size_t argl[1 + 2 * CHUNK];
 	redisContext *c = redis_connect();
 	redisReply *r;
-	int j, k, ok;
+	int d, j, k, sent, ok = 1;
 
 	if (!c)
 		return -ECONNREFUSED;
-	while (redis_filled < n) {
-		k = n - redis_filled < CHUNK ? (int)(n - redis_filled) : CHUNK;
-		argv[0] = "MSET";
-		argl[0] = 4;
-		for (j = 0; j < k; j++) {
-			argl[1 + 2 * j] = snprintf(kbuf[j], sizeof(kbuf[j]), "%llu",
-				(unsigned long long)bench_key(redis_filled + j));
-			argv[1 + 2 * j] = kbuf[j];
-			argv[2 + 2 * j] = "0";
-			argl[2 + 2 * j] = 1;
+	while (ok && redis_filled < n) {
+		__u64 next = redis_filled;
+
+		for (sent = 0; sent < DEPTH && next < n; sent++, next += k) {
+			k = n - next < CHUNK ? (int)(n - next) : CHUNK;
+			argv[0] = "MSET";
+			argl[0] = 4;
+			for (j = 0; j < k; j++) {
+				argl[1 + 2 * j] = snprintf(kbuf[j], sizeof(kbuf[j]),
+					"%llu", (unsigned long long)bench_key(next + j));
+				argv[1 + 2 * j] = kbuf[j];
+				argv[2 + 2 * j] = "0";
+				argl[2 + 2 * j] = 1;
+			}
+			/* hiredis copies the arguments into its output buffer */
+			if (redisAppendCommandArgv(c, 1 + 2 * k, argv, argl)) {
+				ok = 0;
+				break;
+			}
 		}
-		r = redisCommandArgv(c, 1 + 2 * k, argv, argl);
-		ok = r && r->type == REDIS_REPLY_STATUS;
-		if (r)
+		for (d = 0; d < sent; d++) {
+			if (redisGetReply(c, (void **)&r) || !r) {
+				ok = 0;
+				break;
+			}
+			ok &= r->type == REDIS_REPLY_STATUS;
 			freeReplyObject(r);
-		if (!ok) {
-			redisFree(c);
-			return -EIO;
 		}
-		redis_filled += k;
+		if (ok)
+			redis_filled = next;
 	}
 	redisFree(c);
-	return 0;
+	return ok ? 0 : -EIO;
 }
 
 struct redis_arg {
@@ -1029,6 +1042,7 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
+	double t_start = bench_now_ns();
 	unsigned long long small;
 	int c, i, plot_set = 0;
 	long l2;
@@ -1055,12 +1069,12 @@ int main(int argc, char **argv)
 	}
 	if (cfg.quick) {	/* a smoke run for the tests: a few seconds */
 		cfg.ops = 20000;
-		cfg.redis_ops = 2000;
-		cfg.pipe_ops = 8000;
-		cfg.bpf_ops = 2000;
+		cfg.redis_ops = 1000;
+		cfg.pipe_ops = 4000;
+		cfg.bpf_ops = 1000;
 		cfg.repeat = 1;
 		cfg.slow_repeat = 1;
-		cfg.large = 4ULL << 20;
+		cfg.large = 2ULL << 20;
 		cfg.sweep = 0;
 		if (!plot_set)
 			cfg.plot = NULL;
@@ -1125,5 +1139,6 @@ int main(int argc, char **argv)
 	if (cfg.plot)
 		plot();
 	cleanup();
+	note("# adict-bench-peers: %.1f s in all\n", (bench_now_ns() - t_start) / 1e9);
 	return status;
 }

@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Smoke test of adict-bench-peers: run --quick --json and check that every
+# line is a JSON object with the fields Documentation/bench.rst promises,
+# that every system measured both table sizes with 1 and 2 processes, and
+# that the bench exited 0 (it checks its own totals: lost adds exit 1).
+# Redis rows are required when redis-server is installed; BPF rows are
+# optional (bpf(2) needs root and BPF enabled).
+# Usage: tests/host/bench-peers-smoke.sh [BUILD_DIR]
+B=${1:-build}
+out=$B/bench-peers-smoke.json
+err=$B/bench-peers-smoke.err
+redis=1
+if ! command -v redis-server >/dev/null 2>&1; then
+	echo "bench-peers-smoke: redis-server not installed (tests/deps.sh installs it): Redis rows skipped"
+	redis=0
+fi
+if ! timeout -k 5 120 "$B/adict-bench-peers" --quick --json >"$out" 2>"$err"; then
+	echo "bench-peers-smoke: FAIL: adict-bench-peers exited $?" >&2
+	cat "$err" >&2
+	exit 1
+fi
+python3 - "$out" "$redis" <<'PY'
+import json, sys
+
+path, want_redis = sys.argv[1], sys.argv[2] == "1"
+REQUIRED = {"system": str, "case": str, "size": str, "table_bytes": int,
+            "capacity": int, "procs": int, "ops": int, "ns_per_op": float,
+            "floor_ns_per_op": float, "ratio": float}
+lines = [l for l in open(path) if l.strip()]
+if not lines:
+    sys.exit("bench-peers-smoke: FAIL: no output")
+seen, nbytes = set(), {}
+for n, line in enumerate(lines, 1):
+    try:
+        obj = json.loads(line)
+    except ValueError as e:
+        sys.exit(f"bench-peers-smoke: FAIL: line {n} is not JSON: {e}")
+    for key, typ in REQUIRED.items():
+        if key not in obj:
+            sys.exit(f"bench-peers-smoke: FAIL: line {n}: no {key!r}")
+        if typ is float and isinstance(obj[key], int):
+            obj[key] = float(obj[key])
+        if not isinstance(obj[key], typ):
+            sys.exit(f"bench-peers-smoke: FAIL: line {n}: {key!r} is not {typ.__name__}")
+    if obj["ns_per_op"] <= 0 or obj["floor_ns_per_op"] <= 0 or obj["ops"] <= 0:
+        sys.exit(f"bench-peers-smoke: FAIL: line {n}: non-positive time or ops")
+    want = obj["ns_per_op"] / obj["floor_ns_per_op"]
+    if abs(want - obj["ratio"]) > 0.01 * want + 0.001:
+        sys.exit(f"bench-peers-smoke: FAIL: line {n}: ratio {obj['ratio']} != {want:.3f}")
+    if obj["system"] not in ("floor", "libadict") and "adict_speedup" not in obj:
+        sys.exit(f"bench-peers-smoke: FAIL: line {n}: peer row without adict_speedup")
+    # every system of one size has the same footprint
+    if nbytes.setdefault(obj["size"], obj["table_bytes"]) != obj["table_bytes"]:
+        sys.exit(f"bench-peers-smoke: FAIL: line {n}: table_bytes differ within {obj['size']}")
+    seen.add((obj["system"], obj["case"], obj["size"], obj["procs"]))
+rows = [("floor", "add"), ("libadict", "add"), ("libadict", "add_batch"),
+        ("mutex_shm", "add")]
+if want_redis:
+    rows += [("redis", "incr"), ("redis", "incr_pipe64")]
+for system, case in rows:
+    for size in ("small", "large"):
+        for procs in (1, 2):
+            if (system, case, size, procs) not in seen:
+                sys.exit(f"bench-peers-smoke: FAIL: no {system} {case} {size} procs {procs}")
+bpf = any(s[0] == "bpf_hash" for s in seen)
+print(f"bench-peers-smoke: {len(lines)} lines ok; redis {'measured' if want_redis else 'skipped'}; "
+      f"bpf_hash {'measured' if bpf else 'skipped'}")
+PY
+rc=$?
+grep '^# skipped' "$err" | sed 's/^/bench-peers-smoke: /'
+exit $rc
