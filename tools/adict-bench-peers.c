@@ -935,7 +935,7 @@ static void plot(void)
 	size_t base = strlen(cfg.plot);
 	const char *dot = strrchr(cfg.plot, '.');
 	FILE *f;
-	int i, p, s, col;
+	int i, p, s, col, png;
 
 	if (!in_path("gnuplot")) {
 		note("# plot: gnuplot not found, no plot; install it with: apt-get install gnuplot-nox\n");
@@ -975,23 +975,27 @@ static void plot(void)
 		note("# plot: %s: %s, no plot\n", gp, strerror(errno));
 		return;
 	}
-	fprintf(f, "set terminal svg size 1200,560 dynamic font 'sans,11'\n"
-		"set output '%s'\n"
+	png = dot && !strcmp(dot, ".png");
+	fprintf(f, "%s\nset output '%s'\n"
 		"set datafile missing '?'\n"
-		"set logscale xy 2\n"
-		"set format x '%%.0b%%B'\n"
+		"set termoption noenhanced\n"
+		"set logscale x 2\n"
+		"set logscale y 10\n"
+		"set format x '%%g MiB'\n"
 		"set format y '%%g'\n"
 		"set xlabel 'table size (bytes, all systems the same footprint)'\n"
 		"set ylabel 'Mops/s, all processes'\n"
 		"set grid\n"
-		"set key outside right top\n"
+		"set key below horizontal maxcols 4\n"
 		"set multiplot layout 1,2 title 'adict-bench-peers: random existing keys, table filled to capacity'\n",
+		png ? "set terminal pngcairo size 1400,700 font 'sans,10'"
+		    : "set terminal svg size 1400,700 dynamic font 'sans,11'",
 		cfg.plot);
 	for (p = 1; p <= MAX_PROCS; p++) {
 		fprintf(f, "set title '%d process%s'\nplot ", p, p > 1 ? "es" : "");
 		for (s = 0; s < nord; s++) {
 			col = 2 + (p - 1) * nord + s;
-			fprintf(f, "%s'%s' using 1:%d with linespoints lw 2 title '%s %s'",
+			fprintf(f, "%s'%s' using ($1/1048576):%d with linespoints lw 2 title '%s %s'",
 				s ? ", " : "", dat, col, sys_name[order[s]],
 				case_name[order[s]]);
 		}
@@ -1013,7 +1017,7 @@ static void usage(void)
 	printf("usage: adict-bench-peers [--json] [--quick] [--ops N] [--redis-ops N]\n"
 	       "         [--pipe-ops N] [--bpf-ops N] [--repeat N] [--slow-repeat N]\n"
 	       "         [--large-mb N] [--no-sweep] [--no-redis] [--no-bpf]\n"
-	       "         [--plot FILE.svg | --no-plot]\n"
+	       "         [--plot FILE.svg|FILE.png | --no-plot]\n"
 	       "libadict add against a flat atomic array (the floor), Redis INCR,\n"
 	       "a mutex map in POSIX shared memory and a BPF hash map, on random\n"
 	       "existing keys, with 1 and 2 processes.  Documentation/bench.rst.\n");

@@ -13,6 +13,8 @@
 
 $(B)/adict-bench-peers: tools/adict-bench-peers.c tools/bench-util.h \
 		$(B)/libadict.a $(HDRS)
+	$(Q)echo '#include <hiredis/hiredis.h>' | $(CC) -E -x c - >/dev/null 2>&1 || \
+		{ echo "adict-bench-peers needs hiredis: apt-get install libhiredis-dev (or make deps)" >&2; exit 1; }
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $< $(B)/libadict.a -lhiredis -lpthread
 
