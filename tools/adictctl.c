@@ -31,7 +31,8 @@ int check_name(const struct ctx *c, const char *name)
 	const char *s;
 
 	if (strlen(name) >= ADICT_NAME_MAX)
-		return die_table(c, -ENAMETOOLONG, name);
+		return usage_error(c, "table name too long: at most %d bytes",
+				   ADICT_NAME_MAX - 1);
 	for (s = name; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
 			break;

@@ -82,6 +82,10 @@ def corrupt(b, how):
         a, c = HEADER, HEADER + 16
         p[a:a + 16], p[c:c + 16] = b[c:c + 16], b[a:a + 16]
         return reseal(bytes(p))
+    if how == "repeated":   # valid checksums, pair 1 repeats pair 0's key
+        p = bytearray(b)
+        p[HEADER + 16:HEADER + 24] = b[HEADER:HEADER + 8]
+        return reseal(bytes(p))
     if how == "key0":
         p = bytearray(b)
         p[HEADER:HEADER + 8] = b"\0" * 8

@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# list reads the module's /proc listing (ADICTCTL_PROC points it at a copy
+# in the format kmod/atomic_dict.c prints).
+. "$(dirname "$0")/lib.sh"
+
+cat >"$W/proc" <<'P'
+id name state uid gid mode capacity used bytes users
+1 counters named 0 0 0660 1000 250 20480 2
+2 - anon 1000 1000 0600 10 0 8192 1
+3 old unlinked 0 0 0600 10 10 8192 1
+P
+expect 0 "^1 +counters +named +0 +0 +0660 +1000 +250 +25\.0% +20480 +2$" \
+	"a named table, with its use" env ADICTCTL_PROC="$W/proc" "$A" list
+expect 0 "^2 +- +anon " "an anonymous table" env ADICTCTL_PROC="$W/proc" "$A" list
+expect 0 "^3 +old +unlinked " "an unlinked table still in use" env ADICTCTL_PROC="$W/proc" "$A" list
+expect 0 "^ID +NAME +STATE" "a header" env ADICTCTL_PROC="$W/proc" "$A" list
+check "the module's header line is not shown as a table" \
+	sh -c "[ \$(grep -c '^id' '$W/out') -eq 0 ]"
+
+printf 'id name state uid gid mode capacity used bytes users\n\n' >"$W/empty"
+expect 0 "^ID" "no tables: just the header" env ADICTCTL_PROC="$W/empty" "$A" list
+check "... and no rows" sh -c "[ \$(wc -l < '$W/out') -eq 1 ]"
+printf '1 counters named 0 0\n' >"$W/short"
+expect 9 "short:1: unexpected line" "a line in an unknown format" \
+	env ADICTCTL_PROC="$W/short" "$A" list
+expect 2 "unexpected argument 'x'" "list takes no table" "$A" list x
+finish
