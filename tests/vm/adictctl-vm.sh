@@ -1,0 +1,131 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# adictctl against the real device, inside a VM where atomic_dict is loaded.
+# Plain POSIX sh plus busybox tools (grep, cmp, wc, sleep); prints TAP.
+#
+#   sh adictctl-vm.sh [PATH-TO-ADICTCTL]      (default: $ADICTCTL, ./adictctl,
+#                                             then adictctl from PATH)
+#
+# Exercises create, list, info, attach, get, set, add, cas, dump, unlink,
+# load, watch and export --prometheus, with their exit codes; a dump taken
+# before unlink and one taken after load must be the same bytes.
+
+A=${1:-${ADICTCTL:-./adictctl}}
+[ -x "$A" ] || A=$(command -v adictctl)
+T=${TMPDIR:-/tmp}/adictctl-vm.$$
+mkdir -p "$T"
+NAME=adictctl_vm_$$
+n=0
+fails=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1)); fails=$((fails + 1))
+	echo "not ok $n - $1"
+	sed 's/^/#   out: /' "$T/out"; sed 's/^/#   err: /' "$T/err"
+}
+
+# t CODE PATTERN DESC CMD...: CMD exits CODE; its stdout (or stderr when
+# CODE is not 0) matches the grep -E PATTERN ("" matches anything).
+t() {
+	code=$1; pat=$2; desc=$3; shift 3
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	f=$T/out
+	[ "$code" -ne 0 ] && f=$T/err
+	if [ "$rc" -ne "$code" ]; then
+		not_ok "$desc (exit $rc, wanted $code)"
+	elif [ -n "$pat" ] && ! grep -Eq -- "$pat" "$f"; then
+		not_ok "$desc (no /$pat/)"
+	else
+		ok "$desc"
+	fi
+}
+
+if [ ! -x "$A" ] || [ ! -e /dev/atomic_dict ]; then
+	echo "1..0 # SKIP no adictctl or no /dev/atomic_dict"
+	exit 0
+fi
+
+t 0 "^ID +NAME" "list runs against the module's /proc listing" "$A" list
+t 0 "backend: +device" "create a named table" "$A" create "$NAME" 1000 --mode 0640
+t 0 "^[0-9]+ +$NAME +named .* 0640 +1000 " "list shows it, named, mode 0640" "$A" list
+t 8 "already exists" "create it again: exit 8" "$A" create "$NAME" 10
+t 0 "capacity: +1000 keys" "info" "$A" info "$NAME"
+t 0 '"capacity": 1000' "info --json" "$A" info --json "$NAME"
+t 0 "" "set" "$A" set "$NAME" 1 10
+t 0 "^10$" "get reads what set stored" "$A" get "$NAME" 1
+t 0 "^15$" "add prints the new value" "$A" add "$NAME" 1 5
+t 0 "^12$" "add a negative delta" "$A" add "$NAME" 1 -3
+t 0 "^20$" "cas that swaps: exit 0, prints the new value" "$A" cas "$NAME" 1 12 20
+t 1 "" "cas that does not swap: exit 1" "$A" cas "$NAME" 1 12 30
+t 0 "^20$" "... and prints the value it found" "$A" cas "$NAME" 1 12 30
+t 0 "^0$" "get of an absent key prints 0" "$A" get "$NAME" 99
+t 0 "used: +1 keys" "... and does not insert it" "$A" info "$NAME"
+t 0 "access: +read-only" "attach --rdonly" "$A" attach "$NAME" --rdonly
+t 0 "access: +read-write" "attach (read-write, as root)" "$A" attach "$NAME"
+t 0 "^atomic_dict_value\\{key=\"1\"\\} 20$" "export --prometheus: the key's sample" \
+	"$A" export --prometheus "$NAME"
+t 0 "^atomic_dict_table_used_keys\\{table=\"$NAME\"\\} 1$" "export --prometheus: used keys" \
+	"$A" export --prometheus "$NAME"
+printf '1 requests\n' >"$T/map"
+t 0 "^app_total\\{what=\"requests\"\\} 20$" "export with a key-to-label map" \
+	"$A" export --prometheus "$NAME" --metric app_total --label what --map "$T/map"
+
+# watch sees a key change that another process makes.
+"$A" watch "$NAME" --interval 0.3 --count 4 >"$T/watch" 2>/dev/null &
+wpid=$!
+sleep 0.4
+"$A" add "$NAME" 1 7 >/dev/null
+"$A" add "$NAME" 2 1 >/dev/null
+wait $wpid
+cp "$T/watch" "$T/out"; : >"$T/err"
+if grep -Eq " 1 +27 +\\+7 " "$T/watch" && grep -Eq " 2 +1 +\\+1 .*\\(new\\)" "$T/watch"; then
+	ok "watch shows a changed key and a new key"
+else
+	not_ok "watch shows a changed key and a new key"
+fi
+
+t 0 "" "dump -o FILE" "$A" dump "$NAME" -o "$T/a.adict"
+t 0 "keys: +2" "dump --verify of that dump" "$A" dump --verify "$T/a.adict"
+t 0 "" "unlink" "$A" unlink "$NAME"
+t 4 "no table named '$NAME'" "info after unlink: exit 4" "$A" info "$NAME"
+t 4 "no table named" "unlink again: exit 4" "$A" unlink "$NAME"
+t 0 "loaded 2 keys into table '$NAME'" "load restores the table" "$A" load "$T/a.adict"
+t 0 "^27$" "... with its values" "$A" get "$NAME" 1
+t 0 "mode: +0640" "... and its mode" "$A" info "$NAME"
+t 0 "" "dump of the restored table" "$A" dump "$NAME" -o "$T/b.adict"
+cp /dev/null "$T/out"; cp /dev/null "$T/err"
+if cmp "$T/a.adict" "$T/b.adict" >"$T/err" 2>&1; then
+	ok "the restored table dumps to the same bytes"
+else
+	not_ok "the restored table dumps to the same bytes"
+fi
+t 8 "--existing" "load onto an existing name: exit 8, says --existing" "$A" load "$T/a.adict"
+t 0 "loaded 2 keys" "load --existing" "$A" load "$T/a.adict" --existing
+t 0 "loaded 2 keys into table 'copy_$$'" "load --name" "$A" load "$T/a.adict" --name "copy_$$"
+
+# A full table fails fast with exit 7 and says what to do.
+t 0 "" "create a table of capacity 2" "$A" create "small_$$" 2
+"$A" set "small_$$" 5 1 >/dev/null; "$A" set "small_$$" 6 1 >/dev/null
+t 7 "is full" "a third key: exit 7" "$A" set "small_$$" 7 1
+t 7 "stored 0 of 2 keys" "load --existing of new keys into a full table: exit 7" \
+	"$A" load "$T/a.adict" --name "small_$$" --existing
+
+# A damaged dump is refused before any table is touched.
+head -c 150 "$T/a.adict" >"$T/cut.adict"
+t 6 "truncated" "a truncated dump: exit 6" "$A" load "$T/cut.adict" --name "cut_$$"
+t 4 "no table named" "... and no table was created" "$A" info "cut_$$"
+
+for x in "$NAME" "copy_$$" "small_$$"; do "$A" unlink "$x" >/dev/null 2>&1; done
+t 0 "" "list after cleanup" "$A" list
+cp "$T/out" "$T/list"
+if grep -q "adictctl_vm_$$\|small_$$\|copy_$$" "$T/list"; then
+	not_ok "no test table is left named"
+else
+	ok "no test table is left named"
+fi
+rm -rf "$T"
+echo "1..$n"
+[ "$fails" -eq 0 ]
