@@ -261,11 +261,15 @@ int die_table(const struct ctx *c, int err, const char *name)
 		break;
 	case EFBIG:
 	case E2BIG:
-		errmsg("table '%s': capacity too large for the format (at most 2^40 keys) or for the module's limits",
+		errmsg("table '%s': capacity too large for the format (at most 2^40 keys) or for the module's max_table_bytes",
 		       n);
 		break;
 	case ENOMEM:
-		errmsg("table '%s': not enough memory, or the module's limit on tables or bytes is reached",
+		errmsg("table '%s': not enough memory for a table of that capacity",
+		       n);
+		break;
+	case EDQUOT:
+		errmsg("table '%s': the module's limit on tables or total bytes is reached; see /sys/module/atomic_dict/parameters/",
 		       n);
 		break;
 	case ENAMETOOLONG:
