@@ -703,7 +703,7 @@ static void report(struct size_res *sr, enum sys s, int procs, long ops)
 		human_bytes(hb, sizeof(hb), sr->bytes);
 		if (s >= S_MUTEX)
 			snprintf(sp, sizeof(sp), "%9.1fx", ns / add);
-		printf("%-9s %-13s %-5s %8s %5d %10.3f %10.1f %9.2fx %s\n",
+		printf("%-9s %-13s %-6s %8s %5d %10.3f %10.1f %9.2fx %s\n",
 		       sys_name[s], case_name[s], sr->label, hb, procs,
 		       1e3 / ns, ns, ns / fl, sp);
 	}
@@ -719,7 +719,7 @@ static void skip_row(struct size_res *sr, enum sys s, int procs, const char *why
 		fprintf(stderr, "# skipped: %s %s %s procs %d: %s\n", sys_name[s],
 			case_name[s], sr->label, procs, why);
 	else
-		printf("%-9s %-13s %-5s %8s %5d skipped: %s\n", sys_name[s],
+		printf("%-9s %-13s %-6s %8s %5d skipped: %s\n", sys_name[s],
 		       case_name[s], sr->label, hb, procs, why);
 	fflush(stdout);
 }
@@ -1108,10 +1108,10 @@ int main(int argc, char **argv)
 	res[nsizes++] = (struct size_res){ .label = "small", .bytes = small };
 	if (cfg.sweep) {
 		if (cfg.large / 16 > small)
-			res[nsizes++] = (struct size_res){ .label = "sweep",
+			res[nsizes++] = (struct size_res){ .label = "sweep1",
 							   .bytes = cfg.large / 16 };
 		if (cfg.large / 4 > small)
-			res[nsizes++] = (struct size_res){ .label = "sweep",
+			res[nsizes++] = (struct size_res){ .label = "sweep2",
 							   .bytes = cfg.large / 4 };
 	}
 	if (cfg.large > small)
@@ -1124,7 +1124,7 @@ int main(int argc, char **argv)
 		       "%ld (redis), %ld (redis pipelined), %ld (bpf)\n"
 		       "# best of %d (redis, bpf: best of %d); ns/op = wall time / ops of all processes;"
 		       " vs floor = ns/op / floor ns/op; speedup = ns/op / libadict add ns/op\n"
-		       "%-9s %-13s %-5s %8s %5s %10s %10s %10s %10s\n",
+		       "%-9s %-13s %-6s %8s %5s %10s %10s %10s %10s\n",
 		       sysconf(_SC_NPROCESSORS_ONLN), l2 >> 10, cfg.ops,
 		       cfg.redis_ops, cfg.pipe_ops, cfg.bpf_ops, cfg.repeat,
 		       cfg.slow_repeat, "system", "case", "size", "table",
