@@ -1010,6 +1010,20 @@ static void plot(void)
 		note("# plot: %s (data %s)\n", cfg.plot, dat);
 }
 
+/* The 1, 5 and 15 minute load averages, for the record: this is noise. */
+static void note_load(const char *when)
+{
+	char buf[64] = "?";
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			buf[strcspn(buf, "\n")] = 0;
+		fclose(f);
+	}
+	note("# load average at %s: %s\n", when, buf);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static void usage(void)
@@ -1131,6 +1145,7 @@ int main(int argc, char **argv)
 		       "procs", "Mops/s", "ns/op", "vs floor", "speedup");
 		fflush(stdout);
 	}
+	note_load("start");
 	if (cfg.redis && redis_skip[0])
 		note("# redis: skipped: %s\n", redis_skip);
 	for (i = 0; i < nsizes; i++)
@@ -1143,6 +1158,7 @@ int main(int argc, char **argv)
 	if (cfg.plot)
 		plot();
 	cleanup();
+	note_load("end");
 	note("# adict-bench-peers: %.1f s in all\n", (bench_now_ns() - t_start) / 1e9);
 	return status;
 }
