@@ -92,6 +92,7 @@ struct size_res {
 	unsigned long long bytes;
 	__u64 capacity;
 	double ns[MAX_PROCS + 1][S_NR];	/* 0: not measured */
+	double cpu_wall[MAX_PROCS + 1][S_NR];
 };
 static struct size_res res[MAX_SIZES];
 static int nsizes;
@@ -693,9 +694,10 @@ static void report(struct size_res *sr, enum sys s, int procs, long ops)
 		printf("{\"system\":\"%s\",\"case\":\"%s\",\"size\":\"%s\","
 		       "\"table_bytes\":%llu,\"capacity\":%llu,\"procs\":%d,"
 		       "\"ops\":%ld,\"ns_per_op\":%.3f,\"floor_ns_per_op\":%.3f,"
-		       "\"ratio\":%.3f", sys_name[s], case_name[s], sr->label,
-		       sr->bytes, (unsigned long long)sr->capacity, procs,
-		       ops * procs, ns, fl, ns / fl);
+		       "\"ratio\":%.3f,\"cpu_per_wall\":%.2f", sys_name[s],
+		       case_name[s], sr->label, sr->bytes,
+		       (unsigned long long)sr->capacity, procs, ops * procs, ns,
+		       fl, ns / fl, sr->cpu_wall[procs][s]);
 		if (s >= S_MUTEX)
 			printf(",\"adict_speedup\":%.3f", ns / add);
 		printf("}\n");
@@ -703,9 +705,9 @@ static void report(struct size_res *sr, enum sys s, int procs, long ops)
 		human_bytes(hb, sizeof(hb), sr->bytes);
 		if (s >= S_MUTEX)
 			snprintf(sp, sizeof(sp), "%9.1fx", ns / add);
-		printf("%-9s %-13s %-6s %8s %5d %10.3f %10.1f %9.2fx %s\n",
+		printf("%-9s %-13s %-6s %8s %5d %10.3f %10.1f %9.2fx %8.2f %s\n",
 		       sys_name[s], case_name[s], sr->label, hb, procs,
-		       1e3 / ns, ns, ns / fl, sp);
+		       1e3 / ns, ns, ns / fl, sr->cpu_wall[procs][s], sp);
 	}
 	fflush(stdout);
 }
@@ -737,6 +739,7 @@ static int measure(struct size_res *sr, enum sys s, int procs,
 		return (int)ns;
 	}
 	sr->ns[procs][s] = ns;
+	sr->cpu_wall[procs][s] = ctl->cpu_wall;
 	report(sr, s, procs, ops);
 	return 0;
 }
@@ -884,15 +887,25 @@ out_close_table:
 
 /* ---- targets and plot ------------------------------------------------------ */
 
+static int shared_cpu;	/* a 2-process verdict came from workers sharing a CPU */
+
+/*
+ * One verdict.  @cw is the lowest cpu/wall of the CPU-bound rows compared;
+ * with 2 processes below 1.5 the workers mostly took turns on one CPU, and
+ * the verdict is starred: it is not a measurement of parallel processes.
+ */
 static void target(const char *what, struct size_res *sr, int procs,
-		   double measured, double want, int at_most)
+		   double measured, double want, int at_most, double cw)
 {
 	int pass = at_most ? measured <= want : measured >= want;
+	int star = procs > 1 && cw < 1.5;
 
-	if (!measured)
+	if (!measured || measured != measured || measured > 1e12)
 		return;	/* a row was skipped: no verdict */
-	note("%-28s %-5s %5d %10.2fx   %s %6.2fx   %s\n", what, sr->label, procs,
-	     measured, at_most ? "<=" : ">=", want, pass ? "PASS" : "MISS");
+	shared_cpu |= star;
+	note("%-28s %-5s %5d %10.2fx   %s %6.2fx   %s%s\n", what, sr->label,
+	     procs, measured, at_most ? "<=" : ">=", want, pass ? "PASS" : "MISS",
+	     star ? "*" : "");
 }
 
 static void targets(void)
@@ -909,19 +922,24 @@ static void targets(void)
 			continue;	/* small and large only */
 		for (p = 1; p <= MAX_PROCS; p++) {
 			double *ns = sr->ns[p], a = ns[S_ADD];
+			double *cw = sr->cpu_wall[p], ca = cw[S_ADD];
 
 			if (!a)
 				continue;
 			target("speedup vs redis INCR", sr, p,
-			       ns[S_REDIS] / a, 100, 0);
+			       ns[S_REDIS] / a, 100, 0, ca);
 			target("speedup vs redis pipelined", sr, p,
-			       ns[S_REDIS_PIPE] / a, 20, 0);
+			       ns[S_REDIS_PIPE] / a, 20, 0, ca);
 			if (p == 2)
-				target("speedup vs mutex_shm", sr, p,
-				       ns[S_MUTEX] / a, 5, 0);
-			target("ratio to floor", sr, p, a / ns[S_FLOOR], 1.3, 1);
+				target("speedup vs mutex_shm", sr, p, ns[S_MUTEX] / a,
+				       5, 0, ca < cw[S_MUTEX] ? ca : cw[S_MUTEX]);
+			target("ratio to floor", sr, p, a / ns[S_FLOOR], 1.3, 1,
+			       ca < cw[S_FLOOR] ? ca : cw[S_FLOOR]);
 		}
 	}
+	if (shared_cpu)
+		note("* the 2 workers had less than 1.5 CPUs between them (cpu/wall):\n"
+		     "  the machine was busy, so this is not a parallel measurement\n");
 }
 
 /* Throughput against table size, one line per system and process count. */
@@ -1138,11 +1156,12 @@ int main(int argc, char **argv)
 		       "%ld (redis), %ld (redis pipelined), %ld (bpf)\n"
 		       "# best of %d (redis, bpf: best of %d); ns/op = wall time / ops of all processes;"
 		       " vs floor = ns/op / floor ns/op; speedup = ns/op / libadict add ns/op\n"
-		       "%-9s %-13s %-6s %8s %5s %10s %10s %10s %10s\n",
+		       "# cpu/wall = CPU time of the workers / wall time (near procs when each had a CPU)\n"
+		       "%-9s %-13s %-6s %8s %5s %10s %10s %10s %8s %10s\n",
 		       sysconf(_SC_NPROCESSORS_ONLN), l2 >> 10, cfg.ops,
 		       cfg.redis_ops, cfg.pipe_ops, cfg.bpf_ops, cfg.repeat,
 		       cfg.slow_repeat, "system", "case", "size", "table",
-		       "procs", "Mops/s", "ns/op", "vs floor", "speedup");
+		       "procs", "Mops/s", "ns/op", "vs floor", "cpu/wall", "speedup");
 		fflush(stdout);
 	}
 	note_load("start");

@@ -59,6 +59,15 @@ static inline double bench_now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+/* CPU time of this (single-threaded) process, in ns. */
+static inline double bench_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
 /* @bytes of zeroed, faulted-in MAP_SHARED memfd memory, or NULL (errno). */
 static inline void *bench_shared_map(size_t bytes)
 {
@@ -111,6 +120,8 @@ struct bench_ctl {
 	int go;
 	int failed;
 	double start[BENCH_MAX_PROCS], end[BENCH_MAX_PROCS];
+	double cpu[BENCH_MAX_PROCS];	/* CPU time of each worker's timed part */
+	double cpu_wall;	/* out: sum of cpu[] / wall time of the run */
 };
 
 static inline struct bench_ctl *bench_ctl_create(void)
@@ -136,9 +147,12 @@ static inline int bench__worker(struct bench_ctl *ctl, const struct bench_job *j
 			;
 	}
 	if (!ret) {
+		double c0 = bench_cpu_ns();
+
 		ctl->start[proc] = bench_now_ns();
 		ret = j->run(j->arg, proc, ops, seed);
 		ctl->end[proc] = bench_now_ns();
+		ctl->cpu[proc] = bench_cpu_ns() - c0;
 		if (ret)
 			__atomic_store_n(&ctl->failed, ret, __ATOMIC_SEQ_CST);
 	}
@@ -151,11 +165,14 @@ static inline int bench__worker(struct bench_ctl *ctl, const struct bench_job *j
  * bench_run - run @j with @procs workers of @ops operations each.
  * One worker runs in the caller; more are fork()ed and start together.
  * Return: ns per operation over all workers, or a negative errno.
+ * @ctl->cpu_wall gets the workers' CPU time over the wall time: about
+ * @procs when each had a CPU of its own all along, less when they waited
+ * (for a server, a lock holder that was preempted, or other load).
  */
 static inline double bench_run(struct bench_ctl *ctl, const struct bench_job *j,
 			       int procs, long ops, __u64 seed)
 {
-	double t0, t1;
+	double t0, t1, cpu;
 	int p, status;
 
 	if (procs < 1 || procs > BENCH_MAX_PROCS || ops < 1)
@@ -192,27 +209,36 @@ static inline double bench_run(struct bench_ctl *ctl, const struct bench_job *j,
 		return ctl->failed < 0 ? ctl->failed : -EIO;
 	t0 = ctl->start[0];
 	t1 = ctl->end[0];
+	cpu = ctl->cpu[0];
 	for (p = 1; p < procs; p++) {
 		t0 = ctl->start[p] < t0 ? ctl->start[p] : t0;
 		t1 = ctl->end[p] > t1 ? ctl->end[p] : t1;
+		cpu += ctl->cpu[p];
 	}
+	ctl->cpu_wall = cpu / (t1 - t0);
 	return (t1 - t0) / ((double)ops * procs);
 }
 
-/* The best (lowest) ns per op of @repeat runs, or the first error. */
+/*
+ * The best (lowest) ns per op of @repeat runs, or the first error;
+ * @ctl->cpu_wall is the best run's.
+ */
 static inline double bench_best(struct bench_ctl *ctl, const struct bench_job *j,
 				int procs, long ops, int repeat, __u64 seed)
 {
-	double best = 0, ns;
+	double best = 0, best_cw = 0, ns;
 	int r;
 
 	for (r = 0; r < repeat; r++) {
 		ns = bench_run(ctl, j, procs, ops, seed + r);
 		if (ns < 0)
 			return ns;
-		if (!r || ns < best)
+		if (!r || ns < best) {
 			best = ns;
+			best_cw = ctl->cpu_wall;
+		}
 	}
+	ctl->cpu_wall = best_cw;
 	return best;
 }
 

@@ -26,7 +26,7 @@ import json, sys
 path, want_redis = sys.argv[1], sys.argv[2] == "1"
 REQUIRED = {"system": str, "case": str, "size": str, "table_bytes": int,
             "capacity": int, "procs": int, "ops": int, "ns_per_op": float,
-            "floor_ns_per_op": float, "ratio": float}
+            "floor_ns_per_op": float, "ratio": float, "cpu_per_wall": float}
 lines = [l for l in open(path) if l.strip()]
 if not lines:
     sys.exit("bench-peers-smoke: FAIL: no output")
