@@ -398,7 +398,8 @@ int collect_pairs(struct adict *t, struct kv **out, __u64 *count)
 		p[n].key = k;
 		p[n++].value = val;
 	}
-	qsort(p, n, sizeof(*p), cmp_pair);
+	if (n)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(p, n, sizeof(*p), cmp_pair);
 	/* Only a process scribbling on the table can repeat a key. */
 	for (i = j = 0; i < n; i++)
 		if (!j || p[i].key != p[j - 1].key)

@@ -7,7 +7,8 @@
 #                         the udev rule (UDEVRULESDIR)
 #   make install-dkms     module sources + dkms.conf under DKMSDIR, and the
 #                         modules-load.d entry (MODULESLOADDIR)
-#   make check-adictctl   the shell tests in tests/host/adictctl/
+#   make check-adictctl   the shell tests in tests/host/adictctl/ (plain and
+#                         ASan+UBSan builds of adictctl)
 #
 # adictctl goes to bin, not sbin: besides root, the members of the device's
 # group use it (Documentation/adictctl.rst).
@@ -56,6 +57,15 @@ uninstall-dkms:
 	rm -rf $(DESTDIR)$(DKMSDIR)
 	rm -f $(DESTDIR)$(MODULESLOADDIR)/atomic_dict.conf
 
+# The shell tests run twice: against adictctl, and against an ASan+UBSan
+# build of it (the library compiled in), which fails on any memory error.
+$(B)/asan/adictctl: $(ADICTCTL_SRCS) tools/adictctl.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
+	$(call msg,CC-ASAN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) -o $@ $(ADICTCTL_SRCS) lib/adict.c
+
 check-host: check-adictctl
-check-adictctl: $(B)/adictctl
+check-adictctl: $(B)/adictctl $(B)/asan/adictctl
 	$(Q)tests/host/adictctl/run.sh $(B)
+	$(Q)ADICTCTL=$(B)/asan/adictctl ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		tests/host/adictctl/run.sh $(B)
