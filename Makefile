@@ -86,8 +86,14 @@ $(SHLIB): $(LIB_PIC_OBJS) lib/libadict.map
 $(B)/libadict.so: $(SHLIB)
 	$(Q)ln -sf libadict.so.$(VERSION) $(B)/$(SONAME) && ln -sf $(SONAME) $@
 
+# libdir/includedir relative to ${prefix} when under it, so that
+# pkg-config --define-prefix can relocate the installed file.
+PC_SED = -e 's|@PREFIX@|$(PREFIX)|' \
+	-e 's|@LIBDIR@|$(patsubst $(PREFIX)%,$${prefix}%,$(LIBDIR))|' \
+	-e 's|@INCDIR@|$(patsubst $(PREFIX)%,$${prefix}%,$(INCDIR))|' \
+	-e 's|@VERSION@|$(VERSION)|'
 $(B)/libadict.pc: lib/libadict.pc.in Makefile
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+	$(Q)sed $(PC_SED) $< > $@
 
 # ---- tools -----------------------------------------------------------------
 tools: $(TOOLS:%=$(B)/%)
@@ -152,7 +158,7 @@ install: all
 	install -m 644 lib/include/adict.h $(DESTDIR)$(INCDIR)/
 	install -m 644 lib/include/adict/core.h lib/include/adict/atomics.h $(DESTDIR)$(INCDIR)/adict/
 	install -m 644 uapi/linux/atomic_dict.h $(DESTDIR)$(INCDIR)/linux/
-	install -m 644 $(B)/libadict.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed $(PC_SED) lib/libadict.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libadict.pc
 	install -m 755 $(B)/adict-bench $(DESTDIR)$(BINDIR)/
 	for s in 3 4 7 8; do \
 		for f in Documentation/man/*.$$s; do \
