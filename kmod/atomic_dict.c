@@ -391,7 +391,7 @@ static void adict_unreserve(struct adict_table *t)
  * against the caller's fsuid/fsgid, or CAP_IPC_OWNER in the user namespace
  * the table was created in (a container's root in a child namespace cannot
  * bypass the mode of a table created by the host).
- * @want: 4 (read), 6 (read and write)
+ * @want: MAY_READ, or MAY_READ | MAY_WRITE (the r and w bits: 4, 2)
  */
 static bool adict_may_access(const struct adict_table *t, unsigned int want)
 {
@@ -657,13 +657,13 @@ static int adict_ioctl_attach(struct file *file, struct adict_file *af,
 		return ret;
 	if (args.flags & ADICT_ATTACH_RDONLY) {
 		access = ADICT_ACCESS_RDONLY;
-		want = 4;
+		want = MAY_READ;
 	} else if (args.flags & ADICT_ATTACH_MEDIATED) {
 		access = ADICT_ACCESS_MEDIATED;
-		want = 4;
+		want = MAY_READ;
 	} else {
 		access = ADICT_ACCESS_RDWR;
-		want = 6;
+		want = MAY_READ | MAY_WRITE;
 		if (!(file->f_mode & FMODE_WRITE))
 			return -EBADF;
 	}
