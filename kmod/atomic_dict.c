@@ -600,7 +600,7 @@ static int adict_ioctl_create(struct file *file, struct adict_file *af,
 	t->gid = current_fsgid();
 	t->user_ns = get_user_ns(current_user_ns());
 	t->mode = args.mode ? args.mode : 0600;
-	t->grant = args.grant ? args.grant : ADICT_GRANT_ALL;
+	t->grant = args.grant ? args.grant : ADICT_GRANT_READ;
 
 	mutex_lock(&af->bind_lock);
 	if (af->table) {

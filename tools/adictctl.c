@@ -120,7 +120,7 @@ static void format_grant(unsigned int grant, char *buf, size_t len)
 	unsigned int op;
 	size_t n = 0;
 
-	if (!grant || grant == ADICT_GRANT_ALL) {
+	if (grant == ADICT_GRANT_ALL) {
 		snprintf(buf, len, "all");
 		return;
 	}

@@ -65,7 +65,7 @@ struct adict_opts {
 	const char *name;	/* NULL: anonymous; else a device named table */
 	unsigned int backend;	/* enum adict_backend (named: device only) */
 	unsigned int mode;	/* named: permission bits; 0 means 0600 */
-	unsigned int grant;	/* ops allowed to mediated attachers; 0 = all */
+	unsigned int grant;	/* ops allowed to mediated attachers; 0 = reads */
 };
 
 struct adict_table_info {

@@ -160,7 +160,7 @@ struct adict_create_args {
 	__u64 capacity;		/* 1 .. ADICT_CAPACITY_MAX, within limits */
 	__u64 name;		/* user pointer to a NUL-terminated name */
 	__u32 mode;		/* permission bits 0..0777 (named tables) */
-	__u32 grant;		/* ops a mediated attacher may run; 0 = all */
+	__u32 grant;		/* ops a mediated attacher may run; 0 = reads */
 };
 
 /* ADICT_IOC_ATTACH: bind an existing named table to this fd. */
