@@ -11,6 +11,8 @@
  *       try to attach; exit status is the errno (0: attached).
  *   adict-worker create NAME CAPACITY MODE
  *       create a named table (mode in octal) and exit, leaving it behind.
+ *   adict-worker unlink NAME
+ *       unlink; exit status is the errno (0: unlinked).
  *
  * The device is $ADICT_DEV (default /dev/atomic_dict).  Exit status 0 means
  * success; failures print one line to stderr.
@@ -75,6 +77,14 @@ int main(int argc, char **argv)
 		}
 		return errno;
 	}
+	if (argc == 3 && !strcmp(argv[1], "unlink")) {
+		fd = dev_open(O_RDONLY);
+		if (fd < 0)
+			return die("open");
+		if (ioc_unlink(fd, argv[2]))
+			return errno;
+		return 0;
+	}
 	if (argc == 5 && !strcmp(argv[1], "create")) {
 		fd = table_new(strtoull(argv[3], NULL, 0), argv[2],
 			       strtoul(argv[4], NULL, 8));
@@ -85,6 +95,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: adict-worker add NAME ITERS NKEYS map|ioctl\n"
 			"       adict-worker probe NAME rw|ro\n"
-			"       adict-worker create NAME CAPACITY MODE\n");
+			"       adict-worker create NAME CAPACITY MODE\n"
+			"       adict-worker unlink NAME\n");
 	return 2;
 }

@@ -33,10 +33,10 @@ FIXTURE_VARIANT_ADD(unrelated, both_map) {
 	.how = { "map", "map" }, .iters = 200000,
 };
 FIXTURE_VARIANT_ADD(unrelated, both_ioctl) {
-	.how = { "ioctl", "ioctl" }, .iters = 20000,
+	.how = { "ioctl", "ioctl" }, .iters = 19200,
 };
 FIXTURE_VARIANT_ADD(unrelated, map_and_ioctl) {
-	.how = { "map", "ioctl" }, .iters = 20000,
+	.how = { "map", "ioctl" }, .iters = 19200,
 };
 
 FIXTURE_SETUP(unrelated)
@@ -75,7 +75,7 @@ TEST_F_TIMEOUT(unrelated, exact_totals, 300)
 		EXPECT_EQ(0, wait_exit(pid[i]));
 	for (k = 1; k <= NKEYS; k++) {
 		ASSERT_EQ(0, ioc_op(self->fd, ADICT_OP_LOAD, k, 0, 0, &r));
-		EXPECT_EQ(2 * variant->iters / NKEYS, r) TH_LOG("key %llu", (unsigned long long)k);
+		ASSERT_EQ(2 * variant->iters / NKEYS, r) TH_LOG("key %llu", (unsigned long long)k);
 	}
 	ASSERT_EQ(0, ioc_info(self->fd, &info));
 	EXPECT_EQ(NKEYS, info.used);
@@ -126,7 +126,7 @@ FIXTURE_TEARDOWN(forked)
 
 TEST_F_TIMEOUT(forked, children_share_exact_totals, 300)
 {
-	unsigned int iters = variant->use_ioctl ? 8000 : 100000;
+	unsigned int iters = variant->use_ioctl ? 8000 : 102400;	/* NKEYS * n */
 	pid_t pid[4];
 	__u64 k;
 	int i;
@@ -144,14 +144,14 @@ TEST_F_TIMEOUT(forked, children_share_exact_totals, 300)
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(0, wait_exit(pid[i]));
 	for (k = 1; k <= NKEYS; k++)
-		EXPECT_EQ(4 * iters / NKEYS, mget(&self->m, k));
+		ASSERT_EQ(4 * iters / NKEYS, mget(&self->m, k));
 	EXPECT_EQ(NKEYS, adict_a_load(self->m.core.kused));
 }
 
 TEST_F_TIMEOUT(forked, unlink_while_hammering, 300)
 {
 	char name[64];
-	unsigned int iters = 100000;
+	unsigned int iters = 102400;	/* NKEYS * n */
 	struct mtable m;
 	pid_t pid[2];
 	int fd, i, ret;
@@ -176,7 +176,7 @@ TEST_F_TIMEOUT(forked, unlink_while_hammering, 300)
 	for (i = 0; i < 2; i++)
 		EXPECT_EQ(0, wait_exit(pid[i]));
 	for (k = 1; k <= NKEYS; k++)
-		EXPECT_EQ(2 * iters / NKEYS, mget(&m, k));
+		ASSERT_EQ(2 * iters / NKEYS, mget(&m, k));
 	mtable_unmap(&m);
 }
 
@@ -184,8 +184,13 @@ TEST_F_TIMEOUT(forked, unlink_while_hammering, 300)
 
 #define KILL_CAP 200000
 
-/* Insert fresh keys (value 1 each) forever, through the mapping or ioctl. */
-static void insert_forever(struct mtable *m, int fd, int id, bool use_ioctl)
+/*
+ * Insert fresh keys (value 1 each) until killed, through the mapping or
+ * ioctl.  Tell the parent after the first 1000; on a full table wait for
+ * the kill doing nothing, so that every published key has value 0 or 1.
+ */
+static void insert_until_killed(struct mtable *m, int fd, int id,
+				bool use_ioctl, int ready)
 {
 	__u64 k, r;
 
@@ -194,8 +199,13 @@ static void insert_forever(struct mtable *m, int fd, int id, bool use_ioctl)
 		int ret = use_ioctl ? ioc_op(fd, ADICT_OP_ADD, key, 1, 0, &r)
 				    : mop(m, ADICT_OP_ADD, key, 1, 0, &r);
 
+		if (k == 1000 && write(ready, "r", 1) != 1)
+			_exit(2);
+		if (ret && (ret == -ENOSPC || errno == ENOSPC))
+			for (;;)
+				pause();
 		if (ret)
-			_exit(ret == -ENOSPC || errno == ENOSPC ? 0 : 1);
+			_exit(1);
 	}
 }
 
@@ -228,18 +238,22 @@ TEST_F_TIMEOUT(killed, table_consistent_after_sigkill, 300)
 {
 	struct adict_core *c = &self->m.core;
 	struct adict_info info;
-	__u64 b, used, keys = 0, sum = 0, r, max_inflight;
+	__u64 b, used, keys = 0, sum = 0, r, max_inflight, some_key = 0;
+	int i, j, ready[2];
 	pid_t pid[3];
-	int i, j;
+	char byte;
 
+	ASSERT_EQ(0, pipe(ready));
 	for (i = 0; i < 3; i++) {
 		pid[i] = fork();
 		ASSERT_LE(0, pid[i]);
 		if (pid[i] == 0)
-			insert_forever(&self->m, self->fd, i + 1,
-				       variant->use_ioctl);
+			insert_until_killed(&self->m, self->fd, i + 1,
+					    variant->use_ioctl, ready[1]);
 	}
-	usleep(400000);
+	/* all three are inserting: kill them in the middle of it */
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(1, read(ready[0], &byte, 1));
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, kill(pid[i], SIGKILL));
 	for (i = 0; i < 3; i++)
@@ -254,6 +268,7 @@ TEST_F_TIMEOUT(killed, table_consistent_after_sigkill, 300)
 				continue;
 			keys++;
 			sum += s->value;
+			some_key = s->key;
 			ASSERT_GE(1, s->value);
 			/* found again by a lookup: exactly one slot per key */
 			ASSERT_EQ(0, mop(&self->m, ADICT_OP_FIND, s->key, 0, 0, &r));
@@ -271,8 +286,8 @@ TEST_F_TIMEOUT(killed, table_consistent_after_sigkill, 300)
 	EXPECT_EQ(used, info.used);
 	EXPECT_EQ(3, info.users);	/* fd + two mappings: children gone */
 	/* still fully usable, by the kernel and through the mapping */
-	ASSERT_EQ(0, ioc_op(self->fd, ADICT_OP_ADD, 0x5eed, 2, 0, &r));
-	ASSERT_EQ(0, mop(&self->m, ADICT_OP_ADD, 0x5eed, 3, 0, &r));
+	ASSERT_EQ(0, ioc_op(self->fd, ADICT_OP_STORE, some_key, 2, 0, &r));
+	ASSERT_EQ(0, mop(&self->m, ADICT_OP_ADD, some_key, 3, 0, &r));
 	EXPECT_EQ(2, r);
 	TH_LOG("%llu keys inserted before the kill, used %llu",
 	       (unsigned long long)keys, (unsigned long long)used);

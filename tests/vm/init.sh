@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/busybox sh
 # SPDX-License-Identifier: MIT
 #
 # /init of the atomic-dict test VM (busybox sh).  tests/vm/run.sh puts this
@@ -15,7 +15,9 @@
 #
 # Every step is framed by markers the host parses:
 #   @@ADICT BEGIN <name>      ... output ...
-#   @@ADICT END <name> rc=<exit status> secs=<wall seconds>
+#   @@ADICT END <name> rc=<exit status> secs=<wall seconds> modrefs=<N|->
+#                             (modrefs: atomic_dict's module refcount after
+#                             the step; must be 0: nothing may stay open)
 #   @@ADICT DMESG <name>      ... kernel messages logged during the step ...
 #   @@ADICT DMESG-END <name>
 # and the run ends with "@@ADICT DONE" and reboot -f (qemu runs with
@@ -43,6 +45,19 @@ export ADICT_DEV=/dev/atomic_dict ADICT_KO=/lib/adict/atomic_dict.ko
 export ADICT_BIN=/bin ADICT_KIND ADICT_SEED
 
 up() { cut -d' ' -f1 /proc/uptime; }
+# References to atomic_dict once a step's processes are gone ("-" when the
+# module is not loaded).  Releases can be deferred (fput, io_uring ring
+# teardown), so a non-zero count gets 3 s to drain.
+modrefs() {
+	local n i=0
+	while :; do
+		n=$(awk '$1 == "atomic_dict" { print $3 }' /proc/modules)
+		[ -z "$n" ] && { echo -; return; }
+		[ "$n" = 0 ] || [ $i -ge 30 ] && { echo "$n"; return; }
+		i=$((i + 1))
+		sleep 0.1
+	done
+}
 elapsed() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
 
 echo "@@ADICT BOOT kind=$ADICT_KIND kernel=$(uname -r) cpus=$(nproc) seed=$ADICT_SEED"
@@ -113,7 +128,7 @@ while read -r type name tmo cmd; do
 		rc=1
 		;;
 	esac
-	echo "@@ADICT END $name rc=$rc secs=$(elapsed $t0)"
+	echo "@@ADICT END $name rc=$rc secs=$(elapsed $t0) modrefs=$(modrefs)"
 	echo "@@ADICT DMESG $name"
 	dmesg -c
 	echo "@@ADICT DMESG-END $name"

@@ -5,6 +5,7 @@
 #
 #   CASE   <step> <pass|fail|skip> <case name>
 #   STEP   <step> <rc> <secs> <planned> <seen>
+#          (a step that leaves module references behind gets a failed CASE)
 #   SPLAT  <step> <console line>
 #   LEAK   <line of the kmemleak report>
 #   NOTE   <step> <text>                      (why a step failed)
@@ -82,6 +83,9 @@ function end_step(rc, secs,    planned_s) {
 	out("STEP\t" step "\t" rc "\t" secs "\t" planned_s "\t" seen)
 }
 
+# The serial console ends lines with CR LF.
+{ sub(/\r$/, "") }
+
 /^@@ADICT BEGIN / {
 	split($0, w, " ")
 	step = w[3]
@@ -94,13 +98,20 @@ function end_step(rc, secs,    planned_s) {
 	next
 }
 /^@@ADICT END / {
-	rc = 1; secs = "?"
+	rc = 1; secs = "?"; refs = "-"
 	n = split($0, w, " ")
 	for (i = 4; i <= n; i++) {
 		if (w[i] ~ /^rc=/) rc = substr(w[i], 4) + 0
 		if (w[i] ~ /^secs=/) secs = substr(w[i], 6)
+		if (w[i] ~ /^modrefs=/) refs = substr(w[i], 9)
 	}
 	end_step(rc, secs)
+	# Every fd and mapping of a step is gone when it ends: a module
+	# reference left over is a leaked file (or a process left behind).
+	if (refs != "-" && refs != "0") {
+		out("NOTE\t" step "\tleft " refs " references to the module after the step")
+		out("CASE\t" step "\tfail\t(module references leaked: " refs ")")
+	}
 	ended[step] = 1
 	in_step = 0
 	next
@@ -115,7 +126,6 @@ function end_step(rc, secs,    planned_s) {
 
 {
 	line = $0
-	sub(/\r$/, "", line)
 	if (line ~ /\[ *[0-9]+\.[0-9]+\]/ && line ~ splat) {
 		gsub(/\t/, " ", line)
 		out("SPLAT\t" step "\t" line)

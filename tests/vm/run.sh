@@ -223,13 +223,19 @@ kmod_debug() {
 }
 
 selftests() {
-	make -s -C "$REPO/tests/selftests" KSFT_DIR="$KSFT_DIR" OUT="$OUT/bin" \
+	make -s -j"$(nproc)" -C "$REPO/tests/selftests" KSFT_DIR="$KSFT_DIR" OUT="$OUT/bin" \
 		> "$OUT/selftests.log" 2>&1 || { cat "$OUT/selftests.log" >&2; return 1; }
 	TESTS=$(make -s -C "$REPO/tests/selftests" KSFT_DIR=. print-tests)
 	if [ -n "$ONLY" ]; then
+		# In ADICT_VM_TESTS order; a name that is not a listed test but
+		# an executable in $OUT/bin (a scratch program) is run too.
 		local t keep=""
-		for t in $TESTS; do
-			case " $ONLY " in *" $t "*) keep="$keep $t" ;; esac
+		for t in $ONLY; do
+			case " $TESTS " in
+			*" $t "*) keep="$keep $t" ;;
+			*) [ -x "$OUT/bin/$t" ] && keep="$keep $t" ||
+				log "ADICT_VM_TESTS: no test named $t" ;;
+			esac
 		done
 		TESTS=$keep
 	fi
@@ -280,6 +286,12 @@ initramfs() {
 # Running a VM and judging its console
 # ---------------------------------------------------------------------------
 
+QPID=
+# An interrupted run takes its VM down with it.
+on_exit() { [ -n "$QPID" ] && kill "$QPID" 2>/dev/null; }
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
 # vm KIND KERNEL TIMEOUT: boot, run the plan, parse the console.
 vm() {
 	local kind=$1 kernel=$2 tmo=$3 log=$OUT/console-$kind.log rc qpid
@@ -292,6 +304,7 @@ vm() {
 		-kernel "$kernel" -initrd "$OUT/initramfs-$kind.cpio" \
 		-append "$append" < /dev/null > "$log" 2>&1 &
 	qpid=$!
+	QPID=$qpid
 	if [ "${V:-0}" = 1 ]; then
 		tail -n +1 -f --pid=$qpid "$log" >&2 &
 	else
@@ -301,6 +314,7 @@ vm() {
 	fi
 	wait $qpid
 	rc=$?
+	QPID=
 	sleep 0.5
 	[ $rc = 124 ] && log "$kind VM hit the ${tmo}s limit"
 	judge "$kind" "$log"
