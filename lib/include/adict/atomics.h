@@ -93,6 +93,9 @@ static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
 	return __ffs(x);
 }
 
+/* Make the compiler forget what it knows of @x (no code emitted). */
+#define adict_a_hide(x)	OPTIMIZER_HIDE_VAR(x)
+
 #else /* !__KERNEL__ */
 #include <linux/types.h>
 
@@ -161,6 +164,9 @@ static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
 {
 	return __builtin_ctz(x);
 }
+
+/* Make the compiler forget what it knows of @x (no code emitted). */
+#define adict_a_hide(x)	__asm__ ("" : "+r" (x))
 #endif /* __KERNEL__ */
 
 #endif /* ADICT_ATOMICS_H */

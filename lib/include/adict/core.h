@@ -178,20 +178,31 @@ static inline void adict_core_unreserve(const struct adict_core *c)
 /*
  * The whole bucket (one cache line) at once, without branches, so the
  * common case costs one predictable branch.  Returns a bit per slot holding
- * @key; *emptyp gets a bit per empty slot.
+ * @key (for @key 0: a bit per empty slot).
+ *
+ * Few instructions matter as much as few branches: on a table larger than
+ * the caches, how many operations' cache misses overlap depends on how many
+ * operations fit in the CPU's reorder window.
  */
 static __always_inline unsigned int
-adict_core_bucket_scan(struct adict_slot *s, __u64 key, unsigned int *emptyp)
+adict_core_bucket_scan(struct adict_slot *s, __u64 key)
 {
 	__u64 k0 = adict_a_load_key(&s[0].key);
 	__u64 k1 = adict_a_load_key(&s[1].key);
 	__u64 k2 = adict_a_load_key(&s[2].key);
 	__u64 k3 = adict_a_load_key(&s[3].key);
+	unsigned int match;
 
-	*emptyp = (unsigned int)(k0 == 0) | (unsigned int)(k1 == 0) << 1 |
-		  (unsigned int)(k2 == 0) << 2 | (unsigned int)(k3 == 0) << 3;
-	return (unsigned int)(k0 == key) | (unsigned int)(k1 == key) << 1 |
-	       (unsigned int)(k2 == key) << 2 | (unsigned int)(k3 == key) << 3;
+	match = (unsigned int)(k0 == key) | (unsigned int)(k1 == key) << 1 |
+		(unsigned int)(k2 == key) << 2 | (unsigned int)(k3 == key) << 3;
+	/*
+	 * Keep the mask opaque: otherwise the compiler turns the compares
+	 * back into a branch per slot, which mispredicts on which slot holds
+	 * the key and, on a cache miss, serializes the misses of successive
+	 * operations.
+	 */
+	adict_a_hide(match);
+	return match;
 }
 
 /*
@@ -226,11 +237,12 @@ adict_core_lookup_at(const struct adict_core *c, __u64 key, __u64 b,
 
 	for (i = 1; i < nb; i++) {
 		s = c->kbuckets[b].slot;
-		match = adict_core_bucket_scan(s, key, &empty);
+		match = adict_core_bucket_scan(s, key);
 		if (match) {
 			j = adict_a_ctz(match);
 			goto found;
 		}
+		empty = adict_core_bucket_scan(s, 0);	/* same line, in L1 */
 		if (!empty)
 			goto next;
 		if (!insert)
