@@ -15,8 +15,10 @@ if ! command -v redis-server >/dev/null 2>&1; then
 	echo "bench-peers-smoke: redis-server not installed (tests/deps.sh installs it): Redis rows skipped"
 	redis=0
 fi
-if ! timeout -k 5 120 "$B/adict-bench-peers" --quick --json >"$out" 2>"$err"; then
-	echo "bench-peers-smoke: FAIL: adict-bench-peers exited $?" >&2
+timeout -k 5 120 "$B/adict-bench-peers" --quick --json >"$out" 2>"$err"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	echo "bench-peers-smoke: FAIL: adict-bench-peers exited $rc" >&2
 	cat "$err" >&2
 	exit 1
 fi
