@@ -25,8 +25,8 @@
 #include <sys/wait.h>
 
 #include "adict.h"
+#include "bench-util.h"
 
-#define ODD		0x9e3779b97f4a7c15ULL
 #define BATCH		64
 
 enum bcase { C_ADD, C_LOAD, C_CAS, C_INSERT, C_ADD_BATCH, C_LOAD_BATCH, C_FLOOR };
@@ -42,48 +42,6 @@ static struct {
 	unsigned long long large;
 } cfg = { .ops = 4000000, .repeat = 3, .large = 256ULL << 20 };
 
-static __u64 key_of(__u64 i)
-{
-	return i * ODD + 1;
-}
-
-static __u64 rng(__u64 *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dULL;
-}
-
-static __u64 pick(__u64 *s, __u64 n)
-{
-	return (__u64)(((unsigned __int128)rng(s) * n) >> 64);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-/* The floor's array: same bytes, same kind of memory as a memfd table. */
-static __u64 *floor_map(size_t bytes)
-{
-	int fd = memfd_create("adict-floor", MFD_CLOEXEC);
-	void *p;
-
-	if (fd < 0 || ftruncate(fd, bytes) || posix_fallocate(fd, 0, bytes))
-		return NULL;
-	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return NULL;
-	memset(p, 0, bytes);
-	return p;
-}
-
 static volatile __u64 sink;
 
 /* One process's share of one case. */
@@ -97,31 +55,31 @@ static void run_case(enum bcase c, struct adict *t, __u64 *arr, size_t words,
 	switch (c) {
 	case C_FLOOR:
 		for (i = 0; i < ops; i++)
-			__atomic_fetch_add(&arr[pick(&seed, words)], 1, __ATOMIC_SEQ_CST);
+			__atomic_fetch_add(&arr[bench_pick(&seed, words)], 1, __ATOMIC_SEQ_CST);
 		break;
 	case C_ADD:
 		for (i = 0; i < ops; i++)
-			adict_add(t, key_of(pick(&seed, nkeys)), 1, NULL);
+			adict_add(t, bench_key(bench_pick(&seed, nkeys)), 1, NULL);
 		break;
 	case C_LOAD:
 		for (i = 0; i < ops; i++) {
-			adict_load(t, key_of(pick(&seed, nkeys)), &v);
+			adict_load(t, bench_key(bench_pick(&seed, nkeys)), &v);
 			acc += v;
 		}
 		break;
 	case C_CAS:
 		for (i = 0; i < ops; i++)
-			adict_cas(t, key_of(pick(&seed, nkeys)), 0, 1, NULL);
+			adict_cas(t, bench_key(bench_pick(&seed, nkeys)), 0, 1, NULL);
 		break;
 	case C_INSERT:	/* fills the empty table: keys 0 .. ops-1 */
 		for (i = 0; i < ops; i++)
-			adict_insert(t, key_of(i));
+			adict_insert(t, bench_key(i));
 		break;
 	case C_ADD_BATCH:
 	case C_LOAD_BATCH:
 		for (i = 0; i < ops; i += BATCH) {
 			for (j = 0; j < BATCH; j++)
-				keys[j] = key_of(pick(&seed, nkeys));
+				keys[j] = bench_key(bench_pick(&seed, nkeys));
 			if (c == C_ADD_BATCH) {
 				adict_add_batch(t, keys, NULL, BATCH, NULL);
 			} else {
@@ -134,77 +92,44 @@ static void run_case(enum bcase c, struct adict *t, __u64 *arr, size_t words,
 	sink = acc;
 }
 
-/* Shared between the benchmark's processes: a start barrier and times. */
-static struct shctl {
-	int ready;
-	int go;
-	double start[2], end[2];
-} *shctl;
+static struct bench_ctl *ctl;
 
-/* Fault in every page a child will touch, so the timing excludes faults. */
-static void warm(const struct adict *t, const __u64 *arr, size_t words)
+struct case_arg {
+	enum bcase c;
+	struct adict *t;
+	__u64 *arr;
+	size_t words;
+	__u64 nkeys;
+};
+
+/* Untimed, in each worker: fault in every page it will touch. */
+static int case_prep(void *arg, int proc)
 {
-	const volatile char *m = t->map;
-	__u64 acc = 0;
-	size_t i;
+	struct case_arg *a = arg;
 
-	for (i = 0; i < t->map_bytes; i += 4096)
-		acc += m[i];
-	for (i = 0; i < words; i += 512)
-		acc += ((const volatile __u64 *)arr)[i];
-	sink = acc;
+	bench_touch(a->t->map, a->t->map_bytes);
+	bench_touch(a->arr, a->words * sizeof(__u64));
+	return 0;
 }
 
-/* ns per op over @procs processes; best of cfg.repeat. */
+static int case_run(void *arg, int proc, long ops, __u64 seed)
+{
+	struct case_arg *a = arg;
+
+	run_case(a->c, a->t, a->arr, a->words, a->nkeys, ops, seed);
+	return 0;
+}
+
+/* ns per op over @procs processes; best of cfg.repeat (insert: once). */
 static double measure(enum bcase c, struct adict *t, __u64 *arr, size_t words,
 		      __u64 nkeys, int procs)
 {
-	double best = 0;
-	int r, p;
+	struct case_arg a = { c, t, arr, words, nkeys };
+	struct bench_job j = { .prep = case_prep, .run = case_run, .arg = &a };
 
-	for (r = 0; r < cfg.repeat; r++) {
-		long ops = c == C_INSERT ? (long)nkeys : cfg.ops;
-		double t0, t1, el;
-
-		if (c == C_INSERT && r)
-			break;	/* the keys exist now: insert runs once */
-		if (procs == 1) {
-			t0 = now_ns();
-			run_case(c, t, arr, words, nkeys, ops, 0x1234567ULL + r);
-			t1 = now_ns();
-		} else {
-			memset(shctl, 0, sizeof(*shctl));
-			for (p = 0; p < procs; p++) {
-				if (fork())
-					continue;
-				warm(t, arr, words);
-				__atomic_fetch_add(&shctl->ready, 1, __ATOMIC_SEQ_CST);
-				while (!__atomic_load_n(&shctl->go, __ATOMIC_ACQUIRE))
-					;
-				shctl->start[p] = now_ns();
-				run_case(c, t, arr, words, nkeys, ops,
-					 0x1234567ULL * (p + 2) + r);
-				shctl->end[p] = now_ns();
-				_exit(0);
-			}
-			while (__atomic_load_n(&shctl->ready, __ATOMIC_SEQ_CST) < procs)
-				;
-			/* release: pairs with the children's acquire spin */
-			__atomic_store_n(&shctl->go, 1, __ATOMIC_RELEASE);
-			for (p = 0; p < procs; p++)
-				wait(NULL);
-			t0 = shctl->start[0];
-			t1 = shctl->end[0];
-			for (p = 1; p < procs; p++) {
-				t0 = shctl->start[p] < t0 ? shctl->start[p] : t0;
-				t1 = shctl->end[p] > t1 ? shctl->end[p] : t1;
-			}
-		}
-		el = (t1 - t0) / ((double)ops * procs);
-		if (!r || el < best)
-			best = el;
-	}
-	return best;
+	if (c == C_INSERT)	/* fills the empty table: runs once */
+		return bench_run(ctl, &j, 1, (long)nkeys, 0x1234567ULL);
+	return bench_best(ctl, &j, procs, cfg.ops, cfg.repeat, 0x1234567ULL, 0);
 }
 
 static void human_bytes(char *buf, size_t n, unsigned long long b)
@@ -233,14 +158,6 @@ static void report(const char *label, enum bcase c, unsigned long long bytes,
 	fflush(stdout);
 }
 
-/* Largest capacity whose table fits in @bytes. */
-static __u64 capacity_for(unsigned long long bytes)
-{
-	__u64 buckets = (bytes - ADICT_HEADER_BYTES) / ADICT_BUCKET_BYTES;
-
-	return (buckets - 1) * ADICT_BUCKET_SLOTS * ADICT_LOAD_NUM / ADICT_LOAD_DEN;
-}
-
 static int bench_size(const char *label, unsigned long long target)
 {
 	static const enum bcase cases[] = {
@@ -248,7 +165,7 @@ static int bench_size(const char *label, unsigned long long target)
 	};
 	struct adict_opts o = { .sz = sizeof(o) };
 	struct adict_table_info info;
-	__u64 cap = capacity_for(target);
+	__u64 cap = bench_capacity_for(target);
 	double floor_ns;
 	struct adict *t;
 	unsigned int k;
@@ -256,8 +173,6 @@ static int bench_size(const char *label, unsigned long long target)
 	__u64 *arr;
 	int ret, procs;
 
-	while (adict_map_bytes(adict_geometry(cap)) > target)
-		cap -= cap / 64 + 1;
 	ret = adict_create(&t, cap, &o);
 	if (ret) {
 		fprintf(stderr, "adict-bench: create %s table: %s\n", label, strerror(-ret));
@@ -265,7 +180,7 @@ static int bench_size(const char *label, unsigned long long target)
 	}
 	adict_info(t, &info);
 	bytes = info.bytes;
-	arr = floor_map(bytes);
+	arr = bench_shared_map(bytes);
 	if (!arr) {
 		fprintf(stderr, "adict-bench: floor array: %s\n", strerror(errno));
 		adict_close(t);
@@ -335,9 +250,8 @@ int main(int argc, char **argv)
 		cfg.repeat = 1;
 		cfg.large = 4ULL << 20;
 	}
-	shctl = mmap(NULL, sizeof(*shctl), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shctl == MAP_FAILED) {
+	ctl = bench_ctl_create();
+	if (!ctl) {
 		perror("adict-bench: mmap");
 		return 1;
 	}
