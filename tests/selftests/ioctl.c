@@ -477,7 +477,7 @@ TEST(info_reports_the_table)
 	EXPECT_EQ(getgid(), info.gid);
 	EXPECT_EQ(0640, info.mode);
 	EXPECT_EQ(ADICT_ACCESS_RDWR, info.access);
-	EXPECT_EQ(ADICT_GRANT_ALL, info.grant);	/* 0 means all */
+	EXPECT_EQ(ADICT_GRANT_READ, info.grant);	/* 0 means reads only */
 	EXPECT_EQ(1, info.users);
 	EXPECT_NE(0, info.id);
 	EXPECT_STREQ(name, info.name);

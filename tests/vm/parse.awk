@@ -27,6 +27,7 @@ BEGIN {
 	step = "boot"
 	in_step = 0
 	done = 0
+	prev_refs = 0
 	splat = "(BUG:|WARNING:|KASAN|Oops|possible circular locking|INFO: |" \
 		"general protection fault|Kernel panic|kernel BUG|UBSAN:|" \
 		"unreferenced object|suspected memory leak|" \
@@ -108,10 +109,13 @@ function end_step(rc, secs,    planned_s) {
 	end_step(rc, secs)
 	# Every fd and mapping of a step is gone when it ends: a module
 	# reference left over is a leaked file (or a process left behind).
-	if (refs != "-" && refs != "0") {
-		out("NOTE\t" step "\tleft " refs " references to the module after the step")
-		out("CASE\t" step "\tfail\t(module references leaked: " refs ")")
+	# Only an increase is this step's doing (a leak stays leaked).
+	if (refs != "-" && refs + 0 > prev_refs) {
+		out("NOTE\t" step "\tleft " (refs - prev_refs) " more references to the module (now " refs ")")
+		out("CASE\t" step "\tfail\t(module references leaked: " (refs - prev_refs) ")")
 	}
+	if (refs != "-")
+		prev_refs = refs + 0
 	ended[step] = 1
 	in_step = 0
 	next

@@ -15,7 +15,7 @@
 #   ADICT_VM_KERNELS   "stock debug" (default), or one of them
 #   ADICT_VM_TESTS     only these kselftest binaries, e.g. "mmap ioctl"
 #   ADICT_SEED         fuzzer seed (default: time); printed either way
-#   ADICT_FUZZ_ITERS   operations per fuzz process (check: 1500, fuzz: 100000)
+#   ADICT_FUZZ_ITERS   operations per fuzz process (check: 4000, fuzz: 100000)
 #   ADICT_FUZZ_PROCS   fuzz processes (default 4)
 #   ADICT_VM_TIMEOUT   host-side limit per VM in seconds
 #   V=1                stream the VM consoles
@@ -44,7 +44,7 @@ SEED=${ADICT_SEED:-$(date +%s)}
 FUZZ_PROCS=${ADICT_FUZZ_PROCS:-4}
 VM_MEM=${ADICT_VM_MEM:-2G}
 case $MODE in
-check) FUZZ_ITERS=${ADICT_FUZZ_ITERS:-1500} ;;
+check) FUZZ_ITERS=${ADICT_FUZZ_ITERS:-4000} ;;
 fuzz)  FUZZ_ITERS=${ADICT_FUZZ_ITERS:-100000}; KINDS=debug ;;
 *) echo "usage: $0 [check|fuzz]" >&2; exit 2 ;;
 esac
@@ -296,7 +296,7 @@ trap 'exit 130' INT TERM
 vm() {
 	local kind=$1 kernel=$2 tmo=$3 log=$OUT/console-$kind.log rc qpid
 	local append="console=ttyS0 panic=-1 oops=panic quiet"
-	log "booting the $kind kernel ($(basename "$(dirname "$kernel")")); limit ${tmo}s; log $log"
+	log "booting the $kind kernel ($kernel); limit ${tmo}s; log $log"
 	: > "$log"
 	timeout -k 10 "$tmo" qemu-system-x86_64 -accel tcg,thread=multi -smp 2 \
 		-m "$VM_MEM" -bios /usr/share/qemu/qboot.rom -nodefaults \
