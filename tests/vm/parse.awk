@@ -159,7 +159,10 @@ function end_step(rc, secs,    planned_s) {
 			}
 		}
 	} else if (type == "kunit" && in_suite) {
-		if (line ~ /^    1\.\.[0-9]+$/)
+		if (line ~ /^not ok [0-9]+ /) {		# the suite as a whole
+			sub(/^not ok [0-9]+ (- )?/, "", line)
+			case_result("fail", "suite " line)
+		} else if (line ~ /^    1\.\.[0-9]+$/)
 			kplanned += substr(line, 8) + 0
 		else if (line ~ /^    not ok [0-9]+ /) {
 			sub(/^    not ok [0-9]+ (- )?/, "", line)
