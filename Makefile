@@ -31,8 +31,8 @@ OPT ?= -O2
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
 	-Wmissing-prototypes -Werror=implicit-function-declaration
 CPPFLAGS_ADICT := -Iuapi -Ilib/include
-CFLAGS_ADICT := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE $(CPPFLAGS_ADICT) \
-	-fvisibility=hidden $(CFLAGS)
+CFLAGS_ADICT = -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE $(CPPFLAGS_ADICT) \
+	$(CFLAGS_ADICT_URING) -fvisibility=hidden $(CFLAGS)
 
 ifeq ($(V),1)
 Q :=
@@ -42,7 +42,15 @@ Q := @
 msg = @printf '  %-8s %s\n' $(1) $(2);
 endif
 
-LIB_SRCS := lib/adict.c lib/ffi.c
+# LIB_CORE_SRCS: what sanitizer builds compile straight into a program.
+LIB_CORE_SRCS := lib/adict.c lib/adict-uring.c
+LIB_SRCS := $(LIB_CORE_SRCS) lib/ffi.c
+# io_uring batches need Debian's liburing-dev; without it they are -EOPNOTSUPP.
+HAVE_LIBURING := $(shell test -e /usr/include/liburing.h && echo 1)
+ifeq ($(HAVE_LIBURING),1)
+CFLAGS_ADICT_URING := -DADICT_HAVE_LIBURING
+LIBS_ADICT := -luring
+endif
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(B)/obj/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:lib/%.c=$(B)/pic/%.o)
 HDRS := uapi/linux/atomic_dict.h lib/include/adict.h \
@@ -81,7 +89,7 @@ $(SHLIB): $(LIB_PIC_OBJS) lib/libadict.map
 		{ echo "lib/libadict.map has no LIBADICT_$(VERSION) node" >&2; exit 1; }
 	$(call msg,LD,$@)
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libadict.map \
-		-Wl,--no-undefined -o $@ $(LIB_PIC_OBJS) $(LDFLAGS)
+		-Wl,--no-undefined -o $@ $(LIB_PIC_OBJS) $(LIBS_ADICT) $(LDFLAGS)
 
 $(B)/libadict.so: $(SHLIB)
 	$(Q)ln -sf libadict.so.$(VERSION) $(B)/$(SONAME) && ln -sf $(SONAME) $@
@@ -91,7 +99,7 @@ $(B)/libadict.so: $(SHLIB)
 PC_SED = -e 's|@PREFIX@|$(PREFIX)|' \
 	-e 's|@LIBDIR@|$(patsubst $(PREFIX)%,$${prefix}%,$(LIBDIR))|' \
 	-e 's|@INCDIR@|$(patsubst $(PREFIX)%,$${prefix}%,$(INCDIR))|' \
-	-e 's|@VERSION@|$(VERSION)|'
+	-e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LIBS_ADICT)|'
 $(B)/libadict.pc: lib/libadict.pc.in Makefile
 	$(Q)sed $(PC_SED) $< > $@
 
@@ -100,7 +108,7 @@ tools: $(TOOLS:%=$(B)/%)
 
 $(B)/adict-%: tools/adict-%.c $(B)/libadict.a $(HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $< $(B)/libadict.a -lpthread -lm
+	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lpthread -lm
 
 # ---- host tests ------------------------------------------------------------
 tests: $(HOST_TESTS:%=$(B)/tests/%)
@@ -108,7 +116,7 @@ tests: $(HOST_TESTS:%=$(B)/tests/%)
 $(B)/tests/%: tests/host/%.c tests/host/testutil.h $(B)/libadict.a $(HDRS)
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -Itests/host -o $@ $< $(B)/libadict.a -lpthread
+	$(Q)$(CC) $(CFLAGS_ADICT) -Itests/host -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lpthread
 
 # Sanitizer builds compile the library sources straight into each test.
 SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -116,11 +124,11 @@ SAN_tsan := -fsanitize=thread
 $(B)/asan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
 	$(call msg,CC-ASAN,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) -Itests/host -o $@ $< lib/adict.c -lpthread
+	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
 $(B)/tsan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
 	$(call msg,CC-TSAN,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) -Itests/host -o $@ $< lib/adict.c -lpthread
+	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
 
 check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%) check-bench-smoke
 	$(Q)tests/run-host.sh $(B) $(HOST_TESTS)

@@ -379,6 +379,7 @@ void adict_close(struct adict *t)
 {
 	if (!t)
 		return;
+	adict_uring_exit(t->kuring);
 	if (t->map)
 		munmap(t->map, t->map_bytes);
 	if (t->fd >= 0)

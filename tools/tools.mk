@@ -25,7 +25,7 @@ tools: $(B)/adictctl
 
 $(B)/adictctl: $(ADICTCTL_SRCS) tools/adictctl.h $(B)/libadict.a $(HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $(ADICTCTL_SRCS) $(B)/libadict.a
+	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $(ADICTCTL_SRCS) $(B)/libadict.a $(LIBS_ADICT)
 
 install: install-tools
 uninstall: uninstall-tools
@@ -62,7 +62,7 @@ uninstall-dkms:
 $(B)/asan/adictctl: $(ADICTCTL_SRCS) tools/adictctl.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
 	$(call msg,CC-ASAN,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) -o $@ $(ADICTCTL_SRCS) lib/adict.c
+	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) -o $@ $(ADICTCTL_SRCS) $(LIB_CORE_SRCS) $(LIBS_ADICT)
 
 check-host: check-adictctl
 check-adictctl: $(B)/adictctl $(B)/asan/adictctl

@@ -57,7 +57,12 @@ struct adict {
 	unsigned int flags;		/* ADICT_TABLE_F_* */
 	void *map;			/* whole mapping: header + data area */
 	size_t map_bytes;
+	struct adict_uring *kuring;	/* adict_kbatch()'s ring, if any */
+	unsigned int kbatch_path;	/* ADICT_KBATCH_*, 0 until first use */
 };
+
+#define ADICT_KBATCH_URING	1	/* one io_uring submission per batch */
+#define ADICT_KBATCH_IOCTL	2	/* one ADICT_IOC_OP per entry */
 
 /* Options for adict_create(); zero-initialise, set sz, grow at the end. */
 struct adict_opts {
@@ -96,6 +101,28 @@ ADICT_API int adict_add_batch(struct adict *t, const __u64 *keys,
 ADICT_API int adict_load_batch(struct adict *t, const __u64 *keys, size_t n,
 			       __u64 *values);
 ADICT_API int adict_recount(struct adict *t, __u64 *count);
+/*
+ * Kernel-side batches (device backend): struct adict_batch_op arrays run by
+ * the kernel, which enforces a mediated table's grant on every entry.
+ * adict_kbatch() uses io_uring when available, else ioctls, and
+ * adict_kbatch_path() says which ("io_uring", "ioctl", "none").  The
+ * adict_uring_*() calls give the io_uring path explicitly, synchronous or
+ * submit/reap; they return -EOPNOTSUPP where io_uring is unavailable.
+ */
+struct adict_uring;
+ADICT_API int adict_kbatch(struct adict *t, struct adict_batch_op *ops,
+			   unsigned int count);
+ADICT_API const char *adict_kbatch_path(struct adict *t);
+ADICT_API int adict_uring_init(struct adict *t, unsigned int entries,
+			       struct adict_uring **up);
+ADICT_API void adict_uring_exit(struct adict_uring *u);
+ADICT_API int adict_uring_batch(struct adict_uring *u,
+				struct adict_batch_op *ops, unsigned int count);
+ADICT_API int adict_uring_submit(struct adict_uring *u,
+				 struct adict_batch_op *ops, unsigned int count,
+				 __u64 user_data);
+ADICT_API int adict_uring_reap(struct adict_uring *u, __u64 *user_data,
+			       int *res, int wait);
 /* One operation run by the kernel (ADICT_IOC_OP); device backend only. */
 ADICT_API int adict_kernel_op(struct adict *t, __u32 op, __u64 key,
 			      __u64 arg1, __u64 arg2, __u64 *result);

@@ -48,15 +48,15 @@ $(PY_B)/obj/_atomic_dict.o: lib/python/_atomic_dict.c $(HDRS) $(PY_B)/.python-ok
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PY_CFLAGS) -c -o $@ $<
 
-$(PY_B)/obj/adict.o: lib/adict.c $(HDRS) lib/adict-internal.h $(PY_B)/.python-ok
+$(PY_B)/obj/%.o: lib/%.c $(HDRS) lib/adict-internal.h $(PY_B)/.python-ok
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PY_CFLAGS) -c -o $@ $<
 
-$(PY_EXT): $(PY_B)/obj/_atomic_dict.o $(PY_B)/obj/adict.o
+$(PY_EXT): $(PY_B)/obj/_atomic_dict.o $(PY_B)/obj/adict.o $(PY_B)/obj/adict-uring.o
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -shared -o $@ $^ $(LDFLAGS)
+	$(Q)$(CC) -shared -o $@ $^ $(LIBS_ADICT) $(LDFLAGS)
 
 $(PY_PKG)/%: lib/python/src/atomic_dict/%
 	@mkdir -p $(dir $@)

@@ -132,6 +132,75 @@ static void forked_workers_should_produce_exact_totals(void)
 	adict_close(t);
 }
 
+/*
+ * Every worker inserts the same keys, each in its own order: every key must
+ * be reported new exactly once in total, and end up in exactly one slot.
+ * A lookup that misses a key published concurrently into an earlier slot
+ * of its bucket would publish it twice.
+ */
+#define SAME_KEYS	20000
+#define SAME_ROUNDS	10
+
+static void racing_inserts_of_the_same_keys_should_be_new_exactly_once(void)
+{
+	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_MEMFD };
+	int w, status, bad = 0, round;
+	struct adict *news;	/* key -> how many inserts reported it new */
+
+	for (round = 0; round < SAME_ROUNDS && !bad; round++) {
+		__u64 k, v = 0, cnt = 0;
+
+		CHECK_EQ(0, adict_create(&t, SAME_KEYS, &o));
+		CHECK_EQ(0, adict_create(&news, SAME_KEYS, &o));
+		for (w = 0; w < WORKERS; w++) {
+			if (fork() == 0) {
+				/* 7919 * odd is prime to SAME_KEYS: a permutation */
+				__u64 i, step = 7919 * (2 * w + 1);
+
+				for (i = 0; i < SAME_KEYS; i++) {
+					__u64 key = 1 + (i * step + w * 13) % SAME_KEYS;
+					int r = adict_insert(t, key);
+
+					if (r < 0) {
+						printf("#   insert %llu: %s\n",
+						       (unsigned long long)key, strerror(-r));
+						_exit(1);
+					}
+					if (r == 1)
+						adict_add(news, key, 1, NULL);
+				}
+				_exit(0);
+			}
+		}
+		for (w = 0; w < WORKERS; w++) {
+			wait(&status);
+			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+				printf("#   round %d: a worker failed (status %#x)\n",
+				       round, status);
+				bad = 1;
+			}
+		}
+		for (k = 1; k <= SAME_KEYS; k++) {
+			if (adict_find(news, k, &v) || v != 1) {
+				printf("#   round %d: key %llu reported new %llu times\n",
+				       round, (unsigned long long)k, (unsigned long long)v);
+				bad = 1;
+				break;
+			}
+		}
+		adict_recount(t, &cnt);
+		if (t->core.kused[0] != SAME_KEYS || cnt != SAME_KEYS) {
+			printf("#   round %d: used %llu, %llu keys in the table\n",
+			       round, (unsigned long long)t->core.kused[0],
+			       (unsigned long long)cnt);
+			bad = 1;
+		}
+		adict_close(news);
+		adict_close(t);
+	}
+	CHECK_EQ(0, bad);
+}
+
 static void threads_should_produce_exact_totals(void)
 {
 	pthread_t th[WORKERS];
@@ -153,6 +222,8 @@ int main(int argc, char **argv)
 	/* TSan cannot see other processes; it runs the thread case only. */
 	if (argc < 2 || strcmp(argv[1], "--threads-only"))
 		RUN(forked_workers_should_produce_exact_totals);
+	if (argc < 2 || strcmp(argv[1], "--threads-only"))
+		RUN(racing_inserts_of_the_same_keys_should_be_new_exactly_once);
 	RUN(threads_should_produce_exact_totals);
 	return tu_done();
 }

@@ -43,12 +43,11 @@
  * inside a bucket, slots 0..3 in order.  A lookup stops at the key or at the
  * first empty slot; at most nbuckets-1 buckets are visited.
  *
- * Capacity: ctl.used counts keys published plus insertions in flight.  An
- * inserter reserves (CAS of used from u to u + 1 while u < capacity; given
- * back if the key turned out to exist) before it publishes, so at most
- * `capacity` keys
- * are ever published and, since capacity < number of slots, every probe for
- * an absent key meets an empty slot.
+ * Capacity: ctl.used counts published keys; an inserter adds 1 right after
+ * its publishing CAS.  A new key is refused (ENOSPC) when used >= capacity
+ * before publication.  Racing inserters may overshoot capacity by at most one
+ * key each; the slots beyond capacity (at least a quarter of the table)
+ * absorb that, so every probe for an absent key meets an empty slot.
  */
 #define ADICT_TABLE_MAGIC	0x3174636964615f61ULL	/* "a_adict1" LE */
 #define ADICT_FORMAT_V1		1

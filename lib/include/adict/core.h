@@ -151,34 +151,22 @@ static inline void adict_core_init(struct adict_core *c,
 }
 
 /*
- * Reserve room for one new key.  A CAS loop rather than fetch_add, so that
- * used never exceeds capacity, even transiently, and a failed reservation
- * never makes another inserter fail.  Lock-free: a failed CAS means another
- * reservation or release succeeded.
+ * Room for one more key?  `used` counts published keys, increased just after
+ * each publication, so used >= capacity means at least capacity keys exist:
+ * a failure here is never spurious.  Racing inserters of different keys may
+ * each pass this check and publish, so a table can end up holding a few keys
+ * more than its capacity (at most one per insertion in flight); the slots
+ * beyond capacity (a quarter of the table at least) absorb them.
  */
-static inline bool adict_core_reserve(const struct adict_core *c)
+static inline bool adict_core_has_room(const struct adict_core *c)
 {
-	__u64 used = adict_a_load_relaxed(c->kused);
-
-	while (used < c->capacity) {
-		__u64 seen = adict_a_cas(c->kused, used, used + 1);
-
-		if (seen == used)
-			return true;
-		used = seen;
-	}
-	return false;
-}
-
-static inline void adict_core_unreserve(const struct adict_core *c)
-{
-	adict_a_fetch_sub(c->kused, 1);
+	return adict_a_load_relaxed(c->kused) < c->capacity;
 }
 
 /*
  * The whole bucket (one cache line) at once, without branches, so the
  * common case costs one predictable branch.  Returns a bit per slot holding
- * @key (for @key 0: a bit per empty slot).
+ * @key.
  *
  * Few instructions matter as much as few branches: on a table larger than
  * the caches, how many operations' cache misses overlap depends on how many
@@ -221,17 +209,18 @@ adict_core_bucket_scan(struct adict_slot *s, __u64 key)
  * A bucket is examined whole: the key anywhere in it is found; otherwise an
  * empty slot in it ends the probe (the key is absent), else the next bucket.
  * Probing visits at most nbuckets - 1 buckets, whatever the memory holds.
- * A well-formed table is never more than 3/4 full, so an absent key meets an
- * empty slot after a short probe and -ENOSPC is returned without a scan.
+ * A well-formed table holds about capacity keys in 4/3 * capacity slots or
+ * more, so an absent key meets an empty slot after a short probe and
+ * -ENOSPC is returned without a scan.
  */
 static __always_inline int
 adict_core_lookup_at(const struct adict_core *c, __u64 key, __u64 b,
 		     bool insert, __u64 **valp)
 {
 	__u64 nb = c->nbuckets;
-	bool reserved = false;
+	bool checked = false, full = false;
 	struct adict_slot *s = NULL;
-	unsigned int match, empty;
+	unsigned int match;
 	__u64 i, k;
 	int j;
 
@@ -242,26 +231,39 @@ adict_core_lookup_at(const struct adict_core *c, __u64 key, __u64 b,
 			j = adict_a_ctz(match);
 			goto found;
 		}
-		empty = adict_core_bucket_scan(s, 0);	/* same line, in L1 */
-		if (!empty)
-			goto next;
-		if (!insert)
-			return -ENOENT;
-		/* Absent so far: publish in the first empty slot that takes it. */
-		for (j = adict_a_ctz(empty); j < ADICT_BUCKET_SLOTS; j++) {
+		/*
+		 * Not in this bucket a moment ago.  Walk it again slot by slot
+		 * (the line is in L1 now): another process may have published
+		 * @key since, in a slot that was empty, and must be found there.
+		 */
+		for (j = 0; j < ADICT_BUCKET_SLOTS; j++) {
 			k = adict_a_load_key(&s[j].key);
 			if (k == key)
 				goto found;
 			if (k)
 				continue;
-			if (!reserved) {
-				if (!adict_core_reserve(c))
-					return -ENOSPC;
-				reserved = true;
+			if (!insert)
+				return full ? -ENOSPC : -ENOENT;
+			if (!checked) {
+				checked = true;
+				if (!adict_core_has_room(c)) {
+					/*
+					 * Full; but @key may have been among the
+					 * last keys published since this slot was
+					 * read.  Look again, without inserting:
+					 * only an empty slot now proves it absent
+					 * (used never decreases).
+					 */
+					insert = false;
+					full = true;
+					j--;
+					continue;
+				}
 			}
 			/* Publication; pairs with adict_a_load_key() of readers. */
 			k = adict_a_cas(&s[j].key, 0, key);
 			if (k == 0) {
+				adict_a_fetch_add(c->kused, 1);
 				*valp = &s[j].value;
 				return 1;
 			}
@@ -269,16 +271,11 @@ adict_core_lookup_at(const struct adict_core *c, __u64 key, __u64 b,
 				goto found;
 			/* Another key took this slot: probe on. */
 		}
-next:
 		if (++b == nb)
 			b = 1;
 	}
-	if (reserved)
-		adict_core_unreserve(c);
-	return insert ? -ENOSPC : -ENOENT;
+	return insert || full ? -ENOSPC : -ENOENT;
 found:
-	if (reserved)
-		adict_core_unreserve(c);
 	*valp = &s[j].value;
 	return 0;
 }

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kernel-side batches: arrays of operations run by /dev/atomic_dict, through
+ * io_uring (IORING_OP_URING_CMD, one submission per batch) when the kernel
+ * and the sandbox allow it, else through one ADICT_IOC_OP ioctl per entry.
+ * adict_kbatch_path() says which.  This is the mediated tables' write path:
+ * the kernel enforces the table's grant on every entry.
+ *
+ * Built with liburing when its header is present (ADICT_HAVE_LIBURING);
+ * without it the uring calls return -EOPNOTSUPP and batches use ioctls.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "adict-internal.h"
+
+#ifdef ADICT_HAVE_LIBURING
+#include <liburing.h>
+
+struct adict_uring {
+	struct io_uring ring;
+	int fd;			/* the table's device fd */
+};
+
+/* errno values meaning "io_uring is not available here": fall back. */
+static bool uring_unavailable(int err)
+{
+	return err == -ENOSYS || err == -EPERM || err == -EACCES ||
+	       err == -EOPNOTSUPP || err == -EINVAL;
+}
+
+int adict_uring_init(struct adict *t, unsigned int entries,
+		     struct adict_uring **up)
+{
+	struct adict_uring *u;
+	int ret;
+
+	if (!t || !up || !entries)
+		return -EINVAL;
+	*up = NULL;
+	if (t->backend != ADICT_BACKEND_DEVICE)
+		return -EOPNOTSUPP;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	ret = io_uring_queue_init(entries, &u->ring, 0);
+	if (ret < 0) {
+		free(u);
+		return uring_unavailable(ret) ? -EOPNOTSUPP : ret;
+	}
+	u->fd = t->fd;
+	*up = u;
+	return 0;
+}
+
+void adict_uring_exit(struct adict_uring *u)
+{
+	if (!u)
+		return;
+	io_uring_queue_exit(&u->ring);
+	free(u);
+}
+
+/*
+ * Queue one batch.  liburing 2.3 has no uring_cmd helper: a zeroed SQE,
+ * prep_rw for the opcode and fd, then cmd_op and the 16-byte payload.
+ */
+int adict_uring_submit(struct adict_uring *u, struct adict_batch_op *ops,
+		       unsigned int count, __u64 user_data)
+{
+	struct adict_uring_batch b = {
+		.ops = (__u64)(unsigned long)ops,
+		.count = count,
+	};
+	struct io_uring_sqe *sqe;
+	int ret;
+
+	if (!u || !ops || !count || count > ADICT_BATCH_MAX)
+		return -EINVAL;
+	sqe = io_uring_get_sqe(&u->ring);
+	if (!sqe)
+		return -EBUSY;
+	memset(sqe, 0, sizeof(*sqe));
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, u->fd, NULL, 0, 0);
+	sqe->cmd_op = ADICT_URING_CMD_BATCH;
+	memcpy(sqe->cmd, &b, sizeof(b));
+	io_uring_sqe_set_data64(sqe, user_data);
+	ret = io_uring_submit(&u->ring);
+	return ret < 0 ? ret : 0;
+}
+
+int adict_uring_reap(struct adict_uring *u, __u64 *user_data, int *res,
+		     int wait)
+{
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!u || !res)
+		return -EINVAL;
+	ret = wait ? io_uring_wait_cqe(&u->ring, &cqe) :
+		     io_uring_peek_cqe(&u->ring, &cqe);
+	if (ret < 0)
+		return ret;	/* -EAGAIN: nothing completed yet */
+	if (user_data)
+		*user_data = io_uring_cqe_get_data64(cqe);
+	*res = cqe->res;
+	io_uring_cqe_seen(&u->ring, cqe);
+	return 0;
+}
+
+int adict_uring_batch(struct adict_uring *u, struct adict_batch_op *ops,
+		      unsigned int count)
+{
+	int ret, res;
+
+	ret = adict_uring_submit(u, ops, count, 0);
+	if (ret)
+		return ret;
+	ret = adict_uring_reap(u, NULL, &res, 1);
+	return ret ? ret : res;
+}
+
+#else /* !ADICT_HAVE_LIBURING */
+
+int adict_uring_init(struct adict *t, unsigned int entries,
+		     struct adict_uring **up)
+{
+	if (up)
+		*up = NULL;
+	return -EOPNOTSUPP;	/* built without liburing */
+}
+
+void adict_uring_exit(struct adict_uring *u)
+{
+}
+
+int adict_uring_submit(struct adict_uring *u, struct adict_batch_op *ops,
+		       unsigned int count, __u64 user_data)
+{
+	return -EOPNOTSUPP;
+}
+
+int adict_uring_reap(struct adict_uring *u, __u64 *user_data, int *res,
+		     int wait)
+{
+	return -EOPNOTSUPP;
+}
+
+int adict_uring_batch(struct adict_uring *u, struct adict_batch_op *ops,
+		      unsigned int count)
+{
+	return -EOPNOTSUPP;
+}
+#endif /* ADICT_HAVE_LIBURING */
+
+/* The ioctl path: one ADICT_IOC_OP per entry, same result conventions. */
+static int kbatch_ioctl(struct adict *t, struct adict_batch_op *ops,
+			unsigned int count)
+{
+	unsigned int i, ok = 0;
+
+	for (i = 0; i < count; i++) {
+		struct adict_op_args a = {
+			.size = sizeof(a),
+			.op = ops[i].op,
+			.key = ops[i].key,
+			.arg1 = ops[i].arg1,
+			.arg2 = ops[i].arg2,
+		};
+
+		if (ioctl(t->fd, ADICT_IOC_OP, &a) < 0) {
+			ops[i].status = -errno;
+			continue;
+		}
+		ops[i].status = 0;
+		ops[i].result = a.result;
+		ok++;
+	}
+	return (int)ok;
+}
+
+/*
+ * adict_kbatch - run @count operations in the kernel, by io_uring if it is
+ * available (one system call) else by ioctl (one per entry).  Each entry
+ * gets its status and result.  Return: the number of entries with status 0,
+ * or a negative errno when the batch as a whole was refused.
+ */
+int adict_kbatch(struct adict *t, struct adict_batch_op *ops,
+		 unsigned int count)
+{
+	int ret;
+
+	if (!t || !ops || !count || count > ADICT_BATCH_MAX)
+		return -EINVAL;
+	if (t->backend != ADICT_BACKEND_DEVICE)
+		return -EOPNOTSUPP;
+	if (!t->kbatch_path) {
+		struct adict_uring *u;
+
+		ret = adict_uring_init(t, 8, &u);
+		if (ret == 0) {
+			t->kuring = u;
+			t->kbatch_path = ADICT_KBATCH_URING;
+		} else {
+			t->kbatch_path = ADICT_KBATCH_IOCTL;
+		}
+	}
+	if (t->kbatch_path == ADICT_KBATCH_URING) {
+		ret = adict_uring_batch(t->kuring, ops, count);
+		if (ret != -EOPNOTSUPP)
+			return ret;
+		/* this kernel refuses uring_cmd on the device: ioctls from now */
+		adict_uring_exit(t->kuring);
+		t->kuring = NULL;
+		t->kbatch_path = ADICT_KBATCH_IOCTL;
+	}
+	return kbatch_ioctl(t, ops, count);
+}
+
+const char *adict_kbatch_path(struct adict *t)
+{
+	if (!t || t->backend != ADICT_BACKEND_DEVICE)
+		return "none";
+	if (!t->kbatch_path) {
+		struct adict_batch_op probe = {
+			.key = 1,
+			.op = ADICT_OP_FIND,
+		};
+
+		adict_kbatch(t, &probe, 1);	/* picks and remembers the path */
+	}
+	return t->kbatch_path == ADICT_KBATCH_URING ? "io_uring" : "ioctl";
+}
