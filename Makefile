@@ -60,7 +60,7 @@ SONAME := libadict.so.$(VERSION_MAJOR)
 SHLIB := $(B)/libadict.so.$(VERSION)
 
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*.c))
-TOOLS := adict-bench adict-demo
+TOOLS := adict-bench adict-demo adict-kbench
 
 .PHONY: all lib tools tests check check-host check-bench-smoke bench demo \
 	install uninstall clean kmod check-vm deps

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * adict-kbench: the kernel-side paths of /dev/atomic_dict against the mmap
+ * path, in one run: random adds on existing keys of one device table by
+ *
+ *   mmap      adict_add() in userspace (no system call)
+ *   ioctl     one ADICT_IOC_OP per operation
+ *   uring-N   io_uring batches of N entries (one submission each)
+ *
+ * and the ratios of each to one ioctl per operation.  Needs the module
+ * (run in the VM by tests/vm); prints "skipped: ..." and exits 0 without it,
+ * or without io_uring for the uring rows.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adict.h"
+#include "bench-util.h"
+
+#define CAPACITY	100000
+
+static struct {
+	long ops;
+	int json;
+} cfg = { .ops = 200000 };
+
+static int fill(struct adict *t)
+{
+	__u64 i;
+	int ret;
+
+	for (i = 0; i < CAPACITY; i++) {
+		ret = adict_insert(t, bench_key(i));
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static double run_mmap(struct adict *t, long ops)
+{
+	__u64 seed = 1;
+	double t0 = bench_now_ns();
+	long i;
+
+	for (i = 0; i < ops; i++)
+		adict_add(t, bench_key(bench_pick(&seed, CAPACITY)), 1, NULL);
+	return (bench_now_ns() - t0) / ops;
+}
+
+static double run_ioctl(struct adict *t, long ops)
+{
+	__u64 seed = 2, r;
+	double t0 = bench_now_ns();
+	long i;
+
+	for (i = 0; i < ops; i++)
+		if (adict_kernel_op(t, ADICT_OP_ADD,
+				    bench_key(bench_pick(&seed, CAPACITY)), 1, 0, &r))
+			return -1;
+	return (bench_now_ns() - t0) / ops;
+}
+
+static double run_uring(struct adict_uring *u, long ops, unsigned int batch)
+{
+	struct adict_batch_op *b = calloc(batch, sizeof(*b));
+	long i, n = (ops + batch - 1) / batch * batch;	/* whole batches */
+	__u64 seed = 3;
+	unsigned int j;
+	double t0;
+
+	if (!b)
+		return -1;
+	t0 = bench_now_ns();
+	for (i = 0; i < n; i += batch) {
+		for (j = 0; j < batch; j++) {
+			b[j].key = bench_key(bench_pick(&seed, CAPACITY));
+			b[j].op = ADICT_OP_ADD;
+			b[j].arg1 = 1;
+		}
+		if (adict_uring_batch(u, b, batch) != (int)batch) {
+			free(b);
+			return -1;
+		}
+	}
+	t0 = (bench_now_ns() - t0) / n;
+	free(b);
+	return t0;
+}
+
+static void row(const char *name, double ns, double ioctl_ns)
+{
+	if (cfg.json)
+		printf("{\"case\":\"%s\",\"ns_per_op\":%.2f,\"ops_per_s\":%.0f,"
+		       "\"vs_ioctl\":%.2f}\n", name, ns, 1e9 / ns, ioctl_ns / ns);
+	else
+		printf("%-10s %10.1f %14.0f %10.2fx\n", name, ns, 1e9 / ns,
+		       ioctl_ns / ns);
+}
+
+int main(int argc, char **argv)
+{
+	static const unsigned int batches[] = { 1, 8, 64, 512 };
+	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_DEVICE };
+	struct adict_uring *u = NULL;
+	double ioctl_ns, mmap_ns, b64 = 0;
+	struct adict *t;
+	unsigned int k;
+	char name[32];
+	int c, ret;
+
+	while ((c = getopt(argc, argv, "jo:")) != -1) {
+		switch (c) {
+		case 'j': cfg.json = 1; break;
+		case 'o': cfg.ops = atol(optarg); break;
+		default:
+			fprintf(stderr, "usage: adict-kbench [-j] [-o OPS]\n");
+			return 2;
+		}
+	}
+	if (cfg.ops < 512) {
+		fprintf(stderr, "adict-kbench: -o must be at least 512\n");
+		return 2;
+	}
+	ret = adict_create(&t, CAPACITY, &o);
+	if (ret == -ENODEV) {
+		printf("skipped: /dev/atomic_dict is absent (module not loaded)\n");
+		return 0;
+	}
+	if (ret || fill(t)) {
+		fprintf(stderr, "adict-kbench: device table: %s\n", strerror(-ret));
+		return 1;
+	}
+	ioctl_ns = run_ioctl(t, cfg.ops);
+	mmap_ns = run_mmap(t, cfg.ops * 10);
+	if (ioctl_ns < 0 || mmap_ns < 0) {
+		fprintf(stderr, "adict-kbench: an operation failed\n");
+		return 1;
+	}
+	if (!cfg.json)
+		printf("# adict-kbench: random adds on %d existing keys of a device table, %ld ops per row\n"
+		       "%-10s %10s %14s %11s\n", CAPACITY, cfg.ops,
+		       "path", "ns/op", "ops/s", "vs ioctl");
+	row("ioctl", ioctl_ns, ioctl_ns);
+	ret = adict_uring_init(t, 8, &u);
+	if (ret) {
+		printf("skipped: io_uring batches: %s\n", strerror(-ret));
+	} else {
+		for (k = 0; k < sizeof(batches) / sizeof(batches[0]); k++) {
+			double ns = run_uring(u, cfg.ops, batches[k]);
+
+			if (ns < 0) {
+				fprintf(stderr, "adict-kbench: uring batch failed\n");
+				return 1;
+			}
+			snprintf(name, sizeof(name), "uring-%u", batches[k]);
+			row(name, ns, ioctl_ns);
+			if (batches[k] == 64)
+				b64 = ns;
+		}
+		adict_uring_exit(u);
+	}
+	row("mmap", mmap_ns, ioctl_ns);
+	if (b64 > 0 && !cfg.json)
+		printf("# target: uring batch of 64 >= 10x one ioctl per op: %.1fx %s\n",
+		       ioctl_ns / b64, ioctl_ns / b64 >= 10 ? "PASS" : "MISS");
+	printf("# kernel batch path of libadict: %s\n", adict_kbatch_path(t));
+	adict_close(t);
+	return 0;
+}
