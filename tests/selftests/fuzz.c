@@ -41,6 +41,7 @@ struct mapping {
 struct fuzzer {
 	__u64 rng;
 	int fd[NFD];
+	bool bound[NFD];	/* a create/attach succeeded on fd[i] */
 	struct mapping map[NMAP];
 	struct io_uring ring;
 	bool have_ring;
@@ -67,14 +68,17 @@ static __u64 rnd(struct fuzzer *f, __u64 n)
 
 static __u64 rnd_capacity(struct fuzzer *f)
 {
-	static const __u64 caps[] = {
-		0, 1, 2, 3, 7, 64, 100, 1000, 5000, 65536, 1 << 18,
-		ADICT_CAPACITY_MAX, ADICT_CAPACITY_MAX + 1, ~0ULL, 1ULL << 63,
+	static const __u64 bad[] = {
+		0, ADICT_CAPACITY_MAX, ADICT_CAPACITY_MAX + 1, ~0ULL, 1ULL << 63,
 	};
+	static const __u64 good[] = { 1, 2, 3, 7, 64, 100, 1000, 5000, 65536 };
 
-	if (rnd(f, 8) == 0)
-		return rng_next(&f->rng);
-	return caps[rnd(f, sizeof(caps) / sizeof(caps[0]))];
+	switch (rnd(f, 16)) {
+	case 0: return rng_next(&f->rng);
+	case 1: return bad[rnd(f, sizeof(bad) / sizeof(bad[0]))];
+	case 2: return 1 << 18;
+	default: return good[rnd(f, sizeof(good) / sizeof(good[0]))];
+	}
 }
 
 static __u64 rnd_name(struct fuzzer *f)
@@ -108,11 +112,28 @@ static int *rnd_fd_slot(struct fuzzer *f)
 	return &f->fd[rnd(f, NFD)];
 }
 
+/*
+ * Mostly an open fd that is bound (@bound) or not, so that most calls get
+ * past the first checks; sometimes any slot, even a closed one (-1).
+ */
+static int pick(struct fuzzer *f, bool bound)
+{
+	unsigned int i, start = rnd(f, NFD);
+
+	if (rnd(f, 8)) {
+		for (i = 0; i < NFD; i++) {
+			unsigned int j = (start + i) % NFD;
+
+			if (f->fd[j] >= 0 && f->bound[j] == bound)
+				return j;
+		}
+	}
+	return start;
+}
+
 static int rnd_fd(struct fuzzer *f)
 {
-	int fd = *rnd_fd_slot(f);
-
-	return fd >= 0 ? fd : (rnd(f, 4) ? f->fd[0] : -1);
+	return f->fd[pick(f, true)];
 }
 
 static void count(struct fuzzer *f, int ret)
@@ -370,21 +391,22 @@ static void step(struct fuzzer *f)
 		struct adict_op_args o;
 		char raw[6000];
 	} arg;
-	int *slot, fd;
+	int *slot, fd, j, ret;
 
 	memset(&arg, 0, sizeof(arg));
 	switch (rnd(f, 20)) {
 	case 0:
 	case 1:
-		slot = rnd_fd_slot(f);
-		if (*slot >= 0)
-			close(*slot);
-		*slot = dev_open(rnd(f, 3) ? O_RDWR : O_RDONLY);
-		count(f, *slot);
+		j = rnd(f, NFD);
+		if (f->fd[j] >= 0)
+			close(f->fd[j]);
+		f->fd[j] = dev_open(rnd(f, 3) ? O_RDWR : O_RDONLY);
+		f->bound[j] = false;
+		count(f, f->fd[j]);
 		break;
 	case 2:
 		slot = rnd_fd_slot(f);
-		if (*slot >= 0 && slot != &f->fd[0]) {
+		if (*slot >= 0) {
 			close(*slot);
 			*slot = -1;
 		}
@@ -399,13 +421,21 @@ static void step(struct fuzzer *f)
 		arg.c.mode = rnd(f, 8) ? 0600 | rnd(f, 0100) : (__u32)rng_next(&f->rng);
 		arg.c.grant = rnd(f, 4) ? 0 : (rnd(f, 4) ? rnd(f, ADICT_GRANT_ALL + 1)
 						      : (__u32)rng_next(&f->rng));
-		count(f, ioctl(rnd_fd(f), ADICT_IOC_CREATE, &arg));
+		j = pick(f, false);
+		ret = ioctl(f->fd[j], ADICT_IOC_CREATE, &arg);
+		count(f, ret);
+		if (!ret)
+			f->bound[j] = true;
 		break;
 	case 5:
 		arg.a.size = rnd_size(f, sizeof(arg.a));
 		arg.a.flags = rnd(f, 8) ? rnd(f, 4) : (__u32)rng_next(&f->rng);
 		arg.a.name = rnd_name(f);
-		count(f, ioctl(rnd_fd(f), ADICT_IOC_ATTACH, &arg));
+		j = pick(f, false);
+		ret = ioctl(f->fd[j], ADICT_IOC_ATTACH, &arg);
+		count(f, ret);
+		if (!ret)
+			f->bound[j] = true;
 		break;
 	case 6:
 		arg.u.size = rnd_size(f, sizeof(arg.u));

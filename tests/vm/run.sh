@@ -141,9 +141,9 @@ stock_image() {
 	local pkg=linux-image-$ABI deb tmp
 	mkdir -p "$CACHE/debs" "$CACHE/stock" || return 1
 	log "downloading $pkg=$HVER"
-	if ! (cd "$CACHE/debs" && apt-get download -q "$pkg=$HVER" >&2 2>/dev/null); then
+	if ! (cd "$CACHE/debs" && apt-get download -qq "$pkg=$HVER" >&2 2>/dev/null); then
 		apt_update_once || return 1
-		(cd "$CACHE/debs" && apt-get download -q "$pkg=$HVER" >&2) || return 1
+		(cd "$CACHE/debs" && apt-get download -qq "$pkg=$HVER" >&2) || return 1
 	fi
 	deb=$(ls "$CACHE/debs/${pkg}_"*.deb | head -n1)
 	tmp=$(mktemp -d "$CACHE/stock/.tmp.XXXXXX") || return 1
@@ -377,8 +377,9 @@ summary() {
 	for k in $KINDS; do
 		[ -f "$OUT/results-$k.tsv" ] || continue
 		echo "slowest steps ($k):"
-		awk -F'\t' '$1 == "STEP" { printf "  %-22s %7ss rc=%s\n", $2, $4, $3 }' \
-			"$OUT/results-$k.tsv" | sort -t' ' -k2 -rn | head -n 12
+		awk -F'\t' '$1 == "STEP" { printf "%s\t%s\t%s\n", $4, $2, $3 }' \
+			"$OUT/results-$k.tsv" | sort -t$'\t' -k1,1 -rn | head -n 12 |
+			awk -F'\t' '{ printf "  %-22s %7ss rc=%s\n", $2, $1, $3 }' 
 	done
 	if [ ${#FAILS[@]} -gt 0 ]; then
 		echo "failures:"
