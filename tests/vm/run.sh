@@ -15,7 +15,7 @@
 #   ADICT_VM_KERNELS   "stock debug" (default), or one of them
 #   ADICT_VM_TESTS     only these kselftest binaries, e.g. "mmap ioctl"
 #   ADICT_SEED         fuzzer seed (default: time); printed either way
-#   ADICT_FUZZ_ITERS   operations per fuzz process (check: 4000, fuzz: 100000)
+#   ADICT_FUZZ_ITERS   operations per fuzz process (check: 20000, fuzz: 200000)
 #   ADICT_FUZZ_PROCS   fuzz processes (default 4)
 #   ADICT_VM_TIMEOUT   host-side limit per VM in seconds
 #   V=1                stream the VM consoles
@@ -44,8 +44,8 @@ SEED=${ADICT_SEED:-$(date +%s)}
 FUZZ_PROCS=${ADICT_FUZZ_PROCS:-4}
 VM_MEM=${ADICT_VM_MEM:-2G}
 case $MODE in
-check) FUZZ_ITERS=${ADICT_FUZZ_ITERS:-4000} ;;
-fuzz)  FUZZ_ITERS=${ADICT_FUZZ_ITERS:-100000}; KINDS=debug ;;
+check) FUZZ_ITERS=${ADICT_FUZZ_ITERS:-20000} ;;
+fuzz)  FUZZ_ITERS=${ADICT_FUZZ_ITERS:-200000}; KINDS=debug ;;
 *) echo "usage: $0 [check|fuzz]" >&2; exit 2 ;;
 esac
 
