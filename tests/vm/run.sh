@@ -261,12 +261,12 @@ initramfs() {
 	if [ "$MODE" = check ]; then
 		for t in $TESTS; do
 			[ "$t" = unload ] && continue
-			echo "ksft $t 900 /bin/$t" >> "$plan"
+			echo "ksft $t 600 /bin/$t" >> "$plan"
 			steps="$steps $t"
 		done
 	fi
 	if [ "$kind" = debug ]; then
-		echo "ksft fuzz $((600 + FUZZ_ITERS / 20)) /bin/fuzz -s $SEED -i $FUZZ_ITERS -p $FUZZ_PROCS" >> "$plan"
+		echo "ksft fuzz $((300 + FUZZ_ITERS / 100)) /bin/fuzz -s $SEED -i $FUZZ_ITERS -p $FUZZ_PROCS" >> "$plan"
 		steps="$steps fuzz"
 	fi
 	if [ "$MODE" = check ] && [[ " $TESTS " == *" unload "* ]]; then
@@ -426,7 +426,7 @@ for kind in $KINDS; do
 		fi
 		phase initramfs-debug initramfs debug "$KO_DEBUG" "$KO_KUNIT" || { infra_fail debug "initramfs"; continue; }
 		phase vm-debug vm debug "$DEBUG_KERNEL" \
-			"${ADICT_VM_TIMEOUT:-$((2400 + FUZZ_ITERS * FUZZ_PROCS / 10))}"
+			"${ADICT_VM_TIMEOUT:-$((1500 + FUZZ_ITERS / 50))}"
 		;;
 	*)
 		die "unknown kernel kind $kind"
