@@ -943,7 +943,7 @@ static const void *adict_uring_payload(struct io_uring_cmd *ioucmd)
  * checked writable, so that a refused batch (-EFAULT, -EINVAL, -EBADFD,
  * -ENOMEM) ran no entry.
  */
-static int adict_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+static int adict_uring_cmd_run(struct io_uring_cmd *ioucmd)
 {
 	const struct adict_uring_batch *ub = adict_uring_payload(ioucmd);
 	struct adict_file *af = ioucmd->file->private_data;
@@ -995,6 +995,27 @@ out_end:
 out_efault:
 	kvfree(ents);
 	return -EFAULT;
+}
+
+/*
+ * The batch runs to the end right here, but is completed through
+ * io_uring_cmd_done() rather than by returning its result: 6.1 posts a
+ * returned value only when it issued the command inline.  From an io-wq
+ * worker (IOSQE_ASYNC, links, drains) it drops a non-negative return, and
+ * the request would never complete, pinning the file and the module.
+ * io_uring_cmd_done() completes it in every context.  Its issue_flags
+ * argument arrived within 6.1.y; Kbuild tells which form the headers have.
+ */
+static int adict_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	int ret = adict_uring_cmd_run(ioucmd);
+
+#ifdef ADICT_URING_DONE_HAS_FLAGS
+	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+#else
+	io_uring_cmd_done(ioucmd, ret, 0);
+#endif
+	return -EIOCBQUEUED;
 }
 #endif /* ADICT_HAVE_URING_CMD */
 
