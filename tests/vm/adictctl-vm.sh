@@ -60,7 +60,13 @@ t 0 "^15$" "add prints the new value" "$A" add "$NAME" 1 5
 t 0 "^12$" "add a negative delta" "$A" add "$NAME" 1 -3
 t 0 "^20$" "cas that swaps: exit 0, prints the new value" "$A" cas "$NAME" 1 12 20
 t 1 "" "cas that does not swap: exit 1" "$A" cas "$NAME" 1 12 30
-t 0 "^20$" "... and prints the value it found" "$A" cas "$NAME" 1 12 30
+"$A" cas "$NAME" 1 12 30 >"$T/out" 2>"$T/err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -Eq '^20$' "$T/out"; then
+	ok "... and prints the value it found"
+else
+	not_ok "... and prints the value it found (exit $rc, wanted 1 and 20)"
+fi
 t 0 "^0$" "get of an absent key prints 0" "$A" get "$NAME" 99
 t 0 "used: +1 keys" "... and does not insert it" "$A" info "$NAME"
 t 0 "access: +read-only" "attach --rdonly" "$A" attach "$NAME" --rdonly

@@ -222,9 +222,20 @@ kmod_debug() {
 	return 0
 }
 
+# Static builds of the user tools that run in the VM: adictctl (with
+# tests/vm/adictctl-vm.sh) and adict-kbench (ioctl vs io_uring vs mmap).
+vm_tools() {
+	local cc="cc -std=gnu11 -O2 -D_GNU_SOURCE -DADICT_HAVE_LIBURING -I$REPO/uapi -I$REPO/lib/include"
+	local lib="$REPO/lib/adict.c $REPO/lib/adict-uring.c"
+	$cc -static -o "$OUT/bin/adictctl" "$REPO"/tools/adictctl*.c $lib -luring &&
+	$cc -static -I"$REPO/tools" -o "$OUT/bin/adict-kbench" "$REPO/tools/adict-kbench.c" $lib -luring &&
+	cp "$HERE/adictctl-vm.sh" "$OUT/bin/adictctl-vm.sh"
+}
+
 selftests() {
 	make -s -j"$(nproc)" -C "$REPO/tests/selftests" KSFT_DIR="$KSFT_DIR" OUT="$OUT/bin" \
 		> "$OUT/selftests.log" 2>&1 || { cat "$OUT/selftests.log" >&2; return 1; }
+	vm_tools >> "$OUT/selftests.log" 2>&1 || { cat "$OUT/selftests.log" >&2; return 1; }
 	TESTS=$(make -s -C "$REPO/tests/selftests" KSFT_DIR=. print-tests)
 	if [ -n "$ONLY" ]; then
 		# In ADICT_VM_TESTS order; a name that is not a listed test but
@@ -264,6 +275,11 @@ initramfs() {
 			echo "ksft $t 600 /bin/$t" >> "$plan"
 			steps="$steps $t"
 		done
+	fi
+	if [ "$kind" = stock ] && [ "$MODE" = check ] && [ -z "$ONLY" ]; then
+		echo "ksft adictctl 300 /bin/sh /bin/adictctl-vm.sh /bin/adictctl" >> "$plan"
+		echo "ksft kbench 300 /bin/adict-kbench -t" >> "$plan"
+		steps="$steps adictctl kbench"
 	fi
 	if [ "$kind" = debug ]; then
 		echo "ksft fuzz $((300 + FUZZ_ITERS / 100)) /bin/fuzz -s $SEED -i $FUZZ_ITERS -p $FUZZ_PROCS" >> "$plan"
