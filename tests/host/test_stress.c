@@ -113,6 +113,12 @@ static void create_table(void)
 		printf("# cannot create the table\n");
 		exit(1);
 	}
+	if (adict_backend(t) != o.backend) {
+		printf("# table on the %s backend, not %s\n",
+		       adict_backend_name(adict_backend(t)),
+		       adict_backend_name(o.backend));
+		exit(1);
+	}
 }
 
 static void forked_workers_should_produce_exact_totals(void)

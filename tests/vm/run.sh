@@ -223,12 +223,14 @@ kmod_debug() {
 }
 
 # Static builds of the user tools that run in the VM: adictctl (with
-# tests/vm/adictctl-vm.sh) and adict-kbench (ioctl vs io_uring vs mmap).
+# tests/vm/adictctl-vm.sh), adict-kbench (ioctl vs io_uring vs mmap), and
+# the host stress test run on device tables (ADICT_TEST_DEVICE=1).
 vm_tools() {
 	local cc="cc -std=gnu11 -O2 -D_GNU_SOURCE -DADICT_HAVE_LIBURING -I$REPO/uapi -I$REPO/lib/include"
 	local lib="$REPO/lib/adict.c $REPO/lib/adict-uring.c"
 	$cc -static -o "$OUT/bin/adictctl" "$REPO"/tools/adictctl*.c $lib -luring &&
 	$cc -static -I"$REPO/tools" -o "$OUT/bin/adict-kbench" "$REPO/tools/adict-kbench.c" $lib -luring &&
+	$cc -static -I"$REPO/tests/host" -o "$OUT/bin/test_stress" "$REPO/tests/host/test_stress.c" $lib -luring -pthread &&
 	cp "$HERE/adictctl-vm.sh" "$OUT/bin/adictctl-vm.sh"
 }
 
@@ -279,7 +281,9 @@ initramfs() {
 	if [ "$kind" = stock ] && [ "$MODE" = check ] && [ -z "$ONLY" ]; then
 		echo "ksft adictctl 300 /bin/sh /bin/adictctl-vm.sh /bin/adictctl" >> "$plan"
 		echo "ksft kbench 300 /bin/adict-kbench -t" >> "$plan"
-		steps="$steps adictctl kbench"
+		# libadict's device backend under the host stress test's load
+		echo "ksft libadict-stress 300 env ADICT_TEST_DEVICE=1 /bin/test_stress" >> "$plan"
+		steps="$steps adictctl kbench libadict-stress"
 	fi
 	if [ "$kind" = debug ]; then
 		echo "ksft fuzz $((300 + FUZZ_ITERS / 100)) /bin/fuzz -s $SEED -i $FUZZ_ITERS -p $FUZZ_PROCS" >> "$plan"
