@@ -6,6 +6,7 @@
  *   mmap      adict_add() in userspace (no system call)
  *   ioctl     one ADICT_IOC_OP per operation
  *   uring-N   io_uring batches of N entries (one submission each)
+ *   uring-64x4  batches of 64, four in flight (submit/reap)
  *
  * and the ratios of each to one ioctl per operation.  Needs the module
  * (run in the VM by tests/vm); prints "skipped: ..." and exits 0 without it,
@@ -100,6 +101,46 @@ static double run_uring(struct adict_uring *u, long ops, unsigned int batch)
 	return t0;
 }
 
+/*
+ * Batches of 64 with @depth of them in flight: adict_uring_submit() and
+ * adict_uring_reap().  Checks every completion: each entry must succeed.
+ */
+static double run_uring_async(struct adict_uring *u, long ops, unsigned int depth)
+{
+	enum { B = 64 };
+	struct adict_batch_op *b = calloc((size_t)depth * B, sizeof(*b));
+	long n = (ops + B - 1) / B * B, sent = 0, done = 0;
+	unsigned int j, slot;
+	__u64 seed = 4, tag;
+	double t0;
+	int res;
+
+	if (!b)
+		return -1;
+	t0 = bench_now_ns();
+	while (done < n) {
+		while (sent < n && sent - done < (long)depth * B) {
+			slot = (unsigned int)(sent / B % depth);
+			for (j = 0; j < B; j++) {
+				b[slot * B + j].key = bench_key(bench_pick(&seed, CAPACITY));
+				b[slot * B + j].op = ADICT_OP_ADD;
+				b[slot * B + j].arg1 = 1;
+			}
+			if (adict_uring_submit(u, &b[slot * B], B, slot))
+				goto fail;
+			sent += B;
+		}
+		if (adict_uring_reap(u, &tag, &res, 1) || res != B || tag >= depth)
+			goto fail;
+		done += B;
+	}
+	free(b);
+	return (bench_now_ns() - t0) / n;
+fail:
+	free(b);
+	return -1;
+}
+
 static void row(const char *name, double ns, double ioctl_ns)
 {
 	if (cfg.json)
@@ -184,6 +225,17 @@ int main(int argc, char **argv)
 			row(name, ns, ioctl_ns);
 			if (batches[k] == 64)
 				b64 = ns;
+		}
+		{
+			double ns = run_uring_async(u, cfg.ops, 4);
+
+			if (ns < 0) {
+				fprintf(stderr, "adict-kbench: submit/reap failed\n");
+				if (cfg.tap)
+					printf("not ok 1 kbench\n");
+				return 1;
+			}
+			row("uring-64x4", ns, ioctl_ns);	/* 4 in flight */
 		}
 		adict_uring_exit(u);
 	}

@@ -386,6 +386,26 @@ static void header_page_should_be_read_only_and_memfd_sealed(void)
 	adict_close(t);
 }
 
+static void kernel_paths_on_memfd_should_be_eopnotsupp(void)
+{
+	struct adict_batch_op op = { .key = 1, .op = ADICT_OP_ADD, .arg1 = 1 };
+	struct adict_uring *u = (struct adict_uring *)1;
+	struct adict *t = mk(10);
+	__u64 r = 7, v = 0;
+
+	CHECK_EQ(-EOPNOTSUPP, adict_uring_init(t, 8, &u));
+	CHECK(u == NULL);
+	CHECK_EQ(-EOPNOTSUPP, adict_kbatch(t, &op, 1));
+	CHECK(!strcmp("none", adict_kbatch_path(t)));
+	CHECK_EQ(-EOPNOTSUPP, adict_kernel_op(t, ADICT_OP_ADD, 1, 1, 0, &r));
+	CHECK_EQ(7, r);
+	CHECK_EQ(-EINVAL, adict_kbatch(t, &op, 0));
+	CHECK_EQ(-EINVAL, adict_kbatch(t, &op, ADICT_BATCH_MAX + 1));
+	CHECK_EQ(-ENOENT, adict_find(t, 1, &v));	/* nothing ran */
+	adict_uring_exit(NULL);	/* a harmless no-op */
+	adict_close(t);
+}
+
 static void fork_children_should_share_the_table(void)
 {
 	struct adict *t = mk(1000);
@@ -435,6 +455,7 @@ int main(void)
 	RUN(geometry_should_keep_load_at_most_three_quarters);
 	RUN(header_validation_should_reject_every_corruption);
 	RUN(header_page_should_be_read_only_and_memfd_sealed);
+	RUN(kernel_paths_on_memfd_should_be_eopnotsupp);
 	RUN(fork_children_should_share_the_table);
 	return tu_done();
 }
