@@ -99,7 +99,7 @@ static void core_test_second_insert_should_find_same_slot(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, adict_core_lookup(&kt.c, 7, true, &v1), 1);
 	KUNIT_EXPECT_EQ(test, adict_core_lookup(&kt.c, 7, true, &v2), 0);
 	KUNIT_EXPECT_PTR_EQ(test, v1, v2);
-	KUNIT_EXPECT_EQ(test, *kt.c.kused, 1ULL);	/* reservation undone */
+	KUNIT_EXPECT_EQ(test, *kt.c.kused, 1ULL);	/* counted once */
 	KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_INSERT, 7, 0, 0, &r), 0);
 	KUNIT_EXPECT_EQ(test, r, 0ULL);
 	ktable_fini(&kt);
