@@ -63,7 +63,7 @@ HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*.c))
 TOOLS := adict-bench adict-demo adict-kbench
 
 .PHONY: all lib tools tests check check-host check-bench-smoke bench demo \
-	install uninstall clean kmod check-vm deps
+	install uninstall clean kmod check-vm deps print-version
 
 all: lib tools tests
 
@@ -186,6 +186,9 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+print-version:
+	@echo $(VERSION)
 
 # Sub-makefiles of the other parts (each owns its targets).
 -include kmod/kmod.mk

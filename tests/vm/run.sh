@@ -86,7 +86,7 @@ infra_fail() {	# kind, what: a failure that is not a test case
 # ---------------------------------------------------------------------------
 PKGS="qemu-system-x86 busybox-static cpio flex bison bc libelf-dev libssl-dev
 linux-source-6.1 dwarves rsync kmod liburing-dev linux-headers-amd64 gcc make
-libc6-dev xz-utils util-linux"
+libc6-dev xz-utils util-linux python3 python3-dev"
 
 APT_UPDATED=0
 apt_update_once() {
@@ -234,10 +234,56 @@ vm_tools() {
 	cp "$HERE/adictctl-vm.sh" "$OUT/bin/adictctl-vm.sh"
 }
 
+# The atomic_dict Python package and its tests, for Debian's python3 (the
+# interpreter the VM gets): named tables on the device, run in the stock VM.
+VM_PY=/usr/bin/python3
+vm_python() {
+	local d=$OUT/py inc suffix
+	inc=$($VM_PY -c 'import sysconfig; print(sysconfig.get_paths()["include"])') &&
+	suffix=$($VM_PY -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))') &&
+	[ -f "$inc/Python.h" ] || { log "no Python.h for $VM_PY (python3-dev)"; return 1; }
+	rm -rf "$d" && mkdir -p "$d/atomic_dict" &&
+	cc -std=gnu11 -O2 -D_GNU_SOURCE -DADICT_HAVE_LIBURING -DADICT_API= \
+		-DATOMIC_DICT_VERSION="\"$(make -s -C "$REPO" print-version)\"" \
+		-fPIC -shared -fvisibility=hidden -I"$REPO/uapi" -I"$REPO/lib/include" \
+		-I"$REPO/lib" -I"$inc" -o "$d/atomic_dict/_atomic_dict$suffix" \
+		"$REPO/lib/python/_atomic_dict.c" "$REPO/lib/adict.c" \
+		"$REPO/lib/adict-uring.c" -luring &&
+	cp "$REPO"/lib/python/src/atomic_dict/* "$d/atomic_dict/" &&
+	cp -r "$REPO/lib/python/tests" "$d/tests"
+}
+
+# copy_libs ROOT FILE...: the shared libraries FILEs load, at their paths.
+copy_libs() {
+	local root=$1 lib
+	shift
+	for lib in $(ldd "$@" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $2 ~ /^\(0x/ { print $1 }' | sort -u); do
+		mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib" || return 1
+	done
+}
+
+# python_root ROOT: Debian's python3 with the standard library the tests
+# use (about 13 MB; no test suite, Tk, IDLE or build config), and the package.
+python_root() {
+	local root=$1 exe stdlib
+	exe=$(readlink -f "$VM_PY") &&
+	stdlib=$($VM_PY -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])') || return 1
+	mkdir -p "$root/usr/bin" "$root$stdlib" "$root/lib/adict" &&
+	cp "$exe" "$root/usr/bin/python3" &&
+	rsync -a --exclude=__pycache__ --exclude=/test --exclude=/idlelib \
+		--exclude=/tkinter --exclude=/turtledemo --exclude=/ensurepip \
+		--exclude=/lib2to3 --exclude=/pydoc_data --exclude=/distutils \
+		--exclude='/config-*' --exclude=/site-packages \
+		--exclude=/dist-packages "$stdlib/" "$root$stdlib/" &&
+	cp -r "$OUT/py" "$root/lib/adict/py" &&
+	copy_libs "$root" "$exe" "$stdlib"/lib-dynload/*.so "$OUT"/py/atomic_dict/*.so
+}
+
 selftests() {
 	make -s -j"$(nproc)" -C "$REPO/tests/selftests" KSFT_DIR="$KSFT_DIR" OUT="$OUT/bin" \
 		> "$OUT/selftests.log" 2>&1 || { cat "$OUT/selftests.log" >&2; return 1; }
 	vm_tools >> "$OUT/selftests.log" 2>&1 || { cat "$OUT/selftests.log" >&2; return 1; }
+	vm_python >> "$OUT/selftests.log" 2>&1 || { cat "$OUT/selftests.log" >&2; return 1; }
 	TESTS=$(make -s -C "$REPO/tests/selftests" KSFT_DIR=. print-tests)
 	if [ -n "$ONLY" ]; then
 		# In ADICT_VM_TESTS order; a name that is not a listed test but
@@ -283,7 +329,10 @@ initramfs() {
 		echo "ksft kbench 300 /bin/adict-kbench -t" >> "$plan"
 		# libadict's device backend under the host stress test's load
 		echo "ksft libadict-stress 300 env ADICT_TEST_DEVICE=1 /bin/test_stress" >> "$plan"
-		steps="$steps adictctl kbench libadict-stress"
+		# the Python package against the device (test_device.py runs here)
+		echo "ksft python 600 env PYTHONPATH=/lib/adict/py /usr/bin/python3 /lib/adict/py/tests/run.py --tap" >> "$plan"
+		steps="$steps adictctl kbench libadict-stress python"
+		python_root "$root" || return 1
 	fi
 	if [ "$kind" = debug ]; then
 		echo "ksft fuzz $((300 + FUZZ_ITERS / 100)) /bin/fuzz -s $SEED -i $FUZZ_ITERS -p $FUZZ_PROCS" >> "$plan"
