@@ -321,6 +321,43 @@ static void batches_should_match_single_operations(void)
 	adict_close(u);
 }
 
+/*
+ * The bucket compare (SSE2 on x86-64; the portable scan in the TSan build
+ * and in the kernel) must match whole keys only: not a value word equal to
+ * the key, not a key that shares only its low or high 32 bits.
+ */
+static void bucket_scan_should_match_whole_keys_only(void)
+{
+	const __u64 k = 0x0123456789abcdefULL;
+	struct adict *t = mk(100);
+	struct adict_slot *s = t->core.kbuckets[1].slot;
+	struct adict_bucket saved = t->core.kbuckets[1];
+	unsigned int m;
+	int j;
+
+	for (j = 0; j < ADICT_BUCKET_SLOTS; j++) {
+		s[0].key = k ^ (1ULL << 40);	/* same low half */
+		s[1].key = k ^ 1;		/* same high half */
+		s[2].key = 0;
+		s[3].key = k << 1;
+		s[0].value = s[1].value = s[2].value = s[3].value = k;
+		CHECK_EQ(0, adict_core_bucket_scan(s, k));
+		s[j].key = k;
+		m = adict_core_bucket_scan(s, k);
+		CHECK(m != 0);
+		if (m)
+			CHECK_EQ(j, adict_core_match_slot(m));
+		s[(j + 2) % ADICT_BUCKET_SLOTS].key = k;	/* two: the first wins */
+		m = adict_core_bucket_scan(s, k);
+		if (m)
+			CHECK_EQ(j < 2 ? j : (j + 2) % ADICT_BUCKET_SLOTS,
+				 adict_core_match_slot(m));
+	}
+	CHECK_EQ(0, adict_core_bucket_scan(s, 0x42));
+	t->core.kbuckets[1] = saved;
+	adict_close(t);
+}
+
 static void geometry_should_keep_load_at_most_three_quarters(void)
 {
 	__u64 cap, bad = 0;
@@ -452,6 +489,7 @@ int main(void)
 	RUN(handle_should_stay_the_value_word_of_its_key);
 	RUN(iteration_should_return_each_key_once_with_its_value);
 	RUN(batches_should_match_single_operations);
+	RUN(bucket_scan_should_match_whole_keys_only);
 	RUN(geometry_should_keep_load_at_most_three_quarters);
 	RUN(header_validation_should_reject_every_corruption);
 	RUN(header_page_should_be_read_only_and_memfd_sealed);

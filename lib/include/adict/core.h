@@ -164,14 +164,30 @@ static inline bool adict_core_has_room(const struct adict_core *c)
 }
 
 /*
+ * adict_core_bucket_scan - which slots of a bucket hold @key.
+ *
  * The whole bucket (one cache line) at once, without branches, so the
- * common case costs one predictable branch.  Returns a bit per slot holding
- * @key.
+ * common case costs one predictable branch.  Returns a mask, non-zero when a
+ * slot holds @key; adict_core_match_slot() gives that slot.  The shim may
+ * supply a faster form of the same comparison (adict_a_bucket_match(): SSE2
+ * on x86-64 userspace); otherwise it is the portable code below.
  *
  * Few instructions matter as much as few branches: on a table larger than
  * the caches, how many operations' cache misses overlap depends on how many
- * operations fit in the CPU's reorder window.
+ * operations fit in the CPU's out-of-order window.
  */
+#ifdef ADICT_A_BUCKET_MATCH
+static __always_inline unsigned int
+adict_core_bucket_scan(struct adict_slot *s, __u64 key)
+{
+	return adict_a_bucket_match(s, key);
+}
+
+static __always_inline int adict_core_match_slot(unsigned int match)
+{
+	return adict_a_match_slot(match);
+}
+#else
 static __always_inline unsigned int
 adict_core_bucket_scan(struct adict_slot *s, __u64 key)
 {
@@ -193,8 +209,17 @@ adict_core_bucket_scan(struct adict_slot *s, __u64 key)
 	return match;
 }
 
+static __always_inline int adict_core_match_slot(unsigned int match)
+{
+	return adict_a_ctz(match);
+}
+#endif
+
 /*
- * adict_core_lookup_at - find the value word of @key, optionally inserting it.
+ * adict_core_probe - the whole probe of @key from its home bucket @b.
+ * Arguments and return value: see adict_core_lookup_at(), which calls this
+ * out of line when the home bucket does not hold @key (about one lookup in
+ * eight in a full table), so that the inline fast path stays small.
  * @c:      trusted geometry
  * @key:    non-zero key (the caller checks)
  * @b:      adict_home_bucket(c->nbuckets, key), computed by the caller
@@ -213,9 +238,9 @@ adict_core_bucket_scan(struct adict_slot *s, __u64 key)
  * more, so an absent key meets an empty slot after a short probe and
  * -ENOSPC is returned without a scan.
  */
-static __always_inline int
-adict_core_lookup_at(const struct adict_core *c, __u64 key, __u64 b,
-		     bool insert, __u64 **valp)
+static __attribute__((__noinline__, __unused__)) int
+adict_core_probe(const struct adict_core *c, __u64 key, __u64 b, bool insert,
+		 __u64 **valp)
 {
 	__u64 nb = c->nbuckets;
 	bool checked = false, full = false;
@@ -228,7 +253,7 @@ adict_core_lookup_at(const struct adict_core *c, __u64 key, __u64 b,
 		s = c->kbuckets[b].slot;
 		match = adict_core_bucket_scan(s, key);
 		if (match) {
-			j = adict_a_ctz(match);
+			j = adict_core_match_slot(match);
 			goto found;
 		}
 		/*
@@ -278,6 +303,27 @@ adict_core_lookup_at(const struct adict_core *c, __u64 key, __u64 b,
 found:
 	*valp = &s[j].value;
 	return 0;
+}
+
+/*
+ * adict_core_lookup_at - find the value word of @key, optionally inserting it.
+ * @c, @key, @b, @insert, @valp: as adict_core_probe() above
+ *
+ * The fast path: the home bucket holds @key.  Otherwise adict_core_probe()
+ * walks the whole probe, the home bucket again included.
+ */
+static __always_inline int
+adict_core_lookup_at(const struct adict_core *c, __u64 key, __u64 b,
+		     bool insert, __u64 **valp)
+{
+	struct adict_slot *s = c->kbuckets[b].slot;
+	unsigned int match = adict_core_bucket_scan(s, key);
+
+	if (__builtin_expect(match != 0, 1)) {
+		*valp = &s[adict_core_match_slot(match)].value;
+		return 0;
+	}
+	return adict_core_probe(c, key, b, insert, valp);
 }
 
 static __always_inline int
