@@ -322,6 +322,57 @@ static void batches_should_match_single_operations(void)
 }
 
 /*
+ * Batches on a full table: about one key in eight is not in its home bucket
+ * there, so pass 1 queues and resumes many probes.  Every element must act
+ * exactly once, in order, and a full table must stop the batch at the first
+ * new key with nothing after it done.
+ */
+static void batches_on_a_full_table_should_resume_long_probes(void)
+{
+	enum { N = 3000 };
+	static __u64 keys[N], deltas[N], old[N], vals[N];
+	struct adict *t = mk(N);
+	__u64 i, j, v, seed = 7, tmp, bad = 0, far = 0;
+
+	for (i = 0; i < N; i++) {
+		keys[i] = i * 0x9e3779b97f4a7c15ULL + 1;
+		CHECK_EQ(1, adict_insert(t, keys[i]));
+	}
+	for (i = 0; i < N; i++)		/* the premise: many long probes */
+		far += !adict_core_bucket_scan(t->core.kbuckets[
+			adict_home_bucket(t->core.nbuckets, keys[i])].slot, keys[i]);
+	CHECK(far > N / 20);
+	for (i = N - 1; i > 0; i--) {	/* shuffle */
+		j = tu_rand(&seed) % (i + 1);
+		tmp = keys[i], keys[i] = keys[j], keys[j] = tmp;
+	}
+	for (i = 0; i < N; i++)
+		deltas[i] = i + 1;
+	CHECK_EQ(N, adict_add_batch(t, keys, deltas, N, old));
+	CHECK_EQ(N, adict_load_batch(t, keys, N, vals));
+	for (i = 0; i < N; i++) {
+		bad += old[i] != 0 || vals[i] != i + 1;
+		adict_load(t, keys[i], &v);
+		bad += v != i + 1;
+	}
+	CHECK_EQ(0, bad);
+	/* an absent key at 1234: the table is full */
+	keys[1234] = 0xabcdef;
+	CHECK_EQ(1234, adict_add_batch(t, keys, NULL, N, NULL));
+	for (i = 0; i < N; i++) {
+		if (i == 1234)
+			continue;
+		adict_load(t, keys[i], &v);
+		bad += v != i + 1 + (i < 1234);
+	}
+	CHECK_EQ(0, bad);
+	CHECK_EQ(-ENOSPC, adict_add_batch(t, keys + 1234, NULL, 2, NULL));
+	CHECK_EQ(-ENOSPC, adict_load_batch(t, keys + 1234, 2, vals));
+	CHECK_EQ(-ENOENT, adict_find(t, 0xabcdef, &v));
+	adict_close(t);
+}
+
+/*
  * The bucket compare (SSE2 on x86-64; the portable scan in the TSan build
  * and in the kernel) must match whole keys only: not a value word equal to
  * the key, not a key that shares only its low or high 32 bits.
@@ -489,6 +540,7 @@ int main(void)
 	RUN(handle_should_stay_the_value_word_of_its_key);
 	RUN(iteration_should_return_each_key_once_with_its_value);
 	RUN(batches_should_match_single_operations);
+	RUN(batches_on_a_full_table_should_resume_long_probes);
 	RUN(bucket_scan_should_match_whole_keys_only);
 	RUN(geometry_should_keep_load_at_most_three_quarters);
 	RUN(header_validation_should_reject_every_corruption);
