@@ -7,6 +7,12 @@
  * mapping), driven by the same random number generator.  A hash table cannot
  * beat it; the ratio says how close we get.
  *
+ * floor_hash is the floor with its address computed as a lookup computes
+ * it: the locked add lands on the home bucket of a random table key of the
+ * same flat array.  It has the hashing and none of the table (no key load,
+ * no compare), so it splits a ratio into what hashing costs and what the
+ * lookup adds.
+ *
  * Keys: the table is filled to capacity with key(i) = i * ODD + 1, a
  * bijection, so a random existing key costs one RNG step and no key array
  * (which would add its own cache misses).  Each figure is the best of
@@ -29,9 +35,13 @@
 
 #define BATCH		64
 
-enum bcase { C_ADD, C_LOAD, C_CAS, C_INSERT, C_ADD_BATCH, C_LOAD_BATCH, C_FLOOR };
+enum bcase {
+	C_ADD, C_LOAD, C_CAS, C_INSERT, C_ADD_BATCH, C_LOAD_BATCH, C_FLOOR,
+	C_FLOOR_HASH,
+};
 static const char *const case_name[] = {
 	"add", "load", "cas", "insert", "add_batch", "load_batch", "floor",
+	"floor_hash",
 };
 
 static struct {
@@ -56,6 +66,11 @@ static void run_case(enum bcase c, struct adict *t, __u64 *arr, size_t words,
 	case C_FLOOR:
 		for (i = 0; i < ops; i++)
 			__atomic_fetch_add(&arr[bench_pick(&seed, words)], 1, __ATOMIC_SEQ_CST);
+		break;
+	case C_FLOOR_HASH:	/* the floor at the home bucket of a random key */
+		for (i = 0; i < ops; i++)
+			__atomic_fetch_add(&arr[8 * adict_home_bucket(words / 8,
+				bench_key(bench_pick(&seed, nkeys)))], 1, __ATOMIC_SEQ_CST);
 		break;
 	case C_ADD:
 		for (i = 0; i < ops; i++)
@@ -161,7 +176,7 @@ static void report(const char *label, enum bcase c, unsigned long long bytes,
 static int bench_size(const char *label, unsigned long long target)
 {
 	static const enum bcase cases[] = {
-		C_ADD, C_LOAD, C_CAS, C_ADD_BATCH, C_LOAD_BATCH,
+		C_FLOOR_HASH, C_ADD, C_LOAD, C_CAS, C_ADD_BATCH, C_LOAD_BATCH,
 	};
 	struct adict_opts o = { .sz = sizeof(o) };
 	struct adict_table_info info;
