@@ -186,10 +186,11 @@ static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
 #if defined(__x86_64__) && defined(__SSE2__) && !defined(ADICT_GENERIC_SCAN) && \
 	!defined(__SANITIZE_THREAD__)
 #include <emmintrin.h>
+#include <xmmintrin.h>
 
 #define ADICT_A_BUCKET_MATCH	1
 
-/* Bit 4j set when slot j of the bucket at @slots holds @key. */
+/* Bit j set when slot j of the bucket at @slots holds @key. */
 static __always_inline unsigned int adict_a_bucket_match(const void *slots,
 							  __u64 key)
 {
@@ -198,16 +199,15 @@ static __always_inline unsigned int adict_a_bucket_match(const void *slots,
 	/* keys of slots 0,1 and 2,3 side by side (low quadword of each slot) */
 	__m128i k01 = _mm_unpacklo_epi64(_mm_load_si128(s), _mm_load_si128(s + 1));
 	__m128i k23 = _mm_unpacklo_epi64(_mm_load_si128(s + 2), _mm_load_si128(s + 3));
-	/* 32-bit halves equal -> 0xffffffff; packed to 16 bits, 2 mask bits each */
-	unsigned int m = (unsigned int)_mm_movemask_epi8(
-		_mm_packs_epi32(_mm_cmpeq_epi32(k01, k), _mm_cmpeq_epi32(k23, k)));
+	/*
+	 * Compare 32-bit halves, then pack each result to 16 bits: 32-bit lane
+	 * j holds both halves' results of key j, all ones only if both match.
+	 */
+	__m128i eq = _mm_packs_epi32(_mm_cmpeq_epi32(k01, k),
+				     _mm_cmpeq_epi32(k23, k));
 
-	return m & (m >> 2) & 0x1111;	/* both halves of key j: bit 4j */
-}
-
-static inline int adict_a_match_slot(unsigned int match)	/* match != 0 */
-{
-	return __builtin_ctz(match) >> 2;
+	return (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(
+		_mm_cmpeq_epi32(eq, _mm_set1_epi32(-1))));
 }
 #endif
 #endif /* __KERNEL__ */

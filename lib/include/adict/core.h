@@ -167,8 +167,8 @@ static inline bool adict_core_has_room(const struct adict_core *c)
  * adict_core_bucket_scan - which slots of a bucket hold @key.
  *
  * The whole bucket (one cache line) at once, without branches, so the
- * common case costs one predictable branch.  Returns a mask, non-zero when a
- * slot holds @key; adict_core_match_slot() gives that slot.  The shim may
+ * common case costs one predictable branch.  Returns a mask with bit j set
+ * when slot j holds @key; adict_core_match_slot() gives the first.  The shim may
  * supply a faster form of the same comparison (adict_a_bucket_match(): SSE2
  * on x86-64 userspace); otherwise it is the portable code below.
  *
@@ -181,11 +181,6 @@ static __always_inline unsigned int
 adict_core_bucket_scan(struct adict_slot *s, __u64 key)
 {
 	return adict_a_bucket_match(s, key);
-}
-
-static __always_inline int adict_core_match_slot(unsigned int match)
-{
-	return adict_a_match_slot(match);
 }
 #else
 static __always_inline unsigned int
@@ -208,12 +203,13 @@ adict_core_bucket_scan(struct adict_slot *s, __u64 key)
 	adict_a_hide(match);
 	return match;
 }
+#endif
 
+/* The slot a non-zero adict_core_bucket_scan() mask names (the first). */
 static __always_inline int adict_core_match_slot(unsigned int match)
 {
 	return adict_a_ctz(match);
 }
-#endif
 
 /*
  * adict_core_probe - the whole probe of @key from its home bucket @b.
