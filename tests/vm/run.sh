@@ -329,9 +329,12 @@ initramfs() {
 		echo "ksft kbench 300 /bin/adict-kbench -t" >> "$plan"
 		# libadict's device backend under the host stress test's load
 		echo "ksft libadict-stress 300 env ADICT_TEST_DEVICE=1 /bin/test_stress" >> "$plan"
+		steps="$steps adictctl kbench libadict-stress"
+	fi
+	if [ "$MODE" = check ] && [ -z "$ONLY" ]; then
 		# the Python package against the device (test_device.py runs here)
-		echo "ksft python 600 env PYTHONPATH=/lib/adict/py /usr/bin/python3 /lib/adict/py/tests/run.py --tap" >> "$plan"
-		steps="$steps adictctl kbench libadict-stress python"
+		echo "ksft python 900 env PYTHONPATH=/lib/adict/py /usr/bin/python3 /lib/adict/py/tests/run.py --tap" >> "$plan"
+		steps="$steps python"
 		python_root "$root" || return 1
 	fi
 	if [ "$kind" = debug ]; then
