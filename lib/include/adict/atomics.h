@@ -179,8 +179,10 @@ static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
  * and ThreadSanitizer builds (which cannot see these loads) and
  * -DADICT_GENERIC_SCAN take the portable scan.
  *
- * Each key is read by one 16-byte aligned load of its slot; x86 reads each
- * aligned quadword of it atomically, and loads are acquire loads (TSO), as
+ * Each key is read by one 16-byte aligned load of its slot (buckets are
+ * 64-byte aligned: the data area starts on a page boundary of the mapping,
+ * and the core only ever passes buckets of it); x86 reads each aligned
+ * quadword of such a load atomically, and loads are acquire loads (TSO), as
  * adict_a_load_key() requires.
  */
 #if defined(__x86_64__) && defined(__SSE2__) && !defined(ADICT_GENERIC_SCAN) && \
