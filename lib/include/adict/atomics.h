@@ -96,6 +96,9 @@ static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
 /* Make the compiler forget what it knows of @x (no code emitted). */
 #define adict_a_hide(x)	OPTIMIZER_HIDE_VAR(x)
 
+/* A slow path kept out of line; unused in some users of the header. */
+#define adict_a_noinline	noinline __maybe_unused
+
 #else /* !__KERNEL__ */
 #include <linux/types.h>
 
@@ -168,6 +171,9 @@ static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
 /* Make the compiler forget what it knows of @x (no code emitted). */
 #define adict_a_hide(x)	__asm__ ("" : "+r" (x))
 
+/* A slow path kept out of line; unused in some users of the header. */
+#define adict_a_noinline	__attribute__((__noinline__, __unused__))
+
 /*
  * x86-64 userspace: compare the four keys of a bucket with SSE2 (part of the
  * x86-64 baseline, so no flag or CPU check is needed).  The core's portable
@@ -185,8 +191,8 @@ static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
  * quadword of such a load atomically, and loads are acquire loads (TSO), as
  * adict_a_load_key() requires.
  */
-#if defined(__x86_64__) && defined(__SSE2__) && !defined(ADICT_GENERIC_SCAN) && \
-	!defined(__SANITIZE_THREAD__)
+#if defined(__x86_64__) && defined(__SSE2__) && \
+	!defined(ADICT_GENERIC_SCAN) && !defined(__SANITIZE_THREAD__)
 #include <emmintrin.h>
 #include <xmmintrin.h>
 
@@ -199,8 +205,10 @@ static __always_inline unsigned int adict_a_bucket_match(const void *slots,
 	const __m128i *s = (const __m128i *)slots;
 	__m128i k = _mm_set1_epi64x((long long)key);
 	/* keys of slots 0,1 and 2,3 side by side (low quadword of each slot) */
-	__m128i k01 = _mm_unpacklo_epi64(_mm_load_si128(s), _mm_load_si128(s + 1));
-	__m128i k23 = _mm_unpacklo_epi64(_mm_load_si128(s + 2), _mm_load_si128(s + 3));
+	__m128i k01 = _mm_unpacklo_epi64(_mm_load_si128(s),
+					 _mm_load_si128(s + 1));
+	__m128i k23 = _mm_unpacklo_epi64(_mm_load_si128(s + 2),
+					 _mm_load_si128(s + 3));
 	/*
 	 * Compare 32-bit halves, then pack each result to 16 bits: 32-bit lane
 	 * j holds both halves' results of key j, all ones only if both match.

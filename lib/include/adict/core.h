@@ -168,9 +168,10 @@ static inline bool adict_core_has_room(const struct adict_core *c)
  *
  * The whole bucket (one cache line) at once, without branches, so the
  * common case costs one predictable branch.  Returns a mask with bit j set
- * when slot j holds @key; adict_core_match_slot() gives the first.  The shim may
- * supply a faster form of the same comparison (adict_a_bucket_match(): SSE2
- * on x86-64 userspace); otherwise it is the portable code below.
+ * when slot j holds @key; adict_core_match_slot() gives the first.  The
+ * shim may supply a faster form of the same comparison
+ * (adict_a_bucket_match(): SSE2 on x86-64 userspace); otherwise it is the
+ * portable code below.
  *
  * Few instructions matter as much as few branches: on a table larger than
  * the caches, how many operations' cache misses overlap depends on how many
@@ -213,9 +214,6 @@ static __always_inline int adict_core_match_slot(unsigned int match)
 
 /*
  * adict_core_probe - the whole probe of @key from its home bucket @b.
- * Arguments and return value: see adict_core_lookup_at(), which calls this
- * out of line when the home bucket does not hold @key (about one lookup in
- * eight in a full table), so that the inline fast path stays small.
  * @c:      trusted geometry
  * @key:    non-zero key (the caller checks)
  * @b:      adict_home_bucket(c->nbuckets, key), computed by the caller
@@ -233,8 +231,12 @@ static __always_inline int adict_core_match_slot(unsigned int match)
  * A well-formed table holds about capacity keys in 4/3 * capacity slots or
  * more, so an absent key meets an empty slot after a short probe and
  * -ENOSPC is returned without a scan.
+ *
+ * Out of line: adict_core_lookup_at() calls it only when the home bucket
+ * does not hold @key (about one lookup in eight in a full table), so that
+ * the inline fast path stays small.
  */
-static __attribute__((__noinline__, __unused__)) int
+static adict_a_noinline int
 adict_core_probe(const struct adict_core *c, __u64 key, __u64 b, bool insert,
 		 __u64 **valp)
 {
@@ -303,7 +305,7 @@ found:
 
 /*
  * adict_core_lookup_at - find the value word of @key, optionally inserting it.
- * @c, @key, @b, @insert, @valp: as adict_core_probe() above
+ * @c, @key, @b, @insert, @valp, return value: as adict_core_probe() above
  *
  * The fast path: the home bucket holds @key.  Otherwise adict_core_probe()
  * walks the whole probe, the home bucket again included.
