@@ -95,7 +95,7 @@ struct adict_bucket {
 
 /* Bucket 0 of the data area. */
 struct adict_ctl {
-	__u64 used;		/* published keys + reservations in flight */
+	__u64 used;		/* published keys (counted just after each CAS) */
 	__u64 reserved[7];
 };
 
