@@ -453,7 +453,6 @@ int adict_iter_next(const struct adict *t, __u64 *cursor, __u64 *key,
 int adict__op_slow(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 		   __u64 arg2, __u64 *result)
 {
-	struct adict_op_args args;
 	int ret;
 
 	if (!key || !adict_op_valid(op))
@@ -478,17 +477,8 @@ int adict__op_slow(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 	if (t->access != ADICT_ACCESS_MEDIATED)
 		return -EPERM;
 
-	/* Mediated: the kernel runs the op if the table's grant allows it. */
-	memset(&args, 0, sizeof(args));
-	args.size = sizeof(args);
-	args.op = op;
-	args.key = key;
-	args.arg1 = arg1;
-	args.arg2 = arg2;
-	if (ioctl(t->fd, ADICT_IOC_OP, &args) < 0)
-		return neg_errno();
-	*result = args.result;
-	return 0;
+	/* Mediated (device only): the kernel runs it if the grant allows. */
+	return adict_kernel_op(t, op, key, arg1, arg2, result);
 }
 
 int adict_kernel_op(struct adict *t, __u32 op, __u64 key, __u64 arg1,
