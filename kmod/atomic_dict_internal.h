@@ -32,6 +32,7 @@ struct adict_table {
 	char name[ADICT_NAME_MAX];	/* immutable; "" when anonymous */
 	kuid_t uid;			/* immutable owner (creator's fsuid) */
 	kgid_t gid;			/* immutable group (creator's fsgid) */
+	kuid_t quota_uid;		/* immutable, charged for limits */
 	struct user_namespace *user_ns;	/* immutable; creator's, ref held */
 	u32 mode;			/* immutable permission bits */
 	u32 grant;			/* immutable ops for mediated attachers */

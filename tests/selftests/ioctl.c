@@ -304,7 +304,7 @@ TEST_F(unbound, attach_bad_inputs)
 	owner = table_new(10, name, 0666);
 	ASSERT_LE(0, owner);
 
-	ret = ioc_attach(self->fd, name, 0x4);
+	ret = ioc_attach(self->fd, name, 0x8);
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(EINVAL, errno);
 	ret = ioc_attach(self->fd, name, ~0U);

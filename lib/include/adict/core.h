@@ -223,11 +223,14 @@ static __always_inline int adict_core_match_slot(unsigned int match)
  *
  * Return: 1 if this call published @key, 0 if it was already present,
  * -ENOENT if absent and !@insert, -ENOSPC if absent and the table holds
- * capacity keys (or, for a table scribbled over, has no empty slot left).
+ * capacity keys (or, for a table scribbled over, has no empty slot left),
+ * -EINTR if adict_a_relax() abandoned a long probe (kernel: fatal signal;
+ * nothing was published then).
  *
  * A bucket is examined whole: the key anywhere in it is found; otherwise an
  * empty slot in it ends the probe (the key is absent), else the next bucket.
- * Probing visits at most nbuckets - 1 buckets, whatever the memory holds.
+ * Probing visits at most nbuckets - 1 buckets, whatever the memory holds,
+ * and calls adict_a_relax() once per bucket (the kernel's preemption point).
  * A well-formed table holds about capacity keys in 4/3 * capacity slots or
  * more, so an absent key meets an empty slot after a short probe and
  * -ENOSPC is returned without a scan.
@@ -296,6 +299,8 @@ adict_core_probe(const struct adict_core *c, __u64 key, __u64 b, bool insert,
 		}
 		if (++b == nb)
 			b = 1;
+		if (adict_a_relax(i))
+			return -EINTR;
 	}
 	return insert || full ? -ENOSPC : -ENOENT;
 found:
@@ -347,8 +352,9 @@ static inline bool adict_op_writes(__u32 op)
  * adict_core_op - run one operation (enum adict_op) on @key.
  * @result: out, as documented at enum adict_op
  *
- * Return: 0, -EINVAL (key 0 or unknown op), -ENOENT (FIND of an absent key)
- * or -ENOSPC (a new key and a full table).  Callers check permissions.
+ * Return: 0, -EINVAL (key 0 or unknown op), -ENOENT (FIND of an absent key),
+ * -ENOSPC (a new key and a full table) or -EINTR (kernel: a long probe was
+ * abandoned for a fatal signal).  Callers check permissions.
  */
 static inline int adict_core_op(const struct adict_core *c, __u32 op,
 				__u64 key, __u64 arg1, __u64 arg2,
@@ -406,9 +412,11 @@ static inline __u64 adict_core_count(const struct adict_core *c)
 	__u64 b, n = 0;
 	int j;
 
-	for (b = 1; b < c->nbuckets; b++)
+	for (b = 1; b < c->nbuckets; b++) {
 		for (j = 0; j < ADICT_BUCKET_SLOTS; j++)
 			n += adict_a_load_relaxed(&c->kbuckets[b].slot[j].key) != 0;
+		(void)adict_a_relax(b);	/* preemption point only */
+	}
 	return n;
 }
 
