@@ -46,6 +46,14 @@ int check_name(const struct ctx *c, const char *name)
  * (ADICT_ATTACH_*), or a dump file loaded into a private memfd table.
  * Return: 0, or an exit code with the message already printed.
  */
+static int attach_src(struct adict **tp, const struct table_src *src,
+		      unsigned int flags)
+{
+	if (src->has_owner)
+		return adict_attach_owner(tp, src->name, flags, src->owner);
+	return adict_attach(tp, src->name, flags);
+}
+
 int open_table(const struct ctx *c, struct table_src *src,
 	       unsigned int flags, struct adict **tp)
 {
@@ -56,10 +64,28 @@ int open_table(const struct ctx *c, struct table_src *src,
 	ret = check_name(c, src->name);
 	if (ret)
 		return ret;
-	ret = adict_attach(tp, src->name, flags & ADICT_ATTACH_FLAGS);
+	ret = attach_src(tp, src, flags & ADICT_ATTACH_FLAGS);
 	if (ret == -EACCES && (flags & OPEN_TRY_MEDIATED))
-		ret = adict_attach(tp, src->name, ADICT_ATTACH_MEDIATED);
+		ret = attach_src(tp, src, ADICT_ATTACH_MEDIATED);
+	if (ret == -EPERM && src->has_owner) {
+		errmsg("table '%s' is not owned by uid %u: someone else holds that name; do not use it",
+		       src->name, src->owner);
+		return exit_code(ret);
+	}
 	return ret ? die_table(c, ret, src->name) : 0;
+}
+
+/* --owner UID: a uid as the caller's user namespace sees it. */
+static int parse_owner(const struct ctx *c, const char *s,
+		       struct table_src *src)
+{
+	unsigned long long v;
+
+	if (parse_u64(s, &v) || v > 0xfffffffeULL)
+		return usage_error(c, "bad --owner '%s': a numeric uid", s);
+	src->has_owner = true;
+	src->owner = (unsigned int)v;
+	return 0;
 }
 
 /* ---- grants: which operations a mediated attacher may run --------------- */
@@ -218,7 +244,7 @@ static int show_table(const struct ctx *c, struct adict *t, const char *name)
 static int cmd_info(struct ctx *c, int argc, char **argv)
 {
 	static const struct optdef defs[] = {
-		{ "file", 'F', true }, COMMON_OPTS
+		{ "file", 'F', true }, { "owner", 'o', true }, COMMON_OPTS
 	};
 	struct table_src src = { 0 };
 	const char *pos[1], *arg;
@@ -235,6 +261,9 @@ static int cmd_info(struct ctx *c, int argc, char **argv)
 			break;
 		case 'F':
 			src.file = arg;
+			break;
+		case 'o':
+			ret = parse_owner(c, arg, &src);
 			break;
 		default:
 			ret = common_opt(c, o) ? 0 : usage_hint(c);
@@ -260,7 +289,7 @@ static int cmd_attach(struct ctx *c, int argc, char **argv)
 {
 	static const struct optdef defs[] = {
 		{ "rdonly", 'r', false }, { "mediated", 'm', false },
-		COMMON_OPTS
+		{ "owner", 'o', true }, COMMON_OPTS
 	};
 	struct table_src src = { 0 };
 	const char *pos[1], *arg;
@@ -281,6 +310,9 @@ static int cmd_attach(struct ctx *c, int argc, char **argv)
 			break;
 		case 'm':
 			flags |= ADICT_ATTACH_MEDIATED;
+			break;
+		case 'o':
+			ret = parse_owner(c, arg, &src);
 			break;
 		default:
 			ret = common_opt(c, o) ? 0 : usage_hint(c);
@@ -429,7 +461,7 @@ static int key_args(struct ctx *c, int argc, char **argv, bool file_ok,
 		    struct table_src *src, const char **pos, int max, int *n)
 {
 	static const struct optdef defs[] = {
-		{ "file", 'F', true }, COMMON_OPTS
+		{ "file", 'F', true }, { "owner", 'o', true }, COMMON_OPTS
 	};
 	struct optparse p;
 	const char *arg;
@@ -448,6 +480,9 @@ static int key_args(struct ctx *c, int argc, char **argv, bool file_ok,
 			if (!file_ok)
 				return usage_error(c, "-F: a dump file cannot be changed; load it first");
 			src->file = arg;
+			break;
+		case 'o':
+			ret = parse_owner(c, arg, src);
 			break;
 		default:
 			ret = common_opt(c, o) ? 0 : usage_hint(c);
@@ -577,6 +612,11 @@ static int run_key_op(const struct ctx *c, struct table_src *src,
 		break;
 	}
 	adict_close(t);
+	if (res == -ENOENT) {	/* mediated, and the grant has no insert */
+		errmsg("table '%s': key %llu is absent, and its grant lets you change existing keys only (no insert); ask its owner to create the key",
+		       src->name, key);
+		return exit_code(res);
+	}
 	if (res < 0)
 		return die_table(c, res, src->name);
 
@@ -654,12 +694,18 @@ static const struct command commands[] = {
 	  "Create a named device table for CAPACITY keys and show it.  --mode\n"
 	  "sets its permission bits (default 0600); --grant lists the operations\n"
 	  "that mediated attachers may run (load,store,swap,add,sub,and,or,xor,\n"
-	  "cas,insert,find, or read, or all).  The table lives until unlinked." },
-	{ "attach", cmd_attach, "NAME [--rdonly | --mediated]", NULL,
+	  "cas,insert,find, or read, or all; default read: load,find).  Without\n"
+	  "insert they change existing keys only.  The table lives until unlinked." },
+	{ "attach", cmd_attach, "NAME [--rdonly | --mediated] [--owner UID]", NULL,
 	  "Attach to a named table with the given access (read-write by default)\n"
-	  "and show it: a check that you may use the table that way." },
+	  "and show it: a check that you may use the table that way.  --owner\n"
+	  "refuses a table that uid UID does not own (info, get, set, add and\n"
+	  "cas take it too): use it for well-known names." },
 	{ "list", cmd_list, "", NULL,
-	  "List the device's tables (from " ADICTCTL_PROC_PATH ")." },
+	  "List the device's tables that you may attach (from " ADICTCTL_PROC_PATH ")." },
+	{ "usage", cmd_usage, "", NULL,
+	  "Show the module's limits and what is charged against them: all\n"
+	  "tables, and the tables charged to your quota owner." },
 	{ "info", cmd_info, "NAME | -F DUMPFILE", NULL,
 	  "Show a table: backend, access, capacity, keys used, memory, owner." },
 	{ "get", cmd_get, "NAME | -F DUMPFILE  KEY...", NULL,

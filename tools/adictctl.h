@@ -115,6 +115,8 @@ struct table_src {
 	const char *file;	/* or: a dump loaded into a private memfd table */
 	char saved_name[ADICT_NAME_MAX];	/* out: what that dump saved */
 	unsigned int saved_mode, saved_grant;
+	bool has_owner;		/* --owner: attach only a table owned by owner */
+	unsigned int owner;
 };
 
 /* The name to show for @src: the table's, or the one saved in the dump. */
@@ -136,6 +138,7 @@ int cmd_help(const struct ctx *c);
 int cmd_dump(struct ctx *c, int argc, char **argv);
 int cmd_load(struct ctx *c, int argc, char **argv);
 int cmd_list(struct ctx *c, int argc, char **argv);
+int cmd_usage(struct ctx *c, int argc, char **argv);
 int cmd_watch(struct ctx *c, int argc, char **argv);
 int cmd_export(struct ctx *c, int argc, char **argv);
 

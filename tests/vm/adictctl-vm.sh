@@ -7,8 +7,8 @@
 #   sh adictctl-vm.sh [PATH-TO-ADICTCTL]      (default: $ADICTCTL, ./adictctl,
 #                                             then adictctl from PATH)
 #
-# Exercises create, list, info, attach, get, set, add, cas, dump, unlink,
-# load, watch and export --prometheus, with their exit codes; a dump taken
+# Exercises create, list, info, attach (--owner), get, set, add, cas, dump,
+# unlink, load, watch, export --prometheus and usage, with their exit codes; a dump taken
 # before unlink and one taken after load must be the same bytes.
 
 A=${1:-${ADICTCTL:-./adictctl}}
@@ -71,6 +71,12 @@ t 0 "^0$" "get of an absent key prints 0" "$A" get "$NAME" 99
 t 0 "used: +1 keys" "... and does not insert it" "$A" info "$NAME"
 t 0 "access: +read-only" "attach --rdonly" "$A" attach "$NAME" --rdonly
 t 0 "access: +read-write" "attach (read-write, as root)" "$A" attach "$NAME"
+t 0 "access: +read-only" "attach --owner 0: root owns it" "$A" attach "$NAME" --rdonly --owner 0
+t 5 "not owned by uid 4242" "attach --owner of another uid: exit 5" "$A" attach "$NAME" --owner 4242
+t 0 "^20$" "get --owner 0" "$A" get "$NAME" 1 --owner 0
+t 0 "^your tables +[0-9]+ " "usage: the caller's tables against the limit" "$A" usage
+t 0 "^all bytes +[0-9]+ +[0-9]+ " "usage: all bytes against max_total_bytes" "$A" usage
+t 0 '"max_user_bytes": [1-9]' "usage --json" "$A" usage --json
 t 0 "^atomic_dict_value\\{key=\"1\"\\} 20$" "export --prometheus: the key's sample" \
 	"$A" export --prometheus "$NAME"
 t 0 "^atomic_dict_table_used_keys\\{table=\"$NAME\"\\} 1$" "export --prometheus: used keys" \

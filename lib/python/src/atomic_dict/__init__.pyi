@@ -93,7 +93,12 @@ class _TableBase:
     ) -> _Table: ...
     @classmethod
     def attach(
-        cls: type[_Table], name: str, *, readonly: bool = False, mediated: bool = False
+        cls: type[_Table],
+        name: str,
+        *,
+        readonly: bool = False,
+        mediated: bool = False,
+        owner: int | None = None,
     ) -> _Table: ...
     @property
     def closed(self) -> bool: ...
