@@ -65,6 +65,17 @@
  * The kernel never trusts them: every loop in core.h is bounded by the
  * kernel's own copy of the geometry (adict_table.core), `used` read for INFO
  * is clamped to the capacity, and the header page is never read back.
+ * Bounded is not enough on a table scribbled or flooded so that a probe
+ * visits every bucket: probes reschedule every ADICT_A_RELAX_BUCKETS and
+ * stop on a fatal signal (adict_a_relax() in adict/atomics.h), batches
+ * reschedule between entries, and io_uring batches that may run long are
+ * punted to io-wq instead of running under the ring's lock.
+ *
+ * Tenants
+ * -------
+ * Limits are global (max_tables, max_total_bytes) and per quota owner
+ * (max_tables_per_user, max_user_bytes; adict_quota_uid()).  The listing
+ * shows a reader only what it may attach (adict_may_list()).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

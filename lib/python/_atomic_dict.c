@@ -470,9 +470,13 @@ static PyObject *table_attach(PyObject *cls, PyObject *args, PyObject *kwds)
 			PyErr_SetString(PyExc_TypeError, "owner must be an int uid or None");
 			return NULL;
 		}
-		owner = PyLong_AsUnsignedLong(owner_o);
-		if (owner == (unsigned long)-1 && PyErr_Occurred())
+		long long v = PyLong_AsLongLong(owner_o);
+
+		if (v == -1 && PyErr_Occurred() &&
+		    !PyErr_ExceptionMatches(PyExc_OverflowError))
 			return NULL;
+		PyErr_Clear();
+		owner = v < 0 || v > 0xfffffffeLL ? ULONG_MAX : (unsigned long)v;
 		if (owner > 0xfffffffeUL) {
 			PyErr_SetString(PyExc_ValueError, "owner must be a uid, 0 to 2**32-2");
 			return NULL;
