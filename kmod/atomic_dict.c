@@ -69,7 +69,8 @@
  * visits every bucket: probes reschedule every ADICT_A_RELAX_BUCKETS and
  * stop on a fatal signal (adict_a_relax() in adict/atomics.h), batches
  * reschedule between entries, and io_uring batches that may run long are
- * punted to io-wq instead of running under the ring's lock.
+ * punted to io-wq instead of running under the ring's lock (before 6.4,
+ * see ADICT_URING_PUNT_LONG).
  *
  * Tenants
  * -------
@@ -1173,6 +1174,22 @@ out_efault:
 }
 
 /*
+ * Punting a long batch to io-wq with -EAGAIN is only correct where io_uring
+ * re-issues the command with its own copy of the payload.  6.1 does: on
+ * -EAGAIN it copies the SQE's cmd area into req->async_data and points
+ * ioucmd->cmd at it before the io-wq issue.  From 6.4 the payload is read
+ * through ioucmd->sqe, and 6.12 (6.12.117 read) copies the SQE on -EAGAIN
+ * but leaves ioucmd->sqe on the SQ ring slot, which userspace may reuse as
+ * soon as io_uring_enter() returns: the worker could run another batch than
+ * the one submitted.  So from 6.4 a long batch runs inline; it is still
+ * preemptible and killable, and holds only its own ring's lock.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#define ADICT_URING_PUNT_LONG	1
+#endif
+
+#ifdef ADICT_URING_PUNT_LONG
+/*
  * adict_uring_may_run_long - could this batch keep the ring busy for long?
  * Its worst case is every entry probing every bucket (a table scribbled
  * over by a read-write user, or flooded by a tenant who read the hash seed).
@@ -1191,15 +1208,17 @@ static bool adict_uring_may_run_long(struct io_uring_cmd *ioucmd)
 	/* <= 2^12 * 2^39: no overflow */
 	return (u64)count * (t->core.nbuckets - 1) > ADICT_URING_INLINE_BUCKETS;
 }
+#endif
 
 /*
  * Issued inline (IO_URING_F_NONBLOCK: under the ring's lock, in the
  * submitter's io_uring_enter()), a batch that may run long returns -EAGAIN
- * before it touches anything: 6.1 and 6.12 both keep a copy of the SQE's
- * payload and queue the request to an io-wq worker, which issues it again
- * without IO_URING_F_NONBLOCK (uring_cmd has no poll support, so it is never
- * retried by polling).  There it runs to the end, preemptible: batches call
- * cond_resched() between entries and probes every ADICT_A_RELAX_BUCKETS.
+ * before it touches anything (where ADICT_URING_PUNT_LONG, above): io_uring
+ * keeps a copy of the payload and queues the request to an io-wq worker
+ * (io_queue_async(): uring_cmd has no poll support, so it is never retried
+ * by polling), which issues it again without IO_URING_F_NONBLOCK.  There it
+ * runs to the end, preemptible: batches call cond_resched() between entries
+ * and probes every ADICT_A_RELAX_BUCKETS.
  *
  * The batch is completed through io_uring_cmd_done() rather than by
  * returning its result: 6.1 posts a returned value only when it issued the
@@ -1213,9 +1232,11 @@ static int adict_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags
 {
 	int ret;
 
+#ifdef ADICT_URING_PUNT_LONG
 	if ((issue_flags & IO_URING_F_NONBLOCK) &&
 	    adict_uring_may_run_long(ioucmd))
 		return -EAGAIN;
+#endif
 	ret = adict_uring_cmd_run(ioucmd);
 
 #ifdef ADICT_URING_DONE_HAS_FLAGS
