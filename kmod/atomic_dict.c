@@ -615,12 +615,28 @@ VISIBLE_IF_KUNIT int adict_table_op(struct adict_table *t, u32 access, u32 op,
 }
 EXPORT_SYMBOL_IF_KUNIT(adict_table_op);
 
+/*
+ * A kernel op or batch that started at @j0 (jiffies) ran for a tick or more:
+ * the table is scribbled or flooded (a healthy probe takes nanoseconds).
+ * Remember it, so that its long uring batches are no longer run inline.
+ */
+static void adict_note_slow(struct adict_table *t, unsigned long j0)
+{
+	if (time_after(jiffies, j0 + 1) && !READ_ONCE(t->slow))
+		WRITE_ONCE(t->slow, true);
+}
+
 /* The ADICT_IOC_OP handler once the arguments are in kernel memory. */
 VISIBLE_IF_KUNIT int adict_op_args_run(struct adict_table *t, u32 access,
 				       struct adict_op_args *args)
 {
-	return adict_table_op(t, access, args->op, args->key, args->arg1,
-			      args->arg2, &args->result);
+	unsigned long j0 = jiffies;
+	int ret;
+
+	ret = adict_table_op(t, access, args->op, args->key, args->arg1,
+			     args->arg2, &args->result);
+	adict_note_slow(t, j0);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(adict_op_args_run);
 
@@ -1127,6 +1143,7 @@ static int adict_uring_cmd_run(struct io_uring_cmd *ioucmd)
 	struct adict_batch_op *ents;
 	struct adict_table *t;
 	u32 count, flags, i;
+	unsigned long j0;
 	size_t len;
 	u64 uptr;
 	int ret;
@@ -1153,7 +1170,9 @@ static int adict_uring_cmd_run(struct io_uring_cmd *ioucmd)
 		goto out_free;
 	}
 
+	j0 = jiffies;
 	ret = adict_batch_exec(t, af->access, ents, count); /* <= 4096 */
+	adict_note_slow(t, j0);
 
 	if (!user_write_access_begin(uents, len))
 		goto out_efault;
@@ -1191,9 +1210,15 @@ out_efault:
 #ifdef ADICT_URING_PUNT_LONG
 /*
  * adict_uring_may_run_long - could this batch keep the ring busy for long?
- * Its worst case is every entry probing every bucket (a table scribbled
- * over by a read-write user, or flooded by a tenant who read the hash seed).
- * Above ADICT_URING_INLINE_BUCKETS bucket visits it is not run inline.
+ * Its worst case is every entry probing every bucket, but only a table
+ * scribbled over by a read-write user, or flooded by a tenant who read the
+ * hash seed, comes near it; on a healthy table a probe ends within a
+ * bucket or two.  So a batch goes to io-wq when the table has shown itself
+ * slow (adict_note_slow(): a kernel op or batch on it took a tick or more)
+ * and the batch's worst case exceeds ADICT_URING_INLINE_BUCKETS bucket
+ * visits.  Punting every such batch regardless would cost a worker hand-off
+ * per batch on every table larger than a megabyte.  The first slow batch
+ * on a table may run inline; it is preemptible and killable.
  */
 #define ADICT_URING_INLINE_BUCKETS	(1U << 14)
 
@@ -1203,8 +1228,8 @@ static bool adict_uring_may_run_long(struct io_uring_cmd *ioucmd)
 	struct adict_table *t = adict_file_table(ioucmd->file->private_data);
 	u32 count = READ_ONCE(ub->count);	/* validated again when run */
 
-	if (!t || count > ADICT_BATCH_MAX)
-		return false;	/* refused at once: -EBADFD, -EINVAL */
+	if (!t || count > ADICT_BATCH_MAX || !READ_ONCE(t->slow))
+		return false;	/* refused at once (-EBADFD, -EINVAL), or healthy */
 	/* <= 2^12 * 2^39: no overflow */
 	return (u64)count * (t->core.nbuckets - 1) > ADICT_URING_INLINE_BUCKETS;
 }
