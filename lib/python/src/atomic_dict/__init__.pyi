@@ -3,12 +3,39 @@
 
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import Literal, Protocol, TypedDict, TypeVar, overload
+from typing import Literal, Protocol, TypedDict, TypeVar, final, overload
 
 from . import capi as capi
 
 __version__: str
-__all__: list[str]
+__all__ = [
+    "AtomicDict",
+    "AtomicSet",
+    "AtomicValue64",
+    "AtomicValue32",
+    "AtomicValue",
+    "Error",
+    "TableFullError",
+    "KernelModuleNotLoadedError",
+    "capi",
+    "unlink",
+    "DEVICE_PATH",
+    "CAPACITY_MAX",
+    "NAME_MAX",
+    "GRANT_ALL",
+    "GRANT_READ",
+    "OP_LOAD",
+    "OP_STORE",
+    "OP_SWAP",
+    "OP_ADD",
+    "OP_SUB",
+    "OP_AND",
+    "OP_OR",
+    "OP_XOR",
+    "OP_CAS",
+    "OP_INSERT",
+    "OP_FIND",
+]
 
 DEVICE_PATH: str
 CAPACITY_MAX: int
@@ -45,7 +72,7 @@ class TableFullError(Error, ValueError):
 class KernelModuleNotLoadedError(Error, OSError):
     """/dev/atomic_dict is absent (errno ENODEV): `modprobe atomic_dict`."""
 
-class TableInfo(TypedDict):
+class _TableInfo(TypedDict):
     capacity: int
     k64: int
     k32: int
@@ -91,9 +118,11 @@ class _AtomicValueBase:
     def __ge__(self, other: int | _AtomicValueBase) -> bool: ...
     __hash__: None  # type: ignore[assignment]
 
+@final
 class AtomicValue64(_AtomicValueBase):
     """d[key]: the shared 64-bit value of one key; every method is one atomic op."""
 
+@final
 class AtomicValue32(_AtomicValueBase):
     """The 32-bit value of a table with v32=1 (needs table format v2)."""
 
@@ -116,7 +145,7 @@ class _TableBase:
     @property
     def capacity(self) -> int: ...
     def close(self) -> None: ...
-    def info(self) -> TableInfo: ...
+    def info(self) -> _TableInfo: ...
     def keys(self) -> Iterator[int]: ...
     def __len__(self) -> int: ...
     def __contains__(self, key: object) -> bool: ...
