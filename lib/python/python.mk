@@ -59,6 +59,9 @@ install: install-python
 uninstall: uninstall-python
 
 python: $(PY_EXT) $(PY_FILES)
+ifneq ($(PY_VERSION),$(VERSION))
+	$(error lib/python/src/atomic_dict/__init__.py has __version__ "$(PY_VERSION)", the release (Makefile VERSION) is $(VERSION))
+endif
 
 $(PY_B)/.python-ok:
 	@test -n "$(PY_EXT_SUFFIX)" || { echo "python.mk: '$(PYTHON)' does not run" >&2; exit 1; }
