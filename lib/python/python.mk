@@ -7,7 +7,8 @@
 #   make check-python    unittest suite, mypy --strict, the wheel in a venv
 #                        (part of check-host)
 #   make bench-python    lib/python/bench.py (part of bench)
-#   make install-python  the wheel into $(PYTHONDIR) (part of install)
+#   make install-python  the package and its dist-info into $(PYTHONDIR)
+#                        (part of install)
 #
 # PYTHON picks the interpreter (default: the python3 first on PATH); its own
 # headers and extension suffix are used, so the build needs no PyPI package,
@@ -18,8 +19,10 @@
 # The wheel is built by pip from lib/python/pyproject.toml with setuptools
 # and wheel from Debian (python3-pip, python3-setuptools, python3-wheel),
 # offline (--no-build-isolation), in a staged tree that carries its own copy
-# of libadict's sources.  install-python unpacks it (dist-info included, so
-# pip and importlib.metadata see the package) into PYTHONDIR: under
+# of libadict's sources.  install-python (lib/python/install.py, standard
+# library only) copies the built package and writes its dist-info, as an
+# installed wheel has it, so pip and importlib.metadata see the package; it
+# goes into PYTHONDIR: under
 # PREFIX=/usr with Debian's python3 that is /usr/lib/python3/dist-packages,
 # under PREFIX=/usr/local /usr/local/lib/python3.X/dist-packages, and
 # PREFIX/lib/python3.X/site-packages otherwise.
@@ -108,10 +111,9 @@ check-python: python
 bench-python: python
 	$(Q)PYTHONPATH=$(PY_B) $(PYTHON) lib/python/bench.py $(BENCH_PYTHON_ARGS)
 
-install-python: python-wheel
-	install -d $(DESTDIR)$(PYTHONDIR)
-	$(PYTHON) -m zipfile -e $(PY_DIST)/atomic_dict-$(PY_VERSION)-*.whl $(DESTDIR)$(PYTHONDIR)
-	chmod 755 $(DESTDIR)$(PYTHONDIR)/atomic_dict/_atomic_dict*.so
+install-python: python
+	$(PYTHON) lib/python/install.py $(PY_PKG) lib/python/pyproject.toml \
+		$(DESTDIR)$(PYTHONDIR) $(PY_VERSION)
 
 uninstall-python:
 	rm -rf $(DESTDIR)$(PYTHONDIR)/atomic_dict \

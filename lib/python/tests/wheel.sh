@@ -10,7 +10,8 @@
 #     pip uninstalls it;
 #  3. make install-python PREFIX=/usr DESTDIR=... puts it in Debian's
 #     /usr/lib/python3/dist-packages (or the interpreter's layout elsewhere),
-#     importable with its dist-info; make uninstall-python removes it all.
+#     importable with its dist-info, whose METADATA says what the wheel's
+#     says; make uninstall-python removes it all.
 # Usage: wheel.sh BUILD_DIR [PYTHON]
 set -u
 B=$(mkdir -p "$1" && cd "$1" && pwd)
@@ -76,6 +77,12 @@ check "make install-python PREFIX=/usr DESTDIR puts it in $SITE" sh -c "
 import importlib.metadata, atomic_dict
 assert importlib.metadata.version(\"atomic_dict\") == \"1.0.0\"
 d = atomic_dict.AtomicDict(10); d[1].add(1); assert d[1] == 1'"
+check "make install-python's METADATA says what the wheel's says" sh -c "
+	\"$PY\" -m zipfile -e \"$WHL\" \"$T/unzipped\" &&
+	for f in Name Version Summary License Requires-Python; do
+		a=\$(grep \"^\$f: \" \"$T/unzipped/atomic_dict-1.0.0.dist-info/METADATA\") &&
+		b=\$(grep \"^\$f: \" \"$D$SITE/atomic_dict-1.0.0.dist-info/METADATA\") &&
+		[ \"\$a\" = \"\$b\" ] || { echo \"\$f: wheel '\$a', make install '\$b'\"; exit 1; }; done"
 check "make uninstall-python removes every file it installed" sh -c "
 	make -s uninstall-python PYTHON=\"$PY\" B=\"$B\" PREFIX=/usr DESTDIR=\"$D\" &&
 	test -z \"\$(find \"$D\" -type f)\""
