@@ -616,13 +616,21 @@ VISIBLE_IF_KUNIT int adict_table_op(struct adict_table *t, u32 access, u32 op,
 EXPORT_SYMBOL_IF_KUNIT(adict_table_op);
 
 /*
- * A kernel op or batch that started at @j0 (jiffies) ran for a tick or more:
- * the table is scribbled or flooded (a healthy probe takes nanoseconds).
- * Remember it, so that its long uring batches are no longer run inline.
+ * The core of the table whose probe last visited ADICT_A_RELAX_BUCKETS
+ * buckets or more (adict_a_relax()): written without a lock by any probe,
+ * read after an op to mark that table slow.  Only ever compared, never
+ * dereferenced.  A healthy probe ends within a bucket or two; one that
+ * runs 1,024 buckets means a table scribbled over or flooded.  Racing long
+ * probes of other tables may overwrite it first: then the table is marked
+ * at one of its next long probes.
  */
-static void adict_note_slow(struct adict_table *t, unsigned long j0)
+const void *adict_long_probe;
+EXPORT_SYMBOL_IF_KUNIT(adict_long_probe);
+
+/* After an op or batch on @t: did one of its probes run long? */
+static void adict_note_slow(struct adict_table *t)
 {
-	if (time_after(jiffies, j0 + 1) && !READ_ONCE(t->slow))
+	if (READ_ONCE(adict_long_probe) == &t->core && !READ_ONCE(t->slow))
 		WRITE_ONCE(t->slow, true);
 }
 
@@ -630,12 +638,11 @@ static void adict_note_slow(struct adict_table *t, unsigned long j0)
 VISIBLE_IF_KUNIT int adict_op_args_run(struct adict_table *t, u32 access,
 				       struct adict_op_args *args)
 {
-	unsigned long j0 = jiffies;
 	int ret;
 
 	ret = adict_table_op(t, access, args->op, args->key, args->arg1,
 			     args->arg2, &args->result);
-	adict_note_slow(t, j0);
+	adict_note_slow(t);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(adict_op_args_run);
@@ -1143,7 +1150,6 @@ static int adict_uring_cmd_run(struct io_uring_cmd *ioucmd)
 	struct adict_batch_op *ents;
 	struct adict_table *t;
 	u32 count, flags, i;
-	unsigned long j0;
 	size_t len;
 	u64 uptr;
 	int ret;
@@ -1170,9 +1176,8 @@ static int adict_uring_cmd_run(struct io_uring_cmd *ioucmd)
 		goto out_free;
 	}
 
-	j0 = jiffies;
 	ret = adict_batch_exec(t, af->access, ents, count); /* <= 4096 */
-	adict_note_slow(t, j0);
+	adict_note_slow(t);
 
 	if (!user_write_access_begin(uents, len))
 		goto out_efault;
@@ -1214,9 +1219,9 @@ out_efault:
  * scribbled over by a read-write user, or flooded by a tenant who read the
  * hash seed, comes near it; on a healthy table a probe ends within a
  * bucket or two.  So a batch goes to io-wq when the table has shown itself
- * slow (adict_note_slow(): a kernel op or batch on it took a tick or more)
- * and the batch's worst case exceeds ADICT_URING_INLINE_BUCKETS bucket
- * visits.  Punting every such batch regardless would cost a worker hand-off
+ * slow (adict_note_slow(): a kernel probe on it visited 1,024 buckets or
+ * more) and the batch's worst case exceeds ADICT_URING_INLINE_BUCKETS
+ * bucket visits.  Punting every such batch regardless would cost a worker hand-off
  * per batch on every table larger than a megabyte.  The first slow batch
  * on a table may run inline; it is preemptible and killable.
  */

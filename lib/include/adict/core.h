@@ -299,7 +299,7 @@ adict_core_probe(const struct adict_core *c, __u64 key, __u64 b, bool insert,
 		}
 		if (++b == nb)
 			b = 1;
-		if (adict_a_relax(i))
+		if (adict_a_relax(c, i))
 			return -EINTR;
 	}
 	return insert || full ? -ENOSPC : -ENOENT;
@@ -415,7 +415,7 @@ static inline __u64 adict_core_count(const struct adict_core *c)
 	for (b = 1; b < c->nbuckets; b++) {
 		for (j = 0; j < ADICT_BUCKET_SLOTS; j++)
 			n += adict_a_load_relaxed(&c->kbuckets[b].slot[j].key) != 0;
-		(void)adict_a_relax(b);	/* preemption point only */
+		(void)adict_a_relax(c, b);	/* preemption point only */
 	}
 	return n;
 }
