@@ -528,8 +528,17 @@ TEST(listing_shows_a_reader_only_what_it_may_attach)
 	ASSERT_LE(0, rootfd);
 	EXPECT_EQ(0, run_as(NOBODY_UID, NOBODY_GID, read_roots_fd_as_nobody, &rootfd));
 	close(rootfd);
-	/* nobody's fd read by root: nobody's view */
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	unlink_quiet(l_nobody);	/* others' tables first: the rest may bail out */
+	unlink_quiet(l_ctr);
+	/* nobody's fd read by root: nobody's view (needs AF_UNIX) */
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv)) {
+		/* the debug kernel's tinyconfig has no CONFIG_UNIX */
+		ASSERT_EQ(EAFNOSUPPORT, errno);
+		TH_LOG("no AF_UNIX in this kernel: fd passing not tried");
+		unlink_quiet(l_root);
+		unlink_quiet(l_pub);
+		return;
+	}
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -545,11 +554,8 @@ TEST(listing_shows_a_reader_only_what_it_may_attach)
 	close(fd);
 	close(sv[0]);
 	close(sv[1]);
-
 	unlink_quiet(l_root);
 	unlink_quiet(l_pub);
-	unlink_quiet(l_nobody);
-	unlink_quiet(l_ctr);
 }
 
 /* ---- 5. attach by owner ------------------------------------------------- */
