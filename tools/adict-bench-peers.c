@@ -152,7 +152,7 @@ struct flat_arg {
 	size_t words;
 };
 
-static int floor_prep(void *a, int proc)
+static int floor_prep(void *a, int proc, long ops, __u64 seed)
 {
 	struct flat_arg *f = a;
 
@@ -176,7 +176,7 @@ struct adict_arg {
 	__u64 nkeys;
 };
 
-static int adict_prep(void *a, int proc)
+static int adict_prep(void *a, int proc, long ops, __u64 seed)
 {
 	struct adict_arg *x = a;
 
@@ -339,7 +339,7 @@ static __u64 mtx_sum(const struct mtx_map *m)
 	return sum;
 }
 
-static int mtx_prep(void *a, int proc)
+static int mtx_prep(void *a, int proc, long ops, __u64 seed)
 {
 	struct mtx_map *m = a;
 
@@ -530,7 +530,7 @@ struct redis_arg {
 	redisContext *c;	/* this worker's own connection */
 };
 
-static int redis_prep(void *a, int proc)
+static int redis_prep(void *a, int proc, long ops, __u64 seed)
 {
 	struct redis_arg *x = a;
 
