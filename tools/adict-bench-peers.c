@@ -340,12 +340,13 @@ static int mtx_add(struct mtx_map *m, __u64 key, __u64 delta)
 	return ret;
 }
 
-static __u64 mtx_sum(const struct mtx_map *m)
+/* The sum of the values of @n slots (both shared-memory maps). */
+static __u64 slots_sum(const struct mtx_slot *s, __u64 n)
 {
 	__u64 i, sum = 0;
 
-	for (i = 0; i < m->h->nslots; i++)
-		sum += m->slots[i].value;
+	for (i = 0; i < n; i++)
+		sum += s[i].value;
 	return sum;
 }
 
@@ -481,15 +482,6 @@ static int spin_add(struct spin_map *m, __u64 key, __u64 delta)
 	}
 	spin_unlock(l);
 	return ret;
-}
-
-static __u64 spin_sum(const struct spin_map *m)
-{
-	__u64 i, sum = 0;
-
-	for (i = 0; i < m->nslots; i++)
-		sum += m->slots[i].value;
-	return sum;
 }
 
 static int spin_prep(void *a, int proc, long ops, __u64 seed)
@@ -1239,15 +1231,15 @@ static int bench_size(struct size_res *sr)
 			(unsigned long long)sum, (unsigned long long)adds);
 		status = 1;
 	}
-	if (mtx_sum(&mm) != mtx_adds) {
+	if (slots_sum(mm.slots, mm.h->nslots) != mtx_adds) {
 		fprintf(stderr, "adict-bench-peers: mutex_shm sum %llu, want %llu\n",
-			(unsigned long long)mtx_sum(&mm),
+			(unsigned long long)slots_sum(mm.slots, mm.h->nslots),
 			(unsigned long long)mtx_adds);
 		status = 1;
 	}
-	if (spin_sum(&sm) != spin_adds) {
+	if (slots_sum(sm.slots, sm.nslots) != spin_adds) {
 		fprintf(stderr, "adict-bench-peers: spin_shm sum %llu, want %llu\n",
-			(unsigned long long)spin_sum(&sm),
+			(unsigned long long)slots_sum(sm.slots, sm.nslots),
 			(unsigned long long)spin_adds);
 		status = 1;
 	}
