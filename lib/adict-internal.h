@@ -10,7 +10,4 @@
 /* Batch look-ahead: keys hashed and prefetched this far ahead. */
 #define ADICT_PREFETCH_DIST	16
 
-/* Batches look keys up this many at a time, displaced keys last (<= 255). */
-#define ADICT_BATCH_GROUP	16
-
 #endif

@@ -742,112 +742,54 @@ int adict_kernel_op(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 }
 
 /*
- * Batches, in groups of ADICT_BATCH_GROUP keys.  Key i + ADICT_PREFETCH_DIST
- * is hashed and its home bucket prefetched while key i is looked up, so that
- * many cache misses overlap.  Adds prefetch for writing (PREFETCHW on x86-64,
- * see the Makefile): the line comes exclusive, not shared and then upgraded
- * by the locked add, which matters when several processes share the table.
- * Loads prefetch for reading, so that readers do not take lines from each
- * other.  Always inlined into the two callers, so @add is a constant.
- *
- * Displaced keys are deferred: a key its home bucket does not hold (about one
- * in eight at load 3/4) would stall the loop on the miss of its next bucket.
- * That bucket is prefetched instead and the key is looked up after the rest
- * of its group.  The atomics then run in the keys' order, so a batch still
- * behaves as its keys one after the other: key i fails only after every key
- * before it was applied and before any key after it was (a failing lookup
- * can have published later keys of its group, still 0).
- *
+ * Batches: hash key i + ADICT_PREFETCH_DIST and prefetch its home bucket
+ * while key i is processed, so up to that many cache misses overlap.  Adds
+ * prefetch for writing (PREFETCHW on x86-64, see the Makefile): the line
+ * comes exclusive, not shared and then upgraded by the locked add, which
+ * matters when several processes share the table.
  * Return: n, or the index of the first failing key, or -errno if key 0 fails.
  */
-static __attribute__((always_inline)) inline int
-batch_run(struct adict *t, const __u64 *keys, const __u64 *deltas, size_t n,
-	  __u64 *out, const bool add)
-{
-	__u64 home[ADICT_PREFETCH_DIST], defb[ADICT_BATCH_GROUP];
-	__u64 *vp[ADICT_BATCH_GROUP];
-	unsigned char defj[ADICT_BATCH_GROUP];
-	const struct adict_core *c = &t->core;
-	const size_t d = ADICT_PREFETCH_DIST;
-	size_t g, i, j, k, m, nd;
-	unsigned int match;
-	int ret, err = 0;
-	__u64 b, r;
-
-	for (i = 0; i < n && i < d; i++) {
-		home[i] = adict_home_bucket(c->nbuckets, keys[i]);
-		__builtin_prefetch(&c->kbuckets[home[i]], add, 3);
-	}
-	for (g = 0; g < n; g += m) {
-		m = n - g < ADICT_BATCH_GROUP ? n - g : ADICT_BATCH_GROUP;
-		nd = 0;
-		for (j = 0; j < m; j++) {
-			struct adict_slot *s;
-
-			i = g + j;
-			b = home[i % d];
-			if (i + d < n) {
-				__u64 nb = adict_home_bucket(c->nbuckets, keys[i + d]);
-
-				home[i % d] = nb;
-				__builtin_prefetch(&c->kbuckets[nb], add, 3);
-			}
-			if (!keys[i]) {
-				err = -EINVAL;
-				m = j;
-				break;
-			}
-			s = c->kbuckets[b].slot;
-			match = adict_core_bucket_scan(s, keys[i]);
-			if (__builtin_expect(match != 0, 1)) {
-				vp[j] = &s[adict_core_match_slot(match)].value;
-				continue;
-			}
-			defj[nd] = (unsigned char)j;
-			defb[nd++] = b;
-			__builtin_prefetch(&c->kbuckets[b + 1 < c->nbuckets ?
-							b + 1 : 1], add, 3);
-		}
-		for (k = 0; k < nd && defj[k] < m; k++) {
-			ret = adict_core_probe(c, keys[g + defj[k]], defb[k],
-					       true, &vp[defj[k]]);
-			if (ret < 0) {
-				err = ret;
-				m = defj[k];
-				break;
-			}
-		}
-		for (j = 0; j < m; j++) {
-			if (add) {
-				r = adict_a_fetch_add(vp[j], deltas ? deltas[g + j] : 1);
-				if (out)
-					out[g + j] = r;
-			} else {
-				out[g + j] = adict_a_load(vp[j]);
-			}
-		}
-		if (err)
-			return g + m ? (int)(g + m) : err;
-	}
-	return (int)n;
-}
-
 int adict_add_batch(struct adict *t, const __u64 *keys, const __u64 *deltas,
 		    size_t n, __u64 *old)
 {
-	size_t i;
-	__u64 r;
+	__u64 home[ADICT_PREFETCH_DIST];
+	const struct adict_core *c = &t->core;
+	size_t i, d = ADICT_PREFETCH_DIST;
+	__u64 *v, r;
 	int ret;
 
 	if (n > INT_MAX)
 		return -EINVAL;
-	if (t->access == ADICT_ACCESS_RDWR)
-		return batch_run(t, keys, deltas, n, old, true);
+	if (t->access != ADICT_ACCESS_RDWR) {
+		for (i = 0; i < n; i++) {
+			ret = adict__op_slow(t, ADICT_OP_ADD, keys[i],
+					     deltas ? deltas[i] : 1, 0, &r);
+			if (ret < 0)
+				return i ? (int)i : ret;
+			if (old)
+				old[i] = r;
+		}
+		return (int)n;
+	}
+	for (i = 0; i < n && i < d; i++) {
+		home[i] = adict_home_bucket(c->nbuckets, keys[i]);
+		__builtin_prefetch(&c->kbuckets[home[i]], 1, 0);
+	}
 	for (i = 0; i < n; i++) {
-		ret = adict__op_slow(t, ADICT_OP_ADD, keys[i],
-				     deltas ? deltas[i] : 1, 0, &r);
+		__u64 b = home[i % d];
+
+		if (i + d < n) {
+			__u64 nb = adict_home_bucket(c->nbuckets, keys[i + d]);
+
+			home[i % d] = nb;
+			__builtin_prefetch(&c->kbuckets[nb], 1, 0);
+		}
+		if (!keys[i])
+			return i ? (int)i : -EINVAL;
+		ret = adict_core_lookup_at(c, keys[i], b, true, &v);
 		if (ret < 0)
 			return i ? (int)i : ret;
+		r = adict_a_fetch_add(v, deltas ? deltas[i] : 1);
 		if (old)
 			old[i] = r;
 	}
@@ -857,18 +799,42 @@ int adict_add_batch(struct adict *t, const __u64 *keys, const __u64 *deltas,
 int adict_load_batch(struct adict *t, const __u64 *keys, size_t n,
 		     __u64 *values)
 {
-	size_t i;
+	__u64 home[ADICT_PREFETCH_DIST];
+	const struct adict_core *c = &t->core;
+	size_t i, d = ADICT_PREFETCH_DIST;
+	__u64 *v;
 	int ret;
 
 	if (n > INT_MAX)
 		return -EINVAL;
-	if (t->access == ADICT_ACCESS_RDWR)
-		return batch_run(t, keys, NULL, n, values, false);
+	if (t->access != ADICT_ACCESS_RDWR) {
+		for (i = 0; i < n; i++) {
+			ret = adict__op_slow(t, ADICT_OP_LOAD, keys[i], 0, 0,
+					     &values[i]);
+			if (ret < 0)
+				return i ? (int)i : ret;
+		}
+		return (int)n;
+	}
+	for (i = 0; i < n && i < d; i++) {
+		home[i] = adict_home_bucket(c->nbuckets, keys[i]);
+		__builtin_prefetch(&c->kbuckets[home[i]], 0, 0);
+	}
 	for (i = 0; i < n; i++) {
-		ret = adict__op_slow(t, ADICT_OP_LOAD, keys[i], 0, 0,
-				     &values[i]);
+		__u64 b = home[i % d];
+
+		if (i + d < n) {
+			__u64 nb = adict_home_bucket(c->nbuckets, keys[i + d]);
+
+			home[i % d] = nb;
+			__builtin_prefetch(&c->kbuckets[nb], 0, 0);
+		}
+		if (!keys[i])
+			return i ? (int)i : -EINVAL;
+		ret = adict_core_lookup_at(c, keys[i], b, true, &v);
 		if (ret < 0)
 			return i ? (int)i : ret;
+		values[i] = adict_a_load(v);
 	}
 	return (int)n;
 }
