@@ -63,7 +63,7 @@ HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*.c))
 TOOLS := adict-bench adict-demo adict-kbench
 
 .PHONY: all lib tools tests check check-host check-bench-smoke bench demo \
-	install uninstall clean kmod check-vm deps print-version
+	install uninstall clean kmod check-vm check-vm-harness deps print-version
 
 all: lib tools tests
 
@@ -130,8 +130,13 @@ $(B)/tsan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
 
-check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%) check-bench-smoke
+check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%) check-bench-smoke \
+		check-vm-harness
 	$(Q)tests/run-host.sh $(B) $(HOST_TESTS)
+
+# The VM harness's verdicts on fixed console logs (tests/vm/selftest.sh).
+check-vm-harness:
+	$(Q)tests/vm/selftest.sh
 
 # `make check` installs what it needs first (Debian packages), then runs
 # the host tests and the VM tests.
@@ -190,9 +195,10 @@ clean:
 print-version:
 	@echo $(VERSION)
 
-# Sub-makefiles of the other parts (each owns its targets).
--include kmod/kmod.mk
--include tests/vm/vm.mk
--include lib/python/python.mk
--include tools/tools.mk
--include tools/bench.mk
+# Sub-makefiles of the other parts (each owns its targets).  Plain include:
+# a missing one stops make instead of dropping its targets silently.
+include kmod/kmod.mk
+include tests/vm/vm.mk
+include lib/python/python.mk
+include tools/tools.mk
+include tools/bench.mk

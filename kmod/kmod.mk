@@ -3,8 +3,10 @@
 # Included by the top-level Makefile.  Targets:
 #
 #   make kmod         build $(KMOD_OUT)/atomic_dict.ko (default build/kmod/)
-#                     against KDIR (default: the newest installed Debian
-#                     bookworm headers, installed with apt-get when absent).
+#                     against KDIR (default: kmod/kdir.sh picks the running
+#                     kernel's headers, else the newest installed 6.12 or
+#                     6.1 headers, else those make check-vm cached, else it
+#                     installs 6.1's with apt-get --no-install-recommends).
 #                     Against a KUnit kernel tree atomic_dict_kunit.ko too.
 #   make kmod-check   the same with W=1 and sparse (C=1), from scratch, in
 #                     build/kmod-check/; fails on any warning at all (the

@@ -21,7 +21,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
 
 #define BASE_A 100000
 #define BASE_B 200000

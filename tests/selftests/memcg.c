@@ -16,7 +16,7 @@
  *    creator is not OOM-killed.
  */
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
 #define MiB (1024ULL * 1024)

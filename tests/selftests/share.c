@@ -18,7 +18,7 @@
  */
 #include <time.h>
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
 
 FIXTURE(unrelated) {
 	char name[64];

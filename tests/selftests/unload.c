@@ -14,7 +14,7 @@
  */
 #include <dirent.h>
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
 
 static int mod_unload(void)
 {

@@ -24,7 +24,7 @@
  */
 #include <liburing.h>
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
 
 static int ring_init(struct io_uring *ring, unsigned int entries)
 {
