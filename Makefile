@@ -3,7 +3,7 @@
 # atomic-dict: one entry point.
 #
 #   make               library (static + shared), tools, tests, Python package
-#   make check         every test: host tests, sanitizers, VM tests
+#   make check         every test: host tests, sanitizers, VM tests, checkers
 #   make check-host    the tests that need no VM
 #   make check-vm      device tests, KUnit, fuzzer in qemu (tests/vm/)
 #   make bench         adict-bench + peers
@@ -113,7 +113,7 @@ $(B)/adict-%: tools/adict-%.c $(B)/libadict.a $(HDRS)
 # ---- host tests ------------------------------------------------------------
 tests: $(HOST_TESTS:%=$(B)/tests/%)
 
-$(B)/tests/%: tests/host/%.c tests/host/testutil.h $(B)/libadict.a $(HDRS)
+$(B)/tests/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(B)/libadict.a $(HDRS)
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -Itests/host -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lpthread
@@ -121,11 +121,11 @@ $(B)/tests/%: tests/host/%.c tests/host/testutil.h $(B)/libadict.a $(HDRS)
 # Sanitizer builds compile the library sources straight into each test.
 SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_tsan := -fsanitize=thread
-$(B)/asan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
+$(B)/asan/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
 	$(call msg,CC-ASAN,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
-$(B)/tsan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
+$(B)/tsan/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
 	$(call msg,CC-TSAN,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
@@ -143,6 +143,7 @@ check-vm-harness:
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-host
 	$(Q)$(MAKE) --no-print-directory check-vm
+	$(Q)$(MAKE) --no-print-directory check-static
 
 deps:
 	$(Q)tests/deps.sh

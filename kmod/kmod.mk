@@ -11,6 +11,7 @@
 #   make kmod-check   the same with W=1 and sparse (C=1), from scratch, in
 #                     build/kmod-check/; fails on any warning at all (the
 #                     Debian headers themselves give none).
+#   make check-static checkpatch --strict, sparse C=2, coccicheck (kmod/lint.sh)
 #   make kmod-clean
 #
 #   make kmod KDIR=/lib/modules/$(uname -r)/build KMOD_OUT=build/kmod-local
@@ -46,7 +47,12 @@ kmod-check: $(KMOD_DEPS)
 			echo "kmod-check: warnings (W=1 or sparse)" >&2; exit 1; fi; \
 		echo "kmod-check: clean (W=1, sparse)"
 
+# checkpatch --strict, sparse C=2 and coccicheck with the kernel trees that
+# make check-vm caches (kmod/lint.sh; part of make check).
+check-static:
+	$(Q)kmod/lint.sh
+
 kmod-clean:
 	rm -rf $(KMOD_OUT) $(B)/kmod-check $(B)/kmod-check.log
 
-.PHONY: kmod kmod-check kmod-clean
+.PHONY: kmod kmod-check kmod-clean check-static

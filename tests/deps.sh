@@ -7,7 +7,7 @@ set -e
 PKGS="make gcc libc6-dev pkg-config python3 python3-dev liburing-dev
 libhiredis-dev redis-server sparse gnuplot-nox libbpf-dev bpftool
 qemu-system-x86 busybox-static cpio flex bison bc libelf-dev libssl-dev
-dwarves rsync kmod xz-utils coccinelle"
+dwarves rsync kmod xz-utils coccinelle ocaml-nox"
 # The kernels, their headers and sources are not installed: tests/vm/run.sh
 # downloads them into its cache (apt-get download, dpkg-deb -x).
 missing=""
