@@ -17,7 +17,7 @@
  *  - a small table (under 4 MiB) stays on 4 KiB pages whatever the policy.
  */
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
 #include "adict.h"
 
 #define THP_POLICY "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
@@ -97,21 +97,25 @@ static void one(struct __test_metadata *_metadata, const char *policy,
 
 TEST_F(thp, never_gives_small_pages)
 {
+	RETURN_IF_SKIPPED();
 	one(_metadata, "never", 16, 4096);
 }
 
 TEST_F(thp, advise_gives_huge_pages)
 {
+	RETURN_IF_SKIPPED();
 	one(_metadata, "advise", 16, 2 * MiB);
 }
 
 TEST_F(thp, always_gives_huge_pages)
 {
+	RETURN_IF_SKIPPED();
 	one(_metadata, "always", 16, 2 * MiB);
 }
 
 TEST_F(thp, small_tables_stay_on_small_pages)
 {
+	RETURN_IF_SKIPPED();
 	one(_metadata, "always", 2, 4096);
 }
 
