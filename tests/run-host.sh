@@ -29,6 +29,7 @@ for t in "$@"; do
 	case $t in
 	test_stress) run "tsan/$t" "$B/tsan/$t" --threads-only ;;
 	test_sigkill) ;;	# processes only; covered by the plain and ASan runs
+	test_interleave) ;;	# one OS thread, coroutines: nothing for TSan
 	*) run "tsan/$t" "$B/tsan/$t" ;;
 	esac
 done
