@@ -76,10 +76,10 @@ struct adict_opts {
 	unsigned int mode;	/* named: permission bits; 0 means 0600 */
 	unsigned int grant;	/* ops allowed to mediated attachers; 0 = reads */
 	/*
-	 * Since 0.2, the row geometry: key64 u64 key words, then key32 u32
+	 * The row geometry (format v2): key64 u64 key words, then key32 u32
 	 * key words, and a value of value_bytes (8, 4, or 0 for a set).  All
-	 * three 0 (and a caller passing the 0.1 sz) is the default: one u64
-	 * key word and a u64 value.
+	 * three 0 (as for a caller whose sz ends before key32, the first
+	 * size of this struct) is the default: one u64 key word, a u64 value.
 	 */
 	unsigned int key64;
 	unsigned int key32;
