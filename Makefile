@@ -13,9 +13,16 @@
 #
 # Build outputs go under build/.  V=1 shows the commands.
 
-VERSION_MAJOR := 0
-VERSION_MINOR := 1
-VERSION := $(VERSION_MAJOR).$(VERSION_MINOR)
+# VERSION is the release (packages, dkms, the Python distribution, NEWS).
+# libadict's ABI is versioned on its own (Documentation/libadict.rst,
+# "Versions"): ABI_MAJOR is the soname, and ABI_MAJOR.ABI_MINOR names the
+# newest node of lib/libadict.map; the build stops if they disagree.  A
+# release that adds symbols adds a map node and bumps ABI_MINOR; one that
+# breaks the ABI bumps ABI_MAJOR (and the Debian package libadictN).
+VERSION := 1.0.0
+ABI_MAJOR := 0
+ABI_MINOR := 1
+ABI_VERSION := $(ABI_MAJOR).$(ABI_MINOR)
 
 CC ?= cc
 PREFIX ?= /usr/local
@@ -56,8 +63,8 @@ LIB_PIC_OBJS := $(LIB_SRCS:lib/%.c=$(B)/pic/%.o)
 HDRS := uapi/linux/atomic_dict.h lib/include/adict.h \
 	lib/include/adict/core.h lib/include/adict/atomics.h
 
-SONAME := libadict.so.$(VERSION_MAJOR)
-SHLIB := $(B)/libadict.so.$(VERSION)
+SONAME := libadict.so.$(ABI_MAJOR)
+SHLIB := $(B)/libadict.so.$(ABI_VERSION)
 
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*.c))
 TOOLS := adict-bench adict-demo adict-kbench
@@ -83,16 +90,18 @@ $(B)/libadict.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# The version map must name this release, or the build stops.
+# The newest node of the version map must be this ABI version, or the
+# build stops.
+MAP_NEWEST = $(shell sed -n 's/^\(LIBADICT_[0-9.]*\) .*/\1/p' lib/libadict.map | tail -n 1)
 $(SHLIB): $(LIB_PIC_OBJS) lib/libadict.map
-	$(Q)grep -q "^LIBADICT_$(VERSION) " lib/libadict.map || \
-		{ echo "lib/libadict.map has no LIBADICT_$(VERSION) node" >&2; exit 1; }
+	$(Q)[ "$(MAP_NEWEST)" = "LIBADICT_$(ABI_VERSION)" ] || \
+		{ echo "lib/libadict.map: newest node $(MAP_NEWEST), ABI is LIBADICT_$(ABI_VERSION)" >&2; exit 1; }
 	$(call msg,LD,$@)
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libadict.map \
 		-Wl,--no-undefined -o $@ $(LIB_PIC_OBJS) $(LIBS_ADICT) $(LDFLAGS)
 
 $(B)/libadict.so: $(SHLIB)
-	$(Q)ln -sf libadict.so.$(VERSION) $(B)/$(SONAME) && ln -sf $(SONAME) $@
+	$(Q)ln -sf libadict.so.$(ABI_VERSION) $(B)/$(SONAME) && ln -sf $(SONAME) $@
 
 # libdir/includedir relative to ${prefix} when under it, so that
 # pkg-config --define-prefix can relocate the installed file.
@@ -161,7 +170,7 @@ install: all
 		$(DESTDIR)$(MANDIR)/man4 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	install -m 644 $(B)/libadict.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
-	ln -sf libadict.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf libadict.so.$(ABI_VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libadict.so
 	install -m 644 lib/include/adict.h $(DESTDIR)$(INCDIR)/
 	install -m 644 lib/include/adict/core.h lib/include/adict/atomics.h $(DESTDIR)$(INCDIR)/adict/
@@ -189,6 +198,9 @@ clean:
 
 print-version:
 	@echo $(VERSION)
+
+print-abi-version:
+	@echo $(ABI_VERSION)
 
 # Sub-makefiles of the other parts (each owns its targets).
 -include kmod/kmod.mk

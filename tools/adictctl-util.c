@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * adictctl: the option parser, number parsing, error messages, JSON output
- * and file helpers that every command uses.
+ * adictctl: the argument parser, number parsing, messages and exit codes,
+ * JSON output, input and output files and progress that every command
+ * uses.  Calls nothing else of adictctl.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,28 +13,22 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "adictctl.h"
 
-/* ---- option parser -------------------------------------------------------- */
+/* ---- argument parser ------------------------------------------------------ */
 
 /*
- * A tiny getopt_long: "--name", "--name=value", "--name value", "-x",
- * "-x value", "--" ends the options.  Unlike getopt, an argument such as
+ * A tiny getopt_long over two tables (the command's, then the common
+ * options): "--name", "--name=value", "--name value", "-x", "-xvalue",
+ * "-x value"; "--" ends the options.  Unlike getopt, an argument such as
  * "-5" is a positional number, so that "adictctl add t 7 -5" works.
  */
-void opt_init(struct optparse *p, int argc, char **argv)
-{
-	p->argc = argc;
-	p->argv = argv;
-	p->i = 0;
-	p->only_pos = false;
-}
-
 static const struct optdef *find_long(const struct optdef *defs,
 				      const char *name, size_t len)
 {
-	for (; defs->name; defs++)
+	for (; defs && defs->name; defs++)
 		if (strlen(defs->name) == len && !strncmp(defs->name, name, len))
 			return defs;
 	return NULL;
@@ -41,7 +36,7 @@ static const struct optdef *find_long(const struct optdef *defs,
 
 static const struct optdef *find_short(const struct optdef *defs, char ch)
 {
-	for (; defs->name; defs++)
+	for (; defs && defs->name; defs++)
 		if (defs->id == (unsigned char)ch)
 			return defs;
 	return NULL;
@@ -52,46 +47,109 @@ static bool is_positional(const char *a)
 	return a[0] != '-' || a[1] == '\0' || isdigit((unsigned char)a[1]);
 }
 
-int opt_next(struct optparse *p, const struct optdef *defs, const char **arg)
+/* The option @a names, in @defs or @common; *val is an inline value. */
+static const struct optdef *find_opt(const struct optdef *defs,
+				     const struct optdef *common,
+				     const char *a, const char **val)
 {
 	const struct optdef *d;
-	const char *a, *val = NULL;
 
-	if (p->i >= p->argc)
-		return OPT_END;
-	a = p->argv[p->i++];
-	if (p->only_pos || is_positional(a)) {
-		*arg = a;
-		return OPT_POS;
-	}
-	if (!strcmp(a, "--")) {
-		p->only_pos = true;
-		return opt_next(p, defs, arg);
-	}
+	*val = NULL;
 	if (a[1] == '-') {
 		const char *eq = strchr(a + 2, '=');
+		size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
 
-		d = find_long(defs, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		d = find_long(defs, a + 2, len);
+		if (!d)
+			d = find_long(common, a + 2, len);
 		if (eq)
-			val = eq + 1;
-	} else {
-		d = find_short(defs, a[1]);
-		if (a[2])
-			val = a + 2;
+			*val = eq + 1;
+		return d;
 	}
-	if (!d || (val && !d->has_arg)) {
-		errmsg("unknown option '%s'", a);
-		return OPT_ERR;
+	d = find_short(defs, a[1]);
+	if (!d)
+		d = find_short(common, a[1]);
+	if (a[2])
+		*val = a + 2;
+	return d;
+}
+
+int parse_args(const struct ctx *c, const struct optdef *defs,
+	       const struct optdef *common, int argc, char **argv,
+	       struct args *a)
+{
+	const struct optdef *d;
+	bool only_pos = false;
+	const char *val;
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	/* At most argc of each: calloc(0) may return NULL, so one more. */
+	a->pos = calloc((size_t)argc + 1, sizeof(*a->pos));
+	a->opt = calloc((size_t)argc + 1, sizeof(*a->opt));
+	if (!a->pos || !a->opt) {
+		free_args(a);
+		errmsg("out of memory");
+		return EXIT_FAIL;
 	}
-	if (d->has_arg && !val) {
-		if (p->i >= p->argc) {
-			errmsg("option '%s' needs a value", a);
-			return OPT_ERR;
+	for (i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (only_pos || is_positional(arg)) {
+			a->pos[a->npos++] = arg;
+			continue;
 		}
-		val = p->argv[p->i++];
+		if (!strcmp(arg, "--")) {
+			only_pos = true;
+			continue;
+		}
+		d = find_opt(defs, common, arg, &val);
+		if (!d || (val && !d->has_arg))
+			goto out_usage_unknown;
+		if (d->has_arg && !val) {
+			if (i + 1 >= argc)
+				goto out_usage_value;
+			val = argv[++i];
+		}
+		a->opt[a->nopt].id = d->id;
+		a->opt[a->nopt++].arg = val;
 	}
-	*arg = val;
-	return d->id;
+	return 0;
+
+out_usage_unknown:
+	free_args(a);
+	return usage_error(c, "unknown option '%s'", argv[i]);
+out_usage_value:
+	free_args(a);
+	return usage_error(c, "option '%s' needs a value", argv[i]);
+}
+
+void free_args(struct args *a)
+{
+	free(a->pos);
+	free(a->opt);
+	a->pos = NULL;
+	a->opt = NULL;
+}
+
+const char *arg_str(const struct args *a, int id)
+{
+	int i;
+
+	for (i = a->nopt - 1; i >= 0; i--)
+		if (a->opt[i].id == id)
+			return a->opt[i].arg;
+	return NULL;
+}
+
+bool arg_flag(const struct args *a, int id)
+{
+	int i;
+
+	for (i = 0; i < a->nopt; i++)
+		if (a->opt[i].id == id)
+			return true;
+	return false;
 }
 
 /* ---- numbers -------------------------------------------------------------- */
@@ -149,29 +207,123 @@ int parse_seconds(const char *s, double *sec)
 	return 0;
 }
 
+/* Octal permission bits, 0 to 0777. */
+int parse_mode(const char *s, unsigned int *mode)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 8);
+	if (errno || *end || v > 0777)
+		return -EINVAL;
+	*mode = (unsigned int)v;
+	return 0;
+}
+
 /* ---- messages ------------------------------------------------------------- */
+
+#define MSG_MAX		8
+
+static bool msg_as_json;
+static char *msgs[MSG_MAX];
+static int nmsgs;
+
+void msg_json(bool on)
+{
+	msg_as_json = on;
+}
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	char *m;
+
+	if (!msg_as_json) {
+		fputs(prefix, stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		return;
+	}
+	if (nmsgs < MSG_MAX && vasprintf(&m, fmt, ap) >= 0)
+		msgs[nmsgs++] = m;
+}
 
 void errmsg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("adictctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg("adictctl: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+/*
+ * {"error": {"command": C, "exit_code": N, "exit_name": S,
+ *            "message": FIRST, "details": [REST...]}}
+ */
+void msg_flush(const struct ctx *c, int code)
+{
+	int i;
+
+	if (!msg_as_json || (!nmsgs && !code))
+		return;
+	fputs("{\"error\": {", stderr);
+	json_kv_str(stderr, "command", c->cmd, false);
+	json_kv_u64(stderr, "exit_code", (unsigned long long)code, true);
+	json_kv_str(stderr, "exit_name", exit_name(code), true);
+	json_kv_str(stderr, "message", nmsgs ? msgs[0] : exit_name(code), true);
+	fputs(", \"details\": [", stderr);
+	for (i = 1; i < nmsgs; i++) {
+		if (i > 1)
+			fputs(", ", stderr);
+		json_str(stderr, msgs[i]);
+	}
+	fputs("]}}\n", stderr);
+	for (i = 0; i < nmsgs; i++)
+		free(msgs[i]);
+	nmsgs = 0;
 }
 
 int usage_error(const struct ctx *c, const char *fmt, ...)
 {
+	char prefix[64];
 	va_list ap;
 
-	fprintf(stderr, "adictctl %s: ", c->cmd);
+	snprintf(prefix, sizeof(prefix), "adictctl %s: ", c->cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(prefix, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'adictctl %s --help'.\n", c->cmd);
+	if (!msg_as_json)
+		fprintf(stderr, "Try 'adictctl %s --help'.\n", c->cmd);
 	return EXIT_USAGE;
+}
+
+/* Every number of the command line that does not parse or fits: exit 2. */
+int bad_number(const struct ctx *c, const char *what, const char *s, int err)
+{
+	if (err == -EDOM)
+		return usage_error(c, "%s 0 is not allowed: key 0 marks an empty slot", what);
+	if (err == -ERANGE)
+		return usage_error(c, "%s '%s' does not fit in 64 bits", what, s);
+	return usage_error(c, "bad %s '%s': a decimal or 0x-hexadecimal number", what, s);
+}
+
+const char *exit_name(int code)
+{
+	static const char *const names[] = {
+		[EXIT_OK] = "ok",		[EXIT_FALSE] = "false",
+		[EXIT_USAGE] = "usage",		[EXIT_NODEV] = "nodev",
+		[EXIT_NOENT] = "noent",		[EXIT_PERM] = "perm",
+		[EXIT_BADFILE] = "badfile",	[EXIT_FULL] = "full",
+		[EXIT_EXISTS] = "exists",	[EXIT_FAIL] = "fail",
+		[EXIT_WRITE] = "write",
+	};
+
+	if (code < 0 || code > EXIT_WRITE)
+		return "fail";
+	return names[code];
 }
 
 const char *access_name(unsigned int access)
@@ -291,10 +443,39 @@ int die_table(const struct ctx *c, int err, const char *name)
 	return exit_code(err);
 }
 
+/* An input file (a dump, a --map file) could not be read. */
 int die_file(const struct ctx *c, int err, const char *path)
 {
 	errmsg("%s: %s", path, strerror(-err));
 	return exit_code(err);
+}
+
+/*
+ * The output file could not be opened: a refusal of the kind of file is a
+ * usage error (exit 2), otherwise the errno's exit code (no directory: 4).
+ */
+int die_out_open(const struct ctx *c, int err, const char *path)
+{
+	switch (-err) {
+	case ELOOP:
+		errmsg("%s is a symlink to a regular file: -o replaces a file by renaming a new one over it, which would replace the link; give the file's own path", path);
+		return EXIT_USAGE;
+	case EISDIR:
+		errmsg("%s is a directory; -o takes a file name", path);
+		return EXIT_USAGE;
+	case ENXIO:
+		errmsg("%s is a socket; -o writes regular files, devices and FIFOs", path);
+		return EXIT_USAGE;
+	}
+	return die_file(c, err, path);
+}
+
+/* Writing the output failed: always EXIT_WRITE, ENOSPC included. */
+int die_output(const struct ctx *c, int err, const char *path)
+{
+	errmsg("writing %s: %s", path ? path : "standard output",
+	       strerror(-err));
+	return EXIT_WRITE;
 }
 
 /* ---- JSON output ---------------------------------------------------------- */
@@ -393,105 +574,210 @@ int read_file(const char *path, unsigned char **buf, size_t *len)
 	return 0;
 }
 
-/*
- * Output to @path ("-" or NULL: standard output).  A file is written under
- * a temporary name in the same directory and renamed over @path by
- * out_commit(), so a reader (a backup job, node_exporter) never sees half
- * a file.
- */
-int out_open(struct out_file *o, const char *path)
+bool out_is_stdout(const char *path)
 {
-	mode_t mask;
-	int fd;
+	return !path || !strcmp(path, "-");
+}
 
-	memset(o, 0, sizeof(*o));
-	if (!path || !strcmp(path, "-")) {
-		o->f = stdout;
-		return 0;
-	}
-	if (asprintf(&o->tmp, "%s.tmp.XXXXXX", path) < 0)
-		return -ENOMEM;
-	o->path = strdup(path);
-	fd = o->path ? mkstemp(o->tmp) : -1;
-	if (fd < 0) {
-		int ret = o->path ? -errno : -ENOMEM;
+unsigned int out_mode_of(unsigned int table_mode)
+{
+	return table_mode ? (table_mode & 0666) | 0600 : 0600;
+}
 
-		free(o->tmp);
-		free(o->path);
-		return ret;
-	}
-	mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);	/* mkstemp's 0600, unless umask says so */
+/* Write in place: a device or a FIFO (never created, never truncated). */
+static int out_open_in_place(struct out_file *o, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
 	o->f = fdopen(fd, "w");
 	if (!o->f) {
 		close(fd);
-		out_abort(o);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+/* A new file beside @path, renamed over it by out_commit(). */
+static int out_open_atomic(struct out_file *o, const char *path,
+			   unsigned int mode)
+{
+	int fd, ret;
+
+	if (asprintf(&o->tmp, "%s.tmp.XXXXXX", path) < 0) {
+		o->tmp = NULL;
+		return -ENOMEM;
+	}
+	o->path = strdup(path);
+	if (!o->path) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	fd = mkostemp(o->tmp, O_CLOEXEC);	/* mode 0600 */
+	if (fd < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	/* Exactly @mode: a backup is not made wider by a loose umask. */
+	if (fchmod(fd, mode)) {
+		ret = -errno;
+		close(fd);
+		unlink(o->tmp);
+		goto out_free;
+	}
+	o->f = fdopen(fd, "w");
+	if (!o->f) {
+		close(fd);
+		unlink(o->tmp);
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	return 0;
+
+out_free:
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+	return ret;
+}
+
+/*
+ * Open the output @path (NULL or "-": standard output) for a file of
+ * permission bits @mode.  Return: 0, or -errno; -ELOOP for a symlink to a
+ * regular file, which -o will not replace (the rename would replace the
+ * link, not the file it points to).
+ */
+int out_open(struct out_file *o, const char *path, unsigned int mode)
+{
+	struct stat st, target;
+
+	memset(o, 0, sizeof(*o));
+	o->shown = out_is_stdout(path) ? "standard output" : path;
+	if (out_is_stdout(path)) {
+		o->f = stdout;
+		return 0;
+	}
+	if (lstat(path, &st)) {
+		if (errno != ENOENT)
+			return -errno;
+		return out_open_atomic(o, path, mode);
+	}
+	if (S_ISREG(st.st_mode))
+		return out_open_atomic(o, path, mode);
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (S_ISLNK(st.st_mode)) {
+		if (stat(path, &target))
+			return -errno;
+		if (S_ISREG(target.st_mode))
+			return -ELOOP;
+		if (S_ISDIR(target.st_mode))
+			return -EISDIR;
+		st = target;
+	}
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode))
+		return out_open_in_place(o, path);
+	return -ENXIO;	/* a socket */
+}
+
+/* Flush, sync and rename; standard output is only flushed (main() checks it). */
 int out_commit(struct out_file *o)
 {
 	int ret = 0;
 
+	errno = 0;
 	if (fflush(o->f) || ferror(o->f))
 		ret = -(errno ? errno : EIO);
-	if (!o->path)
+	if (o->f == stdout)
 		return ret;
-	if (!ret && fsync(fileno(o->f)))
+	if (!ret && o->path && fsync(fileno(o->f)))
 		ret = -errno;
 	if (fclose(o->f) && !ret)
-		ret = -errno;
+		ret = -(errno ? errno : EIO);
 	o->f = NULL;
-	if (!ret && rename(o->tmp, o->path))
-		ret = -errno;
-	if (ret)
-		unlink(o->tmp);
-	free(o->tmp);
-	free(o->path);
+	if (o->path) {
+		if (!ret && rename(o->tmp, o->path))
+			ret = -errno;
+		if (ret)
+			unlink(o->tmp);
+		free(o->tmp);
+		free(o->path);
+	}
 	return ret;
 }
 
 void out_abort(struct out_file *o)
 {
-	if (!o->path)
-		return;
-	if (o->f)
+	if (o->f && o->f != stdout)
 		fclose(o->f);
-	unlink(o->tmp);
-	free(o->tmp);
-	free(o->path);
-}
-
-/* ---- helpers for the commands' argument loops ----------------------------- */
-
-bool common_opt(struct ctx *c, int id)
-{
-	switch (id) {
-	case 'j':
-		c->json = true;
-		return true;
-	case 'h':
-		c->help = true;
-		return true;
+	if (o->path) {
+		unlink(o->tmp);
+		free(o->tmp);
+		free(o->path);
 	}
-	return false;
+	o->f = NULL;
 }
 
-int usage_hint(const struct ctx *c)
+/* ---- progress ------------------------------------------------------------- */
+
+static double now_seconds(void)
 {
-	fprintf(stderr, "Try 'adictctl %s --help'.\n", c->cmd);
-	return EXIT_USAGE;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Append a positional argument; 0, or EXIT_USAGE when there are too many. */
-int add_pos(const struct ctx *c, const char **pos, int *npos, int max,
-	    const char *arg)
+/* Shown only on a terminal, and only for runs longer than a second. */
+void progress_start(struct progress *p, const char *what,
+		    unsigned long long total)
 {
-	if (*npos >= max)
-		return usage_error(c, "unexpected argument '%s'", arg);
-	pos[(*npos)++] = arg;
-	return 0;
+	p->what = what;
+	p->total = total;
+	p->done = 0;
+	p->on = isatty(STDERR_FILENO);
+	p->start = p->last = p->on ? now_seconds() : 0;
+}
+
+static void human_count(double v, char *buf, size_t len)
+{
+	if (v >= 1e6)
+		snprintf(buf, len, "%.1fM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+void progress_step(struct progress *p, unsigned long long done)
+{
+	char rate_s[16];
+	double t, rate;
+
+	p->done = done;
+	if (!p->on || (done & 0xffff))	/* look at the clock every 64 Ki keys */
+		return;
+	t = now_seconds();
+	if (t - p->start < 1.0 || t - p->last < 0.25)
+		return;
+	p->last = t;
+	rate = (double)done / (t - p->start);
+	human_count(rate, rate_s, sizeof(rate_s));
+	if (p->total && done <= p->total)
+		fprintf(stderr, "\r%s: %llu/%llu keys (%.0f%%), %s keys/s, ETA %.0f s  ",
+			p->what, done, p->total,
+			100.0 * (double)done / (double)p->total, rate_s,
+			rate > 0 ? (double)(p->total - done) / rate : 0.0);
+	else
+		fprintf(stderr, "\r%s: %llu keys, %s keys/s  ", p->what, done,
+			rate_s);
+}
+
+/* Clear the line if anything was shown. */
+void progress_end(struct progress *p)
+{
+	if (p->on && p->last > p->start)
+		fputs("\r\033[K", stderr);
+	p->on = false;
 }

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * adictctl: the commands that look at tables without changing them:
- * list (the module's /proc listing), watch (keys whose values change) and
- * export --prometheus (the Prometheus text exposition format).
+ * list (the module's /proc listing) and watch (keys whose values change).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -10,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <pwd.h>
+#include <grp.h>
 
 #include "adictctl.h"
 
@@ -41,83 +42,201 @@ static int parse_proc_line(const char *line, struct proc_row *r)
 	return n == 10 ? 1 : -EBADMSG;
 }
 
-static void print_row_json(const struct proc_row *r, bool first)
+static const char *user_name(unsigned int uid, char *buf, size_t len)
 {
-	fputs(first ? "{" : ", {", stdout);
-	json_kv_u64(stdout, "id", r->id, false);
-	json_kv_str(stdout, "name", strcmp(r->name, "-") ? r->name : "", true);
-	json_kv_str(stdout, "state", r->state, true);
-	json_kv_u64(stdout, "uid", r->uid, true);
-	json_kv_u64(stdout, "gid", r->gid, true);
-	json_kv_mode(stdout, r->mode, true);
-	json_kv_u64(stdout, "capacity", r->capacity, true);
-	json_kv_u64(stdout, "used", r->used, true);
-	json_kv_u64(stdout, "bytes", r->bytes, true);
-	json_kv_u64(stdout, "users", r->users, true);
-	fputc('}', stdout);
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw)
+		return pw->pw_name;
+	snprintf(buf, len, "%u", uid);
+	return buf;
 }
 
-static void print_row(const struct proc_row *r)
+static const char *group_name(unsigned int gid, char *buf, size_t len)
+{
+	struct group *gr = getgrgid(gid);
+
+	if (gr)
+		return gr->gr_name;
+	snprintf(buf, len, "%u", gid);
+	return buf;
+}
+
+/* 1023 B, 20.0 KiB, 1.5 GiB. */
+static void human_bytes(unsigned long long v, char *buf, size_t len)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double d = (double)v;
+	int u = -1;
+
+	if (v < 1024) {
+		snprintf(buf, len, "%llu B", v);
+		return;
+	}
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", d, units[u]);
+}
+
+/* One row as shown: every column a string, so widths can be measured. */
+enum { COL_ID, COL_NAME, COL_STATE, COL_USER, COL_GROUP, COL_MODE, COL_CAP,
+       COL_USED, COL_USE, COL_SIZE, COL_USERS, NCOLS };
+
+struct shown_row {
+	char col[NCOLS][ADICT_NAME_MAX + 8];
+};
+
+static const char *const col_title[NCOLS] = {
+	"ID", "NAME", "STATE", "USER", "GROUP", "MODE", "CAPACITY", "USED",
+	"USE", "SIZE", "USERS",
+};
+
+/* Left-aligned: the id (so a line starts with it) and the text columns. */
+static const bool col_left[NCOLS] = {
+	[COL_ID] = true, [COL_NAME] = true, [COL_STATE] = true,
+	[COL_USER] = true, [COL_GROUP] = true,
+};
+
+static void show_row(const struct proc_row *r, struct shown_row *s)
 {
 	double pct = r->capacity ? 100.0 * (double)r->used /
 				   (double)r->capacity : 0;
+	char num[16];
 
-	printf("%-6llu %-24s %-8s %6u %6u  %04o %12llu %12llu %5.1f%% %12llu %5u\n",
-	       r->id, r->name, r->state, r->uid, r->gid, r->mode, r->capacity,
-	       r->used, pct, r->bytes, r->users);
+	snprintf(s->col[COL_ID], sizeof(s->col[0]), "%llu", r->id);
+	snprintf(s->col[COL_NAME], sizeof(s->col[0]), "%s", r->name);
+	snprintf(s->col[COL_STATE], sizeof(s->col[0]), "%s", r->state);
+	snprintf(s->col[COL_USER], sizeof(s->col[0]), "%s",
+		 user_name(r->uid, num, sizeof(num)));
+	snprintf(s->col[COL_GROUP], sizeof(s->col[0]), "%s",
+		 group_name(r->gid, num, sizeof(num)));
+	snprintf(s->col[COL_MODE], sizeof(s->col[0]), "%04o", r->mode);
+	snprintf(s->col[COL_CAP], sizeof(s->col[0]), "%llu", r->capacity);
+	snprintf(s->col[COL_USED], sizeof(s->col[0]), "%llu", r->used);
+	snprintf(s->col[COL_USE], sizeof(s->col[0]), "%.1f%%", pct);
+	human_bytes(r->bytes, s->col[COL_SIZE], sizeof(s->col[0]));
+	snprintf(s->col[COL_USERS], sizeof(s->col[0]), "%u", r->users);
+}
+
+static void print_line(const char *const *cols, const int *width)
+{
+	int i;
+
+	for (i = 0; i < NCOLS; i++) {
+		const char *sep = i ? "  " : "";
+
+		if (i == NCOLS - 1 && col_left[i])
+			printf("%s%s", sep, cols[i]);
+		else
+			printf("%s%*s", sep, col_left[i] ? -width[i] : width[i],
+			       cols[i]);
+	}
+	putchar('\n');
+}
+
+/* The rows, each column as wide as its widest cell. */
+static void print_table(const struct proc_row *rows, int n)
+{
+	struct shown_row *s = calloc((size_t)n + 1, sizeof(*s));
+	const char *cols[NCOLS];
+	int width[NCOLS], i, j;
+
+	if (!s) {
+		errmsg("out of memory");
+		return;
+	}
+	for (j = 0; j < NCOLS; j++)
+		width[j] = (int)strlen(col_title[j]);
+	for (i = 0; i < n; i++) {
+		show_row(&rows[i], &s[i]);
+		for (j = 0; j < NCOLS; j++)
+			if ((int)strlen(s[i].col[j]) > width[j])
+				width[j] = (int)strlen(s[i].col[j]);
+	}
+	print_line(col_title, width);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < NCOLS; j++)
+			cols[j] = s[i].col[j];
+		print_line(cols, width);
+	}
+	free(s);
+}
+
+static void print_rows_json(const struct proc_row *rows, int n)
+{
+	char num[16];
+	int i;
+
+	fputc('[', stdout);
+	for (i = 0; i < n; i++) {
+		const struct proc_row *r = &rows[i];
+
+		fputs(i ? ", {" : "{", stdout);
+		json_kv_u64(stdout, "id", r->id, false);
+		json_kv_str(stdout, "name", strcmp(r->name, "-") ? r->name : "", true);
+		json_kv_str(stdout, "state", r->state, true);
+		json_kv_u64(stdout, "uid", r->uid, true);
+		json_kv_str(stdout, "user", user_name(r->uid, num, sizeof(num)), true);
+		json_kv_u64(stdout, "gid", r->gid, true);
+		json_kv_str(stdout, "group", group_name(r->gid, num, sizeof(num)), true);
+		json_kv_mode(stdout, r->mode, true);
+		json_kv_u64(stdout, "capacity", r->capacity, true);
+		json_kv_u64(stdout, "used", r->used, true);
+		json_kv_u64(stdout, "bytes", r->bytes, true);
+		json_kv_u64(stdout, "users", r->users, true);
+		fputc('}', stdout);
+	}
+	fputs("]\n", stdout);
 }
 
 static int list_tables(const struct ctx *c, FILE *f, const char *path)
 {
-	struct proc_row r;
+	struct proc_row *rows = NULL, *nr;
+	int lineno = 0, n = 0, cap = 0, ret = EXIT_OK;
 	char line[512];
-	int lineno = 0, rows = 0, ret;
 
-	if (c->json)
-		fputc('[', stdout);
-	else
-		printf("%-6s %-24s %-8s %6s %6s  %4s %12s %12s %6s %12s %5s\n",
-		       "ID", "NAME", "STATE", "UID", "GID", "MODE", "CAPACITY",
-		       "USED", "USE", "BYTES", "USERS");
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
-		ret = parse_proc_line(line, &r);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			nr = realloc(rows, (size_t)cap * sizeof(*rows));
+			if (!nr) {
+				errmsg("out of memory");
+				ret = EXIT_FAIL;
+				goto out_free;
+			}
+			rows = nr;
+		}
+		ret = parse_proc_line(line, &rows[n]);
 		if (ret < 0) {
 			errmsg("%s:%d: unexpected line; is adictctl from the module's release?",
 			       path, lineno);
-			return EXIT_FAIL;
+			ret = EXIT_FAIL;
+			goto out_free;
 		}
-		if (!ret)
-			continue;
-		if (c->json)
-			print_row_json(&r, !rows);
-		else
-			print_row(&r);
-		rows++;
+		n += ret;
+		ret = EXIT_OK;
 	}
 	if (c->json)
-		fputs("]\n", stdout);
-	return EXIT_OK;
+		print_rows_json(rows, n);
+	else
+		print_table(rows, n);
+out_free:
+	free(rows);
+	return ret;
 }
 
 /* list: the tables of the device.  ADICTCTL_PROC overrides the path. */
-int cmd_list(struct ctx *c, int argc, char **argv)
+int cmd_list(struct ctx *c, const struct args *a)
 {
-	static const struct optdef defs[] = { COMMON_OPTS };
-	const char *path = getenv("ADICTCTL_PROC"), *arg;
-	struct optparse p;
+	const char *path = getenv("ADICTCTL_PROC");
 	FILE *f;
-	int o, ret;
+	int ret;
 
-	opt_init(&p, argc, argv);
-	while ((o = opt_next(&p, defs, &arg)) != OPT_END) {
-		if (o == OPT_POS)
-			return usage_error(c, "unexpected argument '%s'", arg);
-		if (!common_opt(c, o))
-			return usage_hint(c);
-	}
-	if (c->help)
-		return cmd_help(c);
+	if (a->npos)
+		return usage_error(c, "unexpected argument '%s'", a->pos[0]);
 	if (!path || !*path)
 		path = ADICTCTL_PROC_PATH;
 	f = fopen(path, "re");
@@ -255,413 +374,19 @@ static int watch_table(const struct ctx *c, struct table_src *src,
 }
 
 /* watch NAME | -F FILE [--interval SECONDS] [--count N] */
-int cmd_watch(struct ctx *c, int argc, char **argv)
+int cmd_watch(struct ctx *c, const struct args *a)
 {
-	static const struct optdef defs[] = {
-		{ "interval", 'i', true }, { "count", 'n', true },
-		{ "file", 'F', true }, COMMON_OPTS
-	};
-	struct table_src src = { 0 };
+	struct table_src src = { .file = arg_str(a, OPT_FILE) };
+	const char *ival = arg_str(a, 'i'), *cnt = arg_str(a, 'n');
 	unsigned long long count = 0;
-	const char *pos[1], *arg;
 	double interval = 1.0;
-	struct optparse p;
-	int o, n = 0, ret;
 
-	opt_init(&p, argc, argv);
-	while ((o = opt_next(&p, defs, &arg)) != OPT_END) {
-		ret = 0;
-		switch (o) {
-		case OPT_POS:
-			ret = add_pos(c, pos, &n, 1, arg);
-			break;
-		case 'i':
-			if (parse_seconds(arg, &interval))
-				ret = usage_error(c, "bad --interval '%s': seconds, above 0 and at most 86400", arg);
-			break;
-		case 'n':
-			if (parse_u64(arg, &count) || !count)
-				ret = usage_error(c, "bad --count '%s': a number of intervals, at least 1", arg);
-			break;
-		case 'F':
-			src.file = arg;
-			break;
-		default:
-			ret = common_opt(c, o) ? 0 : usage_hint(c);
-		}
-		if (ret)
-			return ret;
-	}
-	if (c->help)
-		return cmd_help(c);
-	if (n != (src.file ? 0 : 1))
+	if (ival && parse_seconds(ival, &interval))
+		return usage_error(c, "bad --interval '%s': seconds, above 0 and at most 86400", ival);
+	if (cnt && (parse_u64(cnt, &count) || !count))
+		return usage_error(c, "bad --count '%s': a number of intervals, at least 1", cnt);
+	if (a->npos != (src.file ? 0 : 1))
 		return usage_error(c, "give a table NAME, or -F FILE");
-	src.name = n ? pos[0] : NULL;
+	src.name = a->npos ? a->pos[0] : NULL;
 	return watch_table(c, &src, interval, count);
-}
-
-/* ---- export --prometheus -------------------------------------------------- */
-
-struct export_opts {
-	const char *metric;
-	const char *label;
-	const char *map;	/* file of "KEY LABELVALUE" lines */
-	const char *type;	/* gauge or counter */
-	const char *help;
-	const char *out;
-	bool all;		/* with a map: unmapped keys too */
-	bool table_stats;
-};
-
-struct map_entry {
-	__u64 key;
-	char *label;
-};
-
-struct key_map {
-	struct map_entry *e;
-	size_t n;
-};
-
-static bool valid_metric_name(const char *s)
-{
-	if (!isalpha((unsigned char)*s) && *s != '_' && *s != ':')
-		return false;
-	for (s++; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != ':')
-			return false;
-	return true;
-}
-
-static bool valid_label_name(const char *s)
-{
-	if (!isalpha((unsigned char)*s) && *s != '_')
-		return false;
-	if (s[0] == '_' && s[1] == '_')
-		return false;	/* reserved for Prometheus itself */
-	for (s++; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_')
-			return false;
-	return true;
-}
-
-/* Label values escape \, " and newline; HELP text escapes \ and newline. */
-static void prom_escaped(FILE *f, const char *s, bool quote)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else if (*s == '"' && quote)
-			fputs("\\\"", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-static void map_free(struct key_map *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		free(m->e[i].label);
-	free(m->e);
-}
-
-static char *trim(char *s)
-{
-	char *end;
-
-	s += strspn(s, " \t");
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
-static int map_add(struct key_map *m, __u64 key, const char *label)
-{
-	struct map_entry *ne;
-
-	ne = realloc(m->e, (m->n + 1) * sizeof(*ne));
-	if (!ne)
-		return -ENOMEM;
-	m->e = ne;
-	m->e[m->n].key = key;
-	m->e[m->n].label = strdup(label);
-	if (!m->e[m->n].label)
-		return -ENOMEM;
-	m->n++;
-	return 0;
-}
-
-/* Why line @s cannot join map @m, or NULL; fills *key and *label. */
-static const char *map_line_problem(const struct key_map *m, char *s,
-				    __u64 *key, char **label)
-{
-	unsigned long long k;
-	char *sp;
-	size_t i;
-
-	sp = s + strcspn(s, " \t");
-	if (!*sp)
-		return "expected \"KEY LABEL\"";
-	*sp = '\0';
-	if (parse_key(s, &k))
-		return "bad key: a non-zero decimal or 0x number";
-	*label = trim(sp + 1);
-	if (!**label)
-		return "empty label";
-	for (i = 0; i < m->n; i++) {
-		if (m->e[i].key == k)
-			return "key mapped twice";
-		if (!strcmp(m->e[i].label, *label))
-			return "label used twice (Prometheus refuses duplicate series)";
-	}
-	*key = k;
-	return NULL;
-}
-
-static int map_read(const struct ctx *c, const char *path, struct key_map *m)
-{
-	char line[1024], *s, *label;
-	const char *why;
-	int lineno = 0, ret = 0;
-	__u64 key;
-	FILE *f;
-
-	memset(m, 0, sizeof(*m));
-	f = fopen(path, "re");
-	if (!f)
-		return die_file(c, -errno, path);
-	while (!ret && fgets(line, sizeof(line), f)) {
-		lineno++;
-		s = trim(line);
-		if (!*s || *s == '#')
-			continue;
-		why = map_line_problem(m, s, &key, &label);
-		if (why) {
-			errmsg("%s:%d: %s", path, lineno, why);
-			ret = EXIT_USAGE;
-		} else if (map_add(m, key, label)) {
-			ret = die_file(c, -ENOMEM, path);
-		}
-	}
-	fclose(f);
-	if (ret)
-		map_free(m);
-	return ret;
-}
-
-static bool map_has(const struct key_map *m, __u64 key)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		if (m->e[i].key == key)
-			return true;
-	return false;
-}
-
-static void prom_family(FILE *f, const char *metric, const char *help,
-			const char *type)
-{
-	fprintf(f, "# HELP %s ", metric);
-	prom_escaped(f, help, false);
-	fprintf(f, "\n# TYPE %s %s\n", metric, type);
-}
-
-static void prom_sample(FILE *f, const char *metric, const char *label,
-			const char *value_label, __u64 value)
-{
-	fprintf(f, "%s{%s=\"", metric, label);
-	prom_escaped(f, value_label, true);
-	fprintf(f, "\"} %llu\n", (unsigned long long)value);
-}
-
-static void prom_table_stats(FILE *f, const char *table,
-			     const struct adict_table_info *in)
-{
-	prom_family(f, "atomic_dict_table_capacity_keys",
-		    "Keys the atomic_dict table accepts.", "gauge");
-	prom_sample(f, "atomic_dict_table_capacity_keys", "table", table,
-		    in->capacity);
-	prom_family(f, "atomic_dict_table_used_keys",
-		    "Keys present in the atomic_dict table (never removed).",
-		    "gauge");
-	prom_sample(f, "atomic_dict_table_used_keys", "table", table, in->used);
-}
-
-/* The samples: mapped keys in map order, then (no map, or --all) the rest. */
-static int prom_samples(FILE *f, struct adict *t, const struct export_opts *eo,
-			const struct key_map *m)
-{
-	char num[24];
-	struct kv *p;
-	__u64 i, n, v;
-	size_t j;
-	int ret;
-
-	for (j = 0; j < m->n; j++) {
-		ret = adict_find(t, m->e[j].key, &v);
-		if (ret == -ENOENT)
-			v = 0;	/* absent keys read as 0 */
-		else if (ret)
-			return ret;
-		prom_sample(f, eo->metric, eo->label, m->e[j].label, v);
-	}
-	if (m->n && !eo->all)
-		return 0;
-	ret = collect_pairs(t, &p, &n);
-	if (ret)
-		return ret;
-	for (i = 0; i < n; i++) {
-		if (map_has(m, p[i].key))
-			continue;
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)p[i].key);
-		prom_sample(f, eo->metric, eo->label, num, p[i].value);
-	}
-	free(p);
-	return 0;
-}
-
-static int export_table(const struct ctx *c, struct table_src *src,
-			const struct export_opts *eo, const struct key_map *m)
-{
-	struct adict_table_info info;
-	char help[160];
-	struct out_file o;
-	struct adict *t;
-	int ret;
-
-	ret = open_table(c, src, ADICT_ATTACH_RDONLY, &t);
-	if (ret)
-		return ret;
-	ret = adict_info(t, &info);
-	if (ret) {
-		adict_close(t);
-		return die_table(c, ret, src_name(src));
-	}
-	ret = out_open(&o, eo->out);
-	if (ret) {
-		adict_close(t);
-		return die_file(c, ret, eo->out);
-	}
-	snprintf(help, sizeof(help), "Values of atomic_dict table %s.",
-		 src_name(src));
-	if (eo->table_stats)
-		prom_table_stats(o.f, src_name(src), &info);
-	prom_family(o.f, eo->metric, eo->help ? eo->help : help, eo->type);
-	ret = prom_samples(o.f, t, eo, m);
-	adict_close(t);
-	if (ret) {
-		out_abort(&o);
-		return die_table(c, ret, src_name(src));
-	}
-	ret = out_commit(&o);
-	return ret ? die_file(c, ret, eo->out ? eo->out : "standard output") : 0;
-}
-
-static int export_opt(struct ctx *c, int o, const char *arg,
-		      struct export_opts *eo, struct table_src *src,
-		      bool *prometheus)
-{
-	switch (o) {
-	case 'P':
-		*prometheus = true;
-		break;
-	case 'M':
-		eo->metric = arg;
-		break;
-	case 'L':
-		eo->label = arg;
-		break;
-	case 'm':
-		eo->map = arg;
-		break;
-	case 'T':
-		eo->type = arg;
-		break;
-	case 'H':
-		eo->help = arg;
-		break;
-	case 'a':
-		eo->all = true;
-		break;
-	case 's':
-		eo->table_stats = false;
-		break;
-	case 'o':
-		eo->out = arg;
-		break;
-	case 'F':
-		src->file = arg;
-		break;
-	default:
-		return common_opt(c, o) ? 0 : usage_hint(c);
-	}
-	return 0;
-}
-
-static int export_check(const struct ctx *c, const struct export_opts *eo)
-{
-	if (!valid_metric_name(eo->metric))
-		return usage_error(c, "bad --metric '%s': letters, digits, '_' and ':', not starting with a digit", eo->metric);
-	if (!valid_label_name(eo->label))
-		return usage_error(c, "bad --label '%s': letters, digits and '_', not starting with a digit or \"__\"", eo->label);
-	if (strcmp(eo->type, "gauge") && strcmp(eo->type, "counter") &&
-	    strcmp(eo->type, "untyped"))
-		return usage_error(c, "bad --type '%s': gauge, counter or untyped", eo->type);
-	if (eo->all && !eo->map)
-		return usage_error(c, "--all only makes sense with --map");
-	return 0;
-}
-
-/* export --prometheus NAME | -F FILE [options] */
-int cmd_export(struct ctx *c, int argc, char **argv)
-{
-	static const struct optdef defs[] = {
-		{ "prometheus", 'P', false }, { "metric", 'M', true },
-		{ "label", 'L', true }, { "map", 'm', true },
-		{ "type", 'T', true }, { "help-text", 'H', true },
-		{ "all", 'a', false }, { "no-table-stats", 's', false },
-		{ "output", 'o', true }, { "file", 'F', true }, COMMON_OPTS
-	};
-	struct export_opts eo = {
-		.metric = "atomic_dict_value", .label = "key", .type = "gauge",
-		.table_stats = true,
-	};
-	struct table_src src = { 0 };
-	const char *pos[1], *arg;
-	struct key_map m = { 0 };
-	bool prometheus = false;
-	struct optparse p;
-	int o, n = 0, ret;
-
-	opt_init(&p, argc, argv);
-	while ((o = opt_next(&p, defs, &arg)) != OPT_END) {
-		ret = o == OPT_POS ? add_pos(c, pos, &n, 1, arg) :
-		      export_opt(c, o, arg, &eo, &src, &prometheus);
-		if (ret)
-			return ret;
-	}
-	if (c->help)
-		return cmd_help(c);
-	if (!prometheus)
-		return usage_error(c, "choose the format: --prometheus (the only one so far)");
-	if (n != (src.file ? 0 : 1))
-		return usage_error(c, "give a table NAME, or -F FILE");
-	ret = export_check(c, &eo);
-	if (ret)
-		return ret;
-	if (eo.map) {
-		ret = map_read(c, eo.map, &m);
-		if (ret)
-			return ret;
-	}
-	src.name = n ? pos[0] : NULL;
-	ret = export_table(c, &src, &eo, &m);
-	map_free(&m);
-	return ret;
 }

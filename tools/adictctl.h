@@ -2,14 +2,28 @@
 /*
  * adictctl: declarations shared by the files of the tool.
  *
- *   adictctl.c         command line, table opening, simple commands
- *   adictctl-util.c    option parser, numbers, messages, JSON, files
- *   adictctl-dump.c    the dump file format, dump, load, --verify
- *   adictctl-view.c    list (/proc listing), watch, export --prometheus
+ * The files depend on each other in one direction only:
+ *
+ *   adictctl.c           the dispatcher: the one file that knows every
+ *                        command, its options and its help; parses the
+ *                        command line (command options + the common ones)
+ *                        and calls the command
+ *   adictctl-key.c       commands: info, attach, create, unlink, get, set,
+ *                        add, cas
+ *   adictctl-dump.c      commands: dump, load (alias restore)
+ *   adictctl-view.c      commands: list, watch
+ *   adictctl-export.c    command: export --prometheus
+ *     -- shared helpers; no helper calls a command --
+ *   adictctl-table.c     opening a table (device, or a dump with -F),
+ *                        copying its pairs out
+ *   adictctl-dumpfile.c  the dump formats (binary and text): encode, parse,
+ *                        store the pairs into a table
+ *   adictctl-util.c      argument parser, numbers, messages and exit
+ *                        codes, JSON, input and output files, progress
  *
  * Every helper returns 0 (or a count) on success and a negative errno on
- * failure; a command turns the errno into a message and an exit code once,
- * in one place (die_errno()).
+ * failure; a command turns the errno into a message and an exit code once
+ * (die_table(), die_file(), die_output()).
  */
 #ifndef ADICTCTL_H
 #define ADICTCTL_H
@@ -25,7 +39,7 @@
 enum adictctl_exit {
 	EXIT_OK		= 0,
 	EXIT_FALSE	= 1,	/* cas: the value was not the expected one */
-	EXIT_USAGE	= 2,	/* bad command line */
+	EXIT_USAGE	= 2,	/* bad command line, any number out of range */
 	EXIT_NODEV	= 3,	/* module not loaded / no /dev/atomic_dict */
 	EXIT_NOENT	= 4,	/* no such table, key or file */
 	EXIT_PERM	= 5,	/* permission denied */
@@ -33,19 +47,16 @@ enum adictctl_exit {
 	EXIT_FULL	= 7,	/* table full */
 	EXIT_EXISTS	= 8,	/* table already exists */
 	EXIT_FAIL	= 9,	/* anything else */
+	EXIT_WRITE	= 10,	/* writing the output failed (disk full, EIO) */
 };
 
-/* Options every command accepts. */
+/* What the dispatcher tells every command. */
 struct ctx {
 	bool json;		/* --json */
-	bool help;		/* --help: print the command's help instead */
 	const char *cmd;	/* the command being run, for messages */
 };
 
-/* Options every command accepts; end a command's optdef array with them. */
-#define COMMON_OPTS	{ "json", 'j', false }, { "help", 'h', false }, { NULL, 0, false }
-
-/* ---- option parser (adictctl-util.c) ------------------------------------ */
+/* ---- argument parser (adictctl-util.c) ------------------------------------ */
 
 struct optdef {
 	const char *name;	/* long name, without "--" */
@@ -53,17 +64,29 @@ struct optdef {
 	bool has_arg;
 };
 
-enum { OPT_END = -1, OPT_POS = 0, OPT_ERR = -2 };
-
-struct optparse {
-	int argc;
-	char **argv;
-	int i;			/* next argument */
-	bool only_pos;		/* after "--" */
+/* The options given, in order, and the positional arguments. */
+struct opt_val {
+	int id;
+	const char *arg;	/* NULL for a flag */
 };
 
-void opt_init(struct optparse *p, int argc, char **argv);
-int opt_next(struct optparse *p, const struct optdef *defs, const char **arg);
+struct args {
+	int npos, nopt;
+	const char **pos;
+	struct opt_val *opt;
+};
+
+/*
+ * Parse @argv against @defs and then @common (both end with a NULL name).
+ * Return: 0, or EXIT_USAGE with the message printed.
+ */
+int parse_args(const struct ctx *c, const struct optdef *defs,
+	       const struct optdef *common, int argc, char **argv,
+	       struct args *a);
+void free_args(struct args *a);
+/* The value of the last @id given, or NULL. */
+const char *arg_str(const struct args *a, int id);
+bool arg_flag(const struct args *a, int id);
 
 /* ---- numbers -------------------------------------------------------------- */
 
@@ -71,19 +94,27 @@ int parse_u64(const char *s, unsigned long long *v);
 int parse_delta(const char *s, unsigned long long *v);
 int parse_key(const char *s, unsigned long long *key);
 int parse_seconds(const char *s, double *sec);
+int parse_mode(const char *s, unsigned int *mode);
 
-/* ---- messages ------------------------------------------------------------- */
+/* ---- messages and exit codes ---------------------------------------------- */
 
+/*
+ * With --json (msg_json()), messages are collected and printed at exit as
+ * one JSON object on standard error (msg_flush()); otherwise each is an
+ * "adictctl: ..." line at once.
+ */
+void msg_json(bool on);
+void msg_flush(const struct ctx *c, int code);
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-bool common_opt(struct ctx *c, int id);
-int usage_hint(const struct ctx *c);
-int add_pos(const struct ctx *c, const char **pos, int *npos, int max,
-	    const char *arg);
 int usage_error(const struct ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+int bad_number(const struct ctx *c, const char *what, const char *s, int err);
 int die_table(const struct ctx *c, int err, const char *name);
 int die_file(const struct ctx *c, int err, const char *path);
+int die_out_open(const struct ctx *c, int err, const char *path);
+int die_output(const struct ctx *c, int err, const char *path);
 int exit_code(int err);
+const char *exit_name(int code);
 const char *access_name(unsigned int access);
 
 /* ---- JSON output ---------------------------------------------------------- */
@@ -98,17 +129,84 @@ void json_kv_bool(FILE *f, const char *k, bool v, bool comma);
 
 int read_file(const char *path, unsigned char **buf, size_t *len);
 
+/*
+ * Output to a path (-o) or standard output.  A regular file (or a new one)
+ * is written under a temporary name beside it, fsync()ed and renamed over
+ * it, with the permission bits the caller gives.  A character or block
+ * device or a FIFO is written in place; a symlink to a regular file, a
+ * directory or a socket is refused (Documentation/adictctl.rst, "Output
+ * files").
+ */
 struct out_file {
 	FILE *f;
-	char *path;		/* final path; NULL for stdout */
+	char *path;		/* final path; NULL for stdout or in place */
 	char *tmp;		/* written here, renamed to path at commit */
+	const char *shown;	/* the name for messages */
 };
 
-int out_open(struct out_file *o, const char *path);
+bool out_is_stdout(const char *path);
+int out_open(struct out_file *o, const char *path, unsigned int mode);
 int out_commit(struct out_file *o);
 void out_abort(struct out_file *o);
+/* A dump's permission bits: the table's, owner read-write; 0600 if none. */
+unsigned int out_mode_of(unsigned int table_mode);
 
-/* ---- tables (adictctl.c) -------------------------------------------------- */
+/* ---- progress on a terminal (standard error) ----------------------------- */
+
+struct progress {
+	const char *what;	/* "dump web", "load web.adict" */
+	unsigned long long total, done;
+	double start, last;
+	bool on;
+};
+
+void progress_start(struct progress *p, const char *what,
+		    unsigned long long total);
+void progress_step(struct progress *p, unsigned long long done);
+void progress_end(struct progress *p);
+
+/* ---- the dump formats (adictctl-dumpfile.c) ------------------------------ */
+
+/* A dump's logical header (Documentation/dump-format.rst). */
+struct dump_header {
+	__u32 version;
+	__u64 capacity;
+	__u64 count;
+	__u32 mode;
+	__u32 grant;
+	char name[ADICT_NAME_MAX];
+};
+
+/* One pair of a table. */
+struct kv {
+	__u64 key;
+	__u64 value;
+};
+
+/* qsort() order of pairs: by key. */
+int kv_cmp(const void *a, const void *b);
+
+/* A dump read and validated: header and pairs (sorted by key). */
+struct dump {
+	struct dump_header h;
+	bool text;		/* read from the text format */
+	struct kv *pairs;
+};
+
+int dump_write(FILE *f, const struct dump_header *h, const struct kv *pairs);
+int dump_write_text(FILE *f, const struct dump_header *h,
+		    const struct kv *pairs);
+/* Read @path ("-": stdin), either format.  Return: 0, or an exit code. */
+int dump_read(const struct ctx *c, const char *path, struct dump *d);
+void dump_free(struct dump *d);
+/* Store the pairs of @d into @t.  Return: 0, or -errno with *done set. */
+int dump_store(struct adict *t, const struct dump *d, const char *what,
+	       __u64 *done);
+
+/* ---- tables (adictctl-table.c) -------------------------------------------- */
+
+/* Extra bit for open_table(): fall back to a mediated attach on EACCES. */
+#define OPEN_TRY_MEDIATED	(1U << 16)
 
 struct table_src {
 	const char *name;	/* device table */
@@ -126,29 +224,37 @@ static inline const char *src_name(const struct table_src *src)
 int check_name(const struct ctx *c, const char *name);
 int open_table(const struct ctx *c, struct table_src *src,
 	       unsigned int flags, struct adict **tp);
-void print_info(const struct ctx *c, const struct adict_table_info *info);
+/* Create a memfd table of @capacity and store @d's pairs into it. */
+int restore_memfd(const struct dump *d, __u64 capacity, struct adict **tp);
+/* The table's pairs sorted by key, with progress as "@what". */
+int collect_pairs(struct adict *t, const char *what, struct kv **out,
+		  __u64 *count);
 
-/* Print the help of c->cmd; return EXIT_OK. */
-int cmd_help(const struct ctx *c);
+#define GET_MAX_KEYS	64	/* keys of one get */
 
-/* ---- commands ------------------------------------------------------------- */
+/* ---- commands (called by the dispatcher only) ----------------------------- */
 
-int cmd_dump(struct ctx *c, int argc, char **argv);
-int cmd_load(struct ctx *c, int argc, char **argv);
-int cmd_list(struct ctx *c, int argc, char **argv);
-int cmd_watch(struct ctx *c, int argc, char **argv);
-int cmd_export(struct ctx *c, int argc, char **argv);
+int cmd_info(struct ctx *c, const struct args *a);
+int cmd_attach(struct ctx *c, const struct args *a);
+int cmd_create(struct ctx *c, const struct args *a);
+int cmd_unlink(struct ctx *c, const struct args *a);
+int cmd_get(struct ctx *c, const struct args *a);
+int cmd_set(struct ctx *c, const struct args *a);
+int cmd_add(struct ctx *c, const struct args *a);
+int cmd_cas(struct ctx *c, const struct args *a);
+int cmd_dump(struct ctx *c, const struct args *a);
+int cmd_load(struct ctx *c, const struct args *a);
+int cmd_list(struct ctx *c, const struct args *a);
+int cmd_watch(struct ctx *c, const struct args *a);
+int cmd_export(struct ctx *c, const struct args *a);
 
-/* One pair of a table. */
-struct kv {
-	__u64 key;
-	__u64 value;
+/* Option ids the commands share, so that one letter means one thing. */
+enum {
+	OPT_FILE	= 'F',	/* -F DUMPFILE */
+	OPT_OUTPUT	= 'o',	/* -o FILE */
+	OPT_JSON	= 'j',
+	OPT_HELP	= 'h',
+	OPT_OUTPUT_MODE	= 256,	/* --output-mode OCTAL */
 };
-
-int collect_pairs(struct adict *t, struct kv **out, __u64 *count);
-
-/* Load dump @path into a new private memfd table (for -F). */
-int load_dump_memfd(const struct ctx *c, struct table_src *src,
-		    struct adict **tp);
 
 #endif /* ADICTCTL_H */

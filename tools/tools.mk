@@ -3,8 +3,9 @@
 # adictctl and the packaging files; included by the top-level Makefile.
 #
 #   make tools            builds $(B)/adictctl too
-#   make install          also installs adictctl (BINDIR), its man pages and
-#                         the udev rule (UDEVRULESDIR)
+#   make install          also installs adictctl (BINDIR), its man pages,
+#                         its bash completion (BASHCOMPDIR) and the udev
+#                         rule (UDEVRULESDIR)
 #   make install-dkms     module sources + dkms.conf under DKMSDIR, and the
 #                         modules-load.d entry (MODULESLOADDIR)
 #   make check-adictctl   the shell tests in tests/host/adictctl/ (plain and
@@ -13,9 +14,12 @@
 # adictctl goes to bin, not sbin: besides root, the members of the device's
 # group use it (Documentation/adictctl.rst).
 
-ADICTCTL_SRCS := tools/adictctl.c tools/adictctl-util.c tools/adictctl-dump.c \
-	tools/adictctl-view.c
+ADICTCTL_SRCS := tools/adictctl.c tools/adictctl-key.c tools/adictctl-dump.c \
+	tools/adictctl-view.c tools/adictctl-export.c tools/adictctl-table.c \
+	tools/adictctl-dumpfile.c tools/adictctl-util.c
+ADICTCTL_DEFS := -DADICTCTL_VERSION='"$(VERSION)"'
 UDEVRULESDIR ?= /etc/udev/rules.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 MODULESLOADDIR ?= /etc/modules-load.d
 DKMSDIR ?= /usr/src/atomic_dict-$(VERSION)
 
@@ -25,18 +29,20 @@ tools: $(B)/adictctl
 
 $(B)/adictctl: $(ADICTCTL_SRCS) tools/adictctl.h $(B)/libadict.a $(HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $(ADICTCTL_SRCS) $(B)/libadict.a $(LIBS_ADICT)
+	$(Q)$(CC) $(CFLAGS_ADICT) $(ADICTCTL_DEFS) -o $@ $(ADICTCTL_SRCS) $(B)/libadict.a $(LIBS_ADICT)
 
 install: install-tools
 uninstall: uninstall-tools
 
 install-tools: $(B)/adictctl
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UDEVRULESDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(B)/adictctl $(DESTDIR)$(BINDIR)/
 	install -m 644 tools/packaging/60-atomic-dict.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 644 tools/packaging/adictctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/adictctl
 
 uninstall-tools:
-	rm -f $(DESTDIR)$(BINDIR)/adictctl $(DESTDIR)$(UDEVRULESDIR)/60-atomic-dict.rules
+	rm -f $(DESTDIR)$(BINDIR)/adictctl $(DESTDIR)$(UDEVRULESDIR)/60-atomic-dict.rules \
+		$(DESTDIR)$(BASHCOMPDIR)/adictctl
 
 # The module's sources in the repository's own layout, so that kmod/'s
 # include paths work unchanged; dkms builds kmod/ from there.
@@ -62,7 +68,7 @@ uninstall-dkms:
 $(B)/asan/adictctl: $(ADICTCTL_SRCS) tools/adictctl.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
 	$(call msg,CC-ASAN,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) -o $@ $(ADICTCTL_SRCS) $(LIB_CORE_SRCS) $(LIBS_ADICT)
+	$(Q)$(CC) $(CFLAGS_ADICT) $(ADICTCTL_DEFS) -O1 $(SAN_asan) -o $@ $(ADICTCTL_SRCS) $(LIB_CORE_SRCS) $(LIBS_ADICT)
 
 check-host: check-adictctl
 check-adictctl: $(B)/adictctl $(B)/asan/adictctl

@@ -25,7 +25,7 @@ check "dump to standard output is the same bytes" cmp "$W/a.adict" "$W/c.adict"
 check "the reference reader accepts adictctl's dump" $DUMPFMT read "$W/b.adict"
 expect 0 "^1 5$" "dump --text prints KEY VALUE lines" "$A" dump -F "$W/a.adict" --text
 check "dump --text lists all four pairs in key order" sh -c \
-	"'$A' dump -F '$W/a.adict' --text | awk '{print \$1}' | tr '\n' ' ' |
+	"'$A' dump -F '$W/a.adict' --text | grep -v '^#' | awk '{print \$1}' | tr '\n' ' ' |
 	 grep -qx '1 7 42 18446744073709551615 '"
 expect 0 "^3$" "get -F reads a value" "$A" get -F "$W/a.adict" 42
 expect 0 "^99 0$" "get -F: an absent key reads 0" "$A" get -F "$W/a.adict" 42 99

@@ -67,7 +67,16 @@ expect 2 "--all only makes sense with --map" "--all without --map" \
 expect 2 "dump file cannot be changed" "set on a dump file" "$A" set -F "$W/named.adict" 1 2
 expect 2 "--verify FILE takes nothing else" "dump --verify with a table" \
 	"$A" dump --verify "$W/named.adict" t
-expect 2 "drop -o" "dump --text with -o" "$A" dump t --text -o "$W/x"
+expect 2 "no room for JSON" "dump --json of a binary dump to standard output" \
+	"$A" dump -F "$W/named.adict" --json
+expect 2 "use -o FILE" "export --json to standard output" \
+	"$A" export --prometheus -F "$W/named.adict" --json
+expect 2 "capacity '1099511627777' out of range" "capacity 2^40+1: exit 2" \
+	"$A" create t 1099511627777
+expect 2 "capacity '99999999999999999999' out of range" "capacity above 2^64: exit 2 too" \
+	"$A" create t 99999999999999999999
+expect 2 "bad --output-mode '9'" "bad --output-mode" \
+	"$A" dump -F "$W/named.adict" -o "$W/x" --output-mode 9
 $DUMPFMT write "$W/two.adict" 10 two 600 1=1 2=2
 expect 2 "below the dump's 2 keys" "load into too small a capacity" \
 	"$A" load "$W/two.adict" --capacity 1 --backend memfd
@@ -85,13 +94,13 @@ expect 4 "No such file" "-F of a missing file" "$A" info -F "$W/none"
 expect 4 "No such file" "export --map of a missing file" \
 	"$A" export --prometheus -F "$W/named.adict" --map "$W/none"
 mkdir "$W/dir"
-expect 9 "Is a directory" "dump -o into a missing directory's file" \
+expect 2 "is a directory; -o takes a file name" "dump -o onto a directory is refused" \
 	"$A" dump -F "$W/named.adict" -o "$W/dir"
 expect 4 "No such file" "dump -o into a missing directory" \
 	"$A" dump -F "$W/named.adict" -o "$W/no/such/dir"
 
 # ---- help and version succeed
-for c in create attach list info get set add cas dump load unlink watch export; do
+for c in create attach list info get set add cas dump load restore unlink watch export; do
 	expect 0 "usage: adictctl $c" "$c --help" "$A" "$c" --help
 done
 expect 0 "^adictctl [0-9]+\.[0-9]+" "--version" "$A" --version

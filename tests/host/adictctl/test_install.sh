@@ -18,6 +18,7 @@ for f in lib/libadict.a lib/libadict.so lib/libadict.so.0 include/adict.h \
 	check "installed: $P/$f" test -e "$D$P/$f"
 done
 check "installed: the udev rule" test -f "$D/etc/udev/rules.d/60-atomic-dict.rules"
+check "installed: the bash completion" test -f "$D$P/share/bash-completion/completions/adictctl"
 check "the udev rule sets the group and the mode" \
 	grep -q 'GROUP="atomic_dict", MODE="0660"' "$D/etc/udev/rules.d/60-atomic-dict.rules"
 check "install alone does not load the module at boot" \

@@ -10,11 +10,35 @@ id name state uid gid mode capacity used bytes users
 2 - anon 1000 1000 0600 10 0 8192 1
 3 old unlinked 0 0 0600 10 10 8192 1
 P
-expect 0 "^1 +counters +named +0 +0 +0660 +1000 +250 +25\.0% +20480 +2$" \
-	"a named table, with its use" env ADICTCTL_PROC="$W/proc" "$A" list
-expect 0 "^2 +- +anon " "an anonymous table" env ADICTCTL_PROC="$W/proc" "$A" list
-expect 0 "^3 +old +unlinked " "an unlinked table still in use" env ADICTCTL_PROC="$W/proc" "$A" list
-expect 0 "^ID +NAME +STATE" "a header" env ADICTCTL_PROC="$W/proc" "$A" list
+expect 0 "^ *1 +counters +named +root +root +0660 +1000 +250 +25\.0% +20\.0 KiB +2$" \
+	"a named table: user and group names, its use, human size" \
+	env ADICTCTL_PROC="$W/proc" "$A" list
+expect 0 "^ *2 +- +anon " "an anonymous table" env ADICTCTL_PROC="$W/proc" "$A" list
+expect 0 "^ *3 +old +unlinked " "an unlinked table still in use" env ADICTCTL_PROC="$W/proc" "$A" list
+expect 0 "^ID +NAME +STATE +USER +GROUP +MODE +CAPACITY +USED +USE +SIZE +USERS$" \
+	"a header" env ADICTCTL_PROC="$W/proc" "$A" list
+
+# Long names, big numbers and unknown ids widen their columns: every line
+# has its fields where the header has its titles.
+N=$(printf 'n%062d' 0)
+cat >"$W/wide" <<P
+id name state uid gid mode capacity used bytes users
+1 $N named 0 0 0660 1099511627776 1 17592186044416 2
+22 s named 4294967294 4294967294 0600 10 0 8192 1
+P
+env ADICTCTL_PROC="$W/wide" "$A" list >"$W/out" 2>"$W/err"
+check "long names keep the columns aligned" python3 -c "
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+hdr = lines[0]
+ends = [hdr.index(t) + len(t) for t in ('CAPACITY', 'USED', 'USERS')]
+for l in lines[1:]:
+    assert len(l) == len(hdr), (l, hdr)
+    for e in ends:
+        assert l[e - 1] != ' ' and (e == len(l) or l[e] == ' '), (l, e)
+" "$W/out"
+check "a uid without a name shows the number" grep -q " 4294967294 " "$W/out"
+check "16 TiB in binary units" grep -q "16.0 TiB" "$W/out"
 check "the module's header line is not shown as a table" \
 	sh -c "[ \$(grep -c '^id' '$W/out') -eq 0 ]"
 
