@@ -463,7 +463,38 @@ void adict_close(struct adict *t)
 	free(t);
 }
 
-int adict_info(const struct adict *t, struct adict_table_info *info)
+/*
+ * In the shared library, adict_info@@LIBADICT_0.2 fills the whole struct,
+ * geometry included, and adict_info@LIBADICT_0.1, what binaries linked
+ * against ABI 0.1 call, fills only the struct they were built with (it
+ * ended before key64).  Static users are built against this header.
+ */
+#ifdef ADICT_SHLIB
+#define ADICT_INFO_CURRENT	adict_info_v02
+int adict_info_v02(const struct adict *t, struct adict_table_info *info);
+int adict_info_v01(const struct adict *t, struct adict_table_info *info);
+__asm__(".symver adict_info_v01,adict_info@LIBADICT_0.1");
+__asm__(".symver adict_info_v02,adict_info@@LIBADICT_0.2");
+
+ADICT_API int adict_info_v01(const struct adict *t,
+			     struct adict_table_info *info)
+{
+	struct adict_table_info full;
+	int ret;
+
+	if (!info)
+		return -EINVAL;
+	ret = adict_info_v02(t, &full);
+	if (!ret)
+		memcpy(info, &full, offsetof(struct adict_table_info, key64));
+	return ret;
+}
+#else
+#define ADICT_INFO_CURRENT	adict_info
+#endif
+
+ADICT_API int ADICT_INFO_CURRENT(const struct adict *t,
+				 struct adict_table_info *info)
 {
 	struct adict_info di;
 	__u64 used;

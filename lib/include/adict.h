@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define ADICT_VERSION_MAJOR	0
-#define ADICT_VERSION_MINOR	1
+#define ADICT_VERSION_MINOR	2
 
 /* Where a table lives; always visible through adict_backend(). */
 enum adict_backend {
