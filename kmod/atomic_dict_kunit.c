@@ -344,9 +344,16 @@ static void header_test_single_field_corruption_should_be_rejected(struct kunit 
 	CORRUPT(header_bytes, 8192);
 	CORRUPT(row_bytes, 8);
 	CORRUPT(bucket_rows, 8);
+	/*
+	 * Another valid geometry with the same bucket count (a u32 value
+	 * instead of a u64 one) is a self-consistent header: only geometries
+	 * that are invalid or change the size are caught.
+	 */
 	CORRUPT(key64, 2);
+	CORRUPT(key64, 9);
 	CORRUPT(key32, 1);
-	CORRUPT(value_bytes, 4);
+	CORRUPT(key32, 17);
+	CORRUPT(value_bytes, 2);
 	CORRUPT(reserved0, 1);
 	/* A capacity in the same geometry is self-consistent: change it a lot. */
 	CORRUPT(capacity, good.capacity * 4);
