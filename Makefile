@@ -3,7 +3,7 @@
 # atomic-dict: one entry point.
 #
 #   make               library (static + shared), tools, tests, Python package
-#   make check         every test: host tests, sanitizers, VM tests
+#   make check         every test: host tests, sanitizers, VM tests, checkers
 #   make check-host    the tests that need no VM
 #   make check-vm      device tests, KUnit, fuzzer in qemu (tests/vm/)
 #   make bench         adict-bench + peers
@@ -38,8 +38,17 @@ OPT ?= -O2
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
 	-Wmissing-prototypes -Werror=implicit-function-declaration
 CPPFLAGS_ADICT := -Iuapi -Ilib/include
+# Write-intent prefetches (batches): GCC turns __builtin_prefetch(p, 1, ..)
+# into PREFETCHW only with -mprfchw; without it the "write" prefetch is a
+# plain read prefetch (prefetcht0/prefetchnta), which brings a line shared
+# and leaves the locked add to upgrade it.  PREFETCHW (CPUID PRFCHW) is on
+# every 64-bit AMD CPU and on Intel's since Broadwell: build with PRFCHW=
+# for an older CPU.  check-prefetchw proves the library has it.
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+PRFCHW ?= -mprfchw
+endif
 CFLAGS_ADICT = -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE $(CPPFLAGS_ADICT) \
-	$(CFLAGS_ADICT_URING) -fvisibility=hidden $(CFLAGS)
+	$(CFLAGS_ADICT_URING) $(PRFCHW) -fvisibility=hidden $(CFLAGS)
 
 ifeq ($(V),1)
 Q :=
@@ -69,19 +78,19 @@ SHLIB := $(B)/libadict.so.$(ABI_VERSION)
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*.c))
 TOOLS := adict-bench adict-demo adict-kbench
 
-.PHONY: all lib tools tests check check-host check-bench-smoke bench demo \
-	install uninstall clean kmod check-vm deps print-version
+.PHONY: all lib tools tests check check-host check-bench-smoke check-prefetchw bench demo \
+	install uninstall clean kmod check-vm check-vm-harness deps print-version
 
 all: lib tools tests
 
 lib: $(B)/libadict.a $(SHLIB) $(B)/libadict.so $(B)/libadict.pc
 
-$(B)/obj/%.o: lib/%.c $(HDRS) lib/adict-internal.h
+$(B)/obj/%.o: lib/%.c $(HDRS) lib/adict-internal.h Makefile
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -c -o $@ $<
 
-$(B)/pic/%.o: lib/%.c $(HDRS) lib/adict-internal.h
+$(B)/pic/%.o: lib/%.c $(HDRS) lib/adict-internal.h Makefile
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -fPIC -DADICT_SHLIB -c -o $@ $<
@@ -122,7 +131,7 @@ $(B)/adict-%: tools/adict-%.c $(B)/libadict.a $(HDRS)
 # ---- host tests ------------------------------------------------------------
 tests: $(HOST_TESTS:%=$(B)/tests/%)
 
-$(B)/tests/%: tests/host/%.c tests/host/testutil.h $(B)/libadict.a $(HDRS)
+$(B)/tests/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(B)/libadict.a $(HDRS)
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -Itests/host -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lpthread
@@ -130,23 +139,29 @@ $(B)/tests/%: tests/host/%.c tests/host/testutil.h $(B)/libadict.a $(HDRS)
 # Sanitizer builds compile the library sources straight into each test.
 SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_tsan := -fsanitize=thread
-$(B)/asan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
+$(B)/asan/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
 	$(call msg,CC-ASAN,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
-$(B)/tsan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
+$(B)/tsan/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
 	$(call msg,CC-TSAN,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
 
-check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%) check-bench-smoke
+check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%) check-bench-smoke \
+		check-vm-harness
 	$(Q)tests/run-host.sh $(B) $(HOST_TESTS)
+
+# The VM harness's verdicts on fixed console logs (tests/vm/selftest.sh).
+check-vm-harness:
+	$(Q)tests/vm/selftest.sh
 
 # `make check` installs what it needs first (Debian packages), then runs
 # the host tests and the VM tests.
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-host
 	$(Q)$(MAKE) --no-print-directory check-vm
+	$(Q)$(MAKE) --no-print-directory check-static
 
 deps:
 	$(Q)tests/deps.sh
@@ -154,6 +169,19 @@ deps:
 # ---- bench and demo ---------------------------------------------------------
 bench: $(B)/adict-bench
 	$(Q)$(B)/adict-bench $(BENCH_ARGS)
+
+# The write prefetches of adict_add_batch() must be PREFETCHW, not a read
+# prefetch (x86-64 builds with -mprfchw; Documentation/bench.rst).
+check-prefetchw: $(B)/libadict.a
+	$(Q)if [ -n "$(PRFCHW)" ]; then \
+		objdump -d --no-show-raw-insn $(B)/obj/adict.o | \
+		awk '/^[0-9a-f]+ <adict_add_batch>:/ { f = 1; next } /^[0-9a-f]+ <.*>:/ { f = 0 } \
+		     f && /prefetchw/ { w++ } f && /prefetch(t[0-2]|nta)/ { r++ } \
+		     END { if (!w || r) { printf "check-prefetchw: adict_add_batch has %d prefetchw, %d read prefetches\n", w, r; exit 1 } \
+			   printf "check-prefetchw: adict_add_batch: %d prefetchw, no read prefetch\n", w }'; \
+	else echo "check-prefetchw: PRFCHW is empty (not x86-64, or disabled): skipped"; fi
+
+check-host: check-prefetchw
 
 # A smoke run of the benchmark itself, so check-host proves it works.
 check-bench-smoke: $(B)/adict-bench
@@ -202,9 +230,10 @@ print-version:
 print-abi-version:
 	@echo $(ABI_VERSION)
 
-# Sub-makefiles of the other parts (each owns its targets).
--include kmod/kmod.mk
--include tests/vm/vm.mk
--include lib/python/python.mk
--include tools/tools.mk
--include tools/bench.mk
+# Sub-makefiles of the other parts (each owns its targets).  Plain include:
+# a missing one stops make instead of dropping its targets silently.
+include kmod/kmod.mk
+include tests/vm/vm.mk
+include lib/python/python.mk
+include tools/tools.mk
+include tools/bench.mk
