@@ -383,7 +383,7 @@ static int mtx_run(void *a, int proc, long ops, __u64 seed)
 
 /*
  * What a careful engineer writes without libadict: the same open-addressing
- * map (16-byte slots, linear probing from mulhi(adict_hash(key), nslots)),
+ * map (16-byte slots, linear probing from mulhi(adict_sip_u64(), nslots)),
  * with one spinlock per group of SPIN_GROUP slots (one 64-byte line of
  * slots) instead of one mutex.  An add takes the lock of the key's home
  * group only: a key's home never changes, so every update of one key is
@@ -430,6 +430,7 @@ static int spin_create(struct spin_map *m, size_t bytes, __u64 capacity)
 	m->locks = (__u32 *)((char *)p + MTX_HDR_BYTES);
 	m->slots = (struct mtx_slot *)((char *)m->locks + ((nlocks * 4 + 63) & ~63ULL));
 	m->nslots = nslots;
+	adict_sip_init(mtx_sip, mtx_seed);	/* inherited by the workers */
 	m->capacity = capacity;
 	m->bytes = bytes;
 	return 0;
@@ -460,7 +461,7 @@ static void spin_unlock(__u32 *l)
 /* Add @delta to @key's value, inserting it if absent; 0 or -errno. */
 static int spin_add(struct spin_map *m, __u64 key, __u64 delta)
 {
-	__u64 i = adict_a_mulhi(adict_hash(key), m->nslots), n, k;
+	__u64 i = adict_a_mulhi(adict_sip_u64(mtx_sip, key), m->nslots), n, k;
 	__u32 *l = &m->locks[i / SPIN_GROUP];
 	int ret = -ENOSPC;
 
