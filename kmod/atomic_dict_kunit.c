@@ -534,9 +534,11 @@ static void v2_test_garbage_rows_should_stay_bounded(struct kunit *test)
 			KUNIT_EXPECT_TRUE(test, ret == 0 || ret == 1 ||
 					  ret == -ENOENT || ret == -ENOSPC);
 			/* the row (a set's "value" is the end of its row) */
-			if (ret >= 0)
-				KUNIT_EXPECT_TRUE(test, in_row_area(&kt.c,
-					(char *)v - kt.c.layout.value_offset));
+			if (ret >= 0) {
+				char *row = (char *)v - kt.c.layout.value_offset;
+
+				KUNIT_EXPECT_TRUE(test, in_row_area(&kt.c, row));
+			}
 		}
 		KUNIT_EXPECT_LE(test, adict_core_count(&kt.c),
 				(kt.c.nbuckets - 1) * kt.c.layout.rows);
