@@ -206,20 +206,22 @@ static void adict_table_free(struct adict_table *t)
 }
 
 /*
- * adict_capacity_bytes - validate a capacity against format v1 and limits.
+ * adict_capacity_bytes - validate a capacity against format v2 and limits.
+ * @l: a valid row geometry
  * Return: 0 and the table's bytes in @bytes, -EINVAL for 0, -EFBIG above
  * ADICT_CAPACITY_MAX or max_table_bytes, -ENOMEM above the RAM there is.
  */
-static int adict_capacity_bytes(u64 capacity, u64 *bytes)
+static int adict_capacity_bytes(u64 capacity, const struct adict_layout *l,
+				u64 *bytes)
 {
 	u64 nb;
 
 	if (!capacity)
 		return -EINVAL;
-	nb = adict_geometry(capacity);
+	nb = adict_nbuckets(capacity, l->rows);
 	if (!nb)
 		return -EFBIG;
-	*bytes = adict_map_bytes(nb);	/* <= 2^40 * 22 bytes: no overflow */
+	*bytes = adict_map_bytes(nb);	/* <= 2^40 * 86 bytes: no overflow */
 	if (*bytes > READ_ONCE(max_table_bytes))
 		return -EFBIG;
 	if ((*bytes >> PAGE_SHIFT) > totalram_pages())
@@ -227,8 +229,10 @@ static int adict_capacity_bytes(u64 capacity, u64 *bytes)
 	return 0;
 }
 
-/* Build an unpopulated table object for @capacity (already validated). */
-static struct adict_table *adict_table_new(u64 capacity, u32 flags)
+/* Build an unpopulated table object (capacity and geometry validated). */
+static struct adict_table *adict_table_new(u64 capacity,
+					   const struct adict_layout *l,
+					   u32 flags)
 {
 	struct adict_table *t;
 
@@ -239,6 +243,7 @@ static struct adict_table *adict_table_new(u64 capacity, u32 flags)
 	INIT_LIST_HEAD(&t->node);
 	t->flags = flags | ADICT_TABLE_F_DEVICE;
 	t->core.capacity = capacity;	/* adict_table_populate() fills the rest */
+	t->core.layout = *l;
 	return t;
 }
 
@@ -259,8 +264,12 @@ static int adict_table_populate(struct adict_table *t)
 			  __GFP_RETRY_MAYFAIL;
 	struct adict_table_header h;
 	unsigned long i;
+	u64 seed[2];
 
-	if (!adict_header_init(&h, t->core.capacity, t->flags))
+	/* The table's secret hash seed (format.rst: what it defends). */
+	get_random_bytes(seed, sizeof(seed));
+	if (!adict_header_init(&h, t->core.capacity, t->flags, &t->core.layout,
+			       seed))
 		return -EINVAL;
 	t->bytes = h.map_bytes;
 	t->npages = h.map_bytes >> PAGE_SHIFT;
@@ -588,23 +597,26 @@ static bool adict_access_inserts(const struct adict_table *t, u32 access)
  * rewrites key words behind the core's back could make that second lookup
  * miss; such an attacher can already put anything in the table.)
  *
- * Return: 0, -EINVAL (unknown op or key 0), -EPERM (op not allowed for
- * @access), -ENOENT (FIND of an absent key; any op but LOAD on an absent key
- * without the right to insert), -ENOSPC (table full), -EINTR (fatal signal
- * during a long probe).
+ * @key: the packed key, ADICT_KEY_WORDS_MAX words readable (the core reads
+ *       only as many as the table's own geometry has)
+ *
+ * Return: 0, -EINVAL (unknown op, a zero or out-of-range key word, a value
+ * op on a set), -EPERM (op not allowed for @access), -ENOENT (FIND of an
+ * absent key; any op but LOAD on an absent key without the right to
+ * insert), -ENOSPC (table full), -EINTR (fatal signal during a long probe).
  */
-VISIBLE_IF_KUNIT int adict_table_op(struct adict_table *t, u32 access, u32 op,
-				    u64 key, u64 arg1, u64 arg2, u64 *result)
+VISIBLE_IF_KUNIT int adict_table_kop(struct adict_table *t, u32 access,
+				     u32 op, const u64 *key, u64 arg1,
+				     u64 arg2, u64 *result)
 {
-	u64 *v;
 	int ret;
 
-	if (!adict_op_valid(op) || !key)
+	if (!adict_op_valid(op) || !key[0])
 		return -EINVAL;
 	if (!adict_access_allows(t, access, op))
 		return -EPERM;
 	if (op != ADICT_OP_FIND && !adict_access_inserts(t, access)) {
-		ret = adict_core_lookup(&t->core, key, false, &v);
+		ret = adict_core_kop(&t->core, ADICT_OP_FIND, key, 0, 0, result);
 		if (ret == -ENOENT && op == ADICT_OP_LOAD) {
 			*result = 0;
 			return 0;
@@ -612,7 +624,17 @@ VISIBLE_IF_KUNIT int adict_table_op(struct adict_table *t, u32 access, u32 op,
 		if (ret < 0)
 			return ret;
 	}
-	return adict_core_op(&t->core, op, key, arg1, arg2, result);
+	return adict_core_kop(&t->core, op, key, arg1, arg2, result);
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_table_kop);
+
+/* adict_table_kop() for a one-word key: tables of the default geometry. */
+VISIBLE_IF_KUNIT int adict_table_op(struct adict_table *t, u32 access, u32 op,
+				    u64 key, u64 arg1, u64 arg2, u64 *result)
+{
+	if (t->core.wide)
+		return -EINVAL;	/* one word is not a key of this table */
+	return adict_table_kop(t, access, op, &key, arg1, arg2, result);
 }
 EXPORT_SYMBOL_IF_KUNIT(adict_table_op);
 
@@ -635,14 +657,21 @@ static void adict_note_slow(struct adict_table *t)
 		WRITE_ONCE(t->slow, true);
 }
 
-/* The ADICT_IOC_OP handler once the arguments are in kernel memory. */
+/*
+ * The ADICT_IOC_OP handler once the arguments are in kernel memory (copied
+ * once: nothing here reads user memory again).  Words the caller's size
+ * did not cover read 0, which no key of a wider geometry accepts.
+ */
 VISIBLE_IF_KUNIT int adict_op_args_run(struct adict_table *t, u32 access,
 				       struct adict_op_args *args)
 {
+	u64 key[ADICT_KEY_WORDS_MAX];
 	int ret;
 
-	ret = adict_table_op(t, access, args->op, args->key, args->arg1,
-			     args->arg2, &args->result);
+	key[0] = args->key;
+	memcpy(&key[1], args->key_more, sizeof(args->key_more));
+	ret = adict_table_kop(t, access, args->op, key, args->arg1,
+			      args->arg2, &args->result);
 	adict_note_slow(t);
 	return ret;
 }
@@ -679,11 +708,11 @@ EXPORT_SYMBOL_IF_KUNIT(adict_batch_exec);
 /* ------------------------------------------------------------------------ */
 
 /*
- * Read an argument struct whose first member is its __u32 size.  @minsize
- * is the size of its first version: a shorter struct is invalid, a struct
- * between @minsize and @ksize reads as zero in the fields it lacks.
- * Return: 0, -EFAULT, -EINVAL (size below the first version), -E2BIG (size
- * above a page, or non-zero bytes beyond the struct this kernel knows).
+ * Read an argument struct whose first member is its __u32 size.
+ * @ksize:   the struct as this kernel knows it
+ * @minsize: its first size; fields beyond the caller's size read 0
+ * Return: 0, -EFAULT, -EINVAL (size below @minsize), -E2BIG (size above a
+ * page, or non-zero bytes beyond the struct this kernel knows).
  */
 static int adict_copy_args(void *dst, size_t ksize, size_t minsize,
 			   void __user *uarg)
@@ -703,17 +732,29 @@ static int adict_ioctl_create(struct file *file, struct adict_file *af,
 			      void __user *uarg)
 {
 	struct adict_create_args args;
+	struct adict_layout layout;
 	char name[ADICT_NAME_MAX] = "";
 	bool named;
 	struct adict_table *t;
 	u64 bytes;
 	int ret;
 
-	ret = adict_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	ret = adict_copy_args(&args, sizeof(args), ADICT_CREATE_ARGS_SIZE_V1,
+			      uarg);
 	if (ret)
 		return ret;
 	if ((args.flags & ~ADICT_CREATE_FLAGS) || (args.mode & ~0777) ||
-	    (args.grant & ~ADICT_GRANT_ALL))
+	    (args.grant & ~ADICT_GRANT_ALL) || args.reserved)
+		return -EINVAL;
+	/* No key words asked for: the default geometry (and no value size). */
+	if (!args.key64 && !args.key32) {
+		if (args.value_bytes)
+			return -EINVAL;
+		args.key64 = 1;
+		args.value_bytes = 8;
+	}
+	if (!adict_layout_init(&layout, args.key64, args.key32,
+			       args.value_bytes))
 		return -EINVAL;
 	named = args.flags & ADICT_CREATE_NAMED;
 	if (named) {
@@ -723,13 +764,14 @@ static int adict_ioctl_create(struct file *file, struct adict_file *af,
 	} else if (args.name) {
 		return -EINVAL;
 	}
-	ret = adict_capacity_bytes(args.capacity, &bytes);
+	ret = adict_capacity_bytes(args.capacity, &layout, &bytes);
 	if (ret)
 		return ret;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 
-	t = adict_table_new(args.capacity, named ? ADICT_TABLE_F_NAMED : 0);
+	t = adict_table_new(args.capacity, &layout,
+			    named ? ADICT_TABLE_F_NAMED : 0);
 	if (!t)
 		return -ENOMEM;
 	memcpy(t->name, name, sizeof(name));
@@ -787,7 +829,7 @@ static int adict_ioctl_attach(struct file *file, struct adict_file *af,
 	u32 access;
 	int ret;
 
-	ret = adict_copy_args(&args, sizeof(args), ADICT_ATTACH_SIZE_VER0,
+	ret = adict_copy_args(&args, sizeof(args), ADICT_ATTACH_ARGS_SIZE_V1,
 			      uarg);
 	if (ret)
 		return ret;
@@ -969,7 +1011,7 @@ static int adict_ioctl_op(struct adict_file *af, void __user *uarg)
 	struct adict_table *t;
 	int ret;
 
-	ret = adict_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	ret = adict_copy_args(&args, sizeof(args), ADICT_OP_ARGS_SIZE_V1, uarg);
 	if (ret)
 		return ret;
 	if (!adict_op_valid(args.op) || !args.key)
@@ -986,6 +1028,17 @@ static int adict_ioctl_op(struct adict_file *af, void __user *uarg)
 	return 0;
 }
 
+/*
+ * The numbers of the grown structs' first sizes, as binaries built against
+ * the first header pass them (the struct's own size field is what counts).
+ */
+#define ADICT_IOC_CREATE_V1	_IOC(_IOC_WRITE, ADICT_IOC_MAGIC, 0x00, \
+				     ADICT_CREATE_ARGS_SIZE_V1)
+#define ADICT_IOC_ATTACH_V1	_IOC(_IOC_WRITE, ADICT_IOC_MAGIC, 0x01, \
+				     ADICT_ATTACH_ARGS_SIZE_V1)
+#define ADICT_IOC_OP_V1		_IOC(_IOC_READ | _IOC_WRITE, ADICT_IOC_MAGIC, \
+				     0x04, ADICT_OP_ARGS_SIZE_V1)
+
 static long adict_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct adict_file *af = file->private_data;
@@ -993,14 +1046,17 @@ static long adict_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case ADICT_IOC_CREATE:
+	case ADICT_IOC_CREATE_V1:
 		return adict_ioctl_create(file, af, uarg);
 	case ADICT_IOC_ATTACH:
+	case ADICT_IOC_ATTACH_V1:
 		return adict_ioctl_attach(file, af, uarg);
 	case ADICT_IOC_UNLINK:
 		return adict_ioctl_unlink(uarg);
 	case ADICT_IOC_INFO:
 		return adict_ioctl_info(af, uarg);
 	case ADICT_IOC_OP:
+	case ADICT_IOC_OP_V1:
 		return adict_ioctl_op(af, uarg);
 	case ADICT_IOC_USAGE:
 		return adict_ioctl_usage(uarg);
@@ -1372,16 +1428,21 @@ static const struct seq_operations adict_seq_ops = {
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* A table outside the registry and the limits, for tests only. */
-VISIBLE_IF_KUNIT struct adict_table *adict_table_create_kernel(u64 capacity)
+VISIBLE_IF_KUNIT struct adict_table *
+adict_table_create_kernel_geom(u64 capacity, u32 key64, u32 key32,
+			       u32 value_bytes)
 {
+	struct adict_layout l;
 	struct adict_table *t;
 	u64 bytes;
 	int ret;
 
-	ret = adict_capacity_bytes(capacity, &bytes);
+	if (!adict_layout_init(&l, key64, key32, value_bytes))
+		return ERR_PTR(-EINVAL);
+	ret = adict_capacity_bytes(capacity, &l, &bytes);
 	if (ret)
 		return ERR_PTR(ret);
-	t = adict_table_new(capacity, 0);
+	t = adict_table_new(capacity, &l, 0);
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	t->mode = 0600;
@@ -1393,6 +1454,13 @@ VISIBLE_IF_KUNIT struct adict_table *adict_table_create_kernel(u64 capacity)
 	}
 	t->live = true;
 	return t;
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_table_create_kernel_geom);
+
+/* A table of the default geometry (one u64 key word, a u64 value). */
+VISIBLE_IF_KUNIT struct adict_table *adict_table_create_kernel(u64 capacity)
+{
+	return adict_table_create_kernel_geom(capacity, 1, 0, 8);
 }
 EXPORT_SYMBOL_IF_KUNIT(adict_table_create_kernel);
 

@@ -56,6 +56,14 @@ def main(path):
     for obj in objs:
         if obj["case"] == "floor" and abs(obj["ratio"] - 1) > 0.001:
             sys.exit(f"bench json: the floor's ratio is {obj['ratio']}, not 1")
+    for obj in objs:
+        if not isinstance(obj.get("geometry"), str):
+            sys.exit(f"bench json: {obj['case']}: no geometry")
+    geoms = {obj["geometry"] for obj in objs}
+    if len(geoms) < 5:
+        sys.exit(f"bench json: only geometries {sorted(geoms)}")
+    if not any(obj["case"] == "flood" for obj in objs):
+        sys.exit("bench json: no flood row")
     print(f"bench json: {len(objs)} lines ok")
 
 if __name__ == "__main__":

@@ -648,7 +648,7 @@ TEST(attach_by_owner_refuses_a_squatted_name)
 	EXPECT_EQ(EINVAL, errno);
 	/* the first version of the struct (no owner) still attaches */
 	memset(&a, 0, sizeof(a));
-	a.size = ADICT_ATTACH_SIZE_VER0;
+	a.size = ADICT_ATTACH_ARGS_SIZE_V1;
 	a.name = uptr(o_name);
 	EXPECT_EQ(0, ioctl(fd, ADICT_IOC_ATTACH, &a));
 	close(fd);
