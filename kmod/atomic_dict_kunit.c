@@ -839,6 +839,62 @@ static void op_test_each_op_against_each_grant_should_insert_only_if_allowed(str
 	adict_table_destroy_kernel(t);
 }
 
+/*
+ * The same rule for composite keys: on a table of 2 u64 + 1 u32 key words
+ * and u32 values, every op against every access, with and without INSERT
+ * in a mediated grant, on a present and an absent key.
+ */
+static void op_test_composite_keys_follow_the_grants(struct kunit *test)
+{
+	static const u32 accesses[] = { ADICT_ACCESS_RDWR, ADICT_ACCESS_RDONLY,
+					ADICT_ACCESS_MEDIATED };
+	struct adict_table *t = adict_table_create_kernel_geom(20000, 2, 1, 4);
+	u64 present_key[ADICT_KEY_WORDS_MAX] = { 7, 8, 9 };
+	u64 key[ADICT_KEY_WORDS_MAX] = { 7, 8, 0 };
+	u64 n = 100, used, r;
+	u32 a, g, op, grant;
+	bool present, inserts;
+	int want, ret;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	KUNIT_ASSERT_EQ(test, adict_table_kop(t, ADICT_ACCESS_RDWR, ADICT_OP_STORE,
+					      present_key, 5, 0, &r), 0);
+	for (a = 0; a < ARRAY_SIZE(accesses); a++) {
+		for (g = 0; g < 2; g++) {
+			grant = ADICT_OP_BIT(ADICT_OP_ADD) | ADICT_GRANT_READ |
+				(g ? ADICT_OP_BIT(ADICT_OP_INSERT) : 0);
+			t->grant = grant;
+			for (op = 0; op < ADICT_OP_COUNT; op++) {
+				for (present = false; ; present = true) {
+					const u64 *k = present ? present_key : key;
+					/* keep the present key at 5 */
+					u64 a1 = op == ADICT_OP_AND ? ~0ULL :
+						 op == ADICT_OP_CAS || op == ADICT_OP_STORE ||
+						 op == ADICT_OP_SWAP ? 5 : 0;
+
+					key[2] = ++n;	/* a new absent key */
+					want = op_expect(accesses[a], grant, op, present, &inserts);
+					used = *t->core.kused;
+					r = 0xcc;
+					ret = adict_table_kop(t, accesses[a], op, k, a1, 5, &r);
+					KUNIT_EXPECT_EQ_MSG(test, ret, want,
+							    "access %u grant %#x op %u present %d",
+							    accesses[a], grant, op, present);
+					KUNIT_EXPECT_EQ_MSG(test, *t->core.kused, used + inserts,
+							    "access %u grant %#x op %u present %d",
+							    accesses[a], grant, op, present);
+					if (!ret && op == ADICT_OP_LOAD)
+						KUNIT_EXPECT_EQ(test, r, present ? 5ULL : 0ULL);
+					if (present)
+						break;
+				}
+			}
+		}
+	}
+	KUNIT_EXPECT_EQ(test, adict_core_count(&t->core), *t->core.kused);
+	adict_table_destroy_kernel(t);
+}
+
 /* A batch follows the same rule, entry by entry. */
 static void batch_test_mediated_without_insert_should_not_insert(struct kunit *test)
 {
@@ -1000,6 +1056,7 @@ static struct kunit_case adict_device_cases[] = {
 	KUNIT_CASE(op_test_rdonly_write_ops_should_be_eperm),
 	KUNIT_CASE(op_test_mediated_should_allow_only_granted_ops),
 	KUNIT_CASE(op_test_each_op_against_each_grant_should_insert_only_if_allowed),
+	KUNIT_CASE(op_test_composite_keys_follow_the_grants),
 	KUNIT_CASE(batch_test_mediated_without_insert_should_not_insert),
 	KUNIT_CASE(op_test_args_run_should_fill_result),
 	KUNIT_CASE(op_test_args_run_should_take_composite_keys_inline),

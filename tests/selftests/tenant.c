@@ -25,7 +25,7 @@
 #include <sched.h>
 #include <sys/socket.h>
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
 
 #define SQUATTER_UID	3000	/* an unprivileged host user */
 #define OTHER_UID	3001

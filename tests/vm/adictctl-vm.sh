@@ -53,6 +53,8 @@ t 0 "backend: +device" "create a named table" "$A" create "$NAME" 1000 --mode 06
 t 0 "^[0-9]+ +$NAME +named .* 0640 +1000 " "list shows it, named, mode 0640" "$A" list
 t 8 "already exists" "create it again: exit 8" "$A" create "$NAME" 10
 t 0 "capacity: +1000 keys" "info" "$A" info "$NAME"
+t 0 "grant: +load,find$" "info: grant 0 (no --grant) is load,find, as documented" "$A" info "$NAME"
+t 0 "default read: load,find" "create --help says the grant default is read" "$A" create --help
 t 0 '"capacity": 1000' "info --json" "$A" info --json "$NAME"
 t 0 "" "set" "$A" set "$NAME" 1 10
 t 0 "^10$" "get reads what set stored" "$A" get "$NAME" 1
