@@ -1278,11 +1278,11 @@ out_efault:
  * bucket or two.  So a batch goes to io-wq when the table has shown itself
  * slow (adict_note_slow(): a kernel probe on it visited 1,024 buckets or
  * more) and the batch's worst case exceeds ADICT_URING_INLINE_BUCKETS
- * bucket visits.  Punting every such batch regardless would cost a worker hand-off
- * per batch on every table larger than a megabyte.  The first slow batch
+ * bucket visits.  Punting every such batch regardless would cost a
+ * worker hand-off per batch on every table larger than a megabyte.  The first slow batch
  * on a table may run inline; it is preemptible and killable.
  */
-#define ADICT_URING_INLINE_BUCKETS	(1U << 14)
+#define ADICT_URING_INLINE_BUCKETS	16384
 
 static bool adict_uring_may_run_long(struct io_uring_cmd *ioucmd)
 {

@@ -37,9 +37,11 @@ struct adict_table {
 	u32 mode;			/* immutable permission bits */
 	u32 grant;			/* immutable ops for mediated attachers */
 	u32 flags;			/* immutable ADICT_TABLE_F_* */
-	bool slow;			/* a kernel probe on it visited 1,024
-					 * buckets or more; set once, never
-					 * cleared (READ_ONCE/WRITE_ONCE) */
+	/*
+	 * A kernel probe on it visited 1,024 buckets or more: set once,
+	 * never cleared (READ_ONCE/WRITE_ONCE).
+	 */
+	bool slow;
 	u64 bytes;			/* immutable map_bytes */
 	unsigned long npages;		/* immutable, bytes >> PAGE_SHIFT */
 	struct page **pages;		/* immutable once populated */

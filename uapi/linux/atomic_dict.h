@@ -216,6 +216,7 @@ struct adict_attach_args {
 	__u32 owner;		/* with ADICT_ATTACH_OWNER: uid; else 0 */
 	__u32 reserved;		/* zero */
 };
+
 #define ADICT_ATTACH_ARGS_SIZE_V1	16	/* no .owner */
 
 /* ADICT_IOC_UNLINK: remove a name; the table lives on while used. */
