@@ -7,7 +7,9 @@ set -e
 PKGS="make gcc libc6-dev pkg-config python3 python3-dev liburing-dev
 libhiredis-dev redis-server sparse gnuplot-nox libbpf-dev bpftool
 qemu-system-x86 busybox-static cpio flex bison bc libelf-dev libssl-dev
-linux-source-6.1 dwarves rsync kmod xz-utils"
+linux-source-6.1 dwarves rsync kmod xz-utils
+g++ clang debhelper dh-dkms dkms dh-python python3-setuptools lintian devscripts
+fakeroot linux-headers-amd64 linux-headers-6.12-amd64"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -18,15 +18,23 @@
 #ifndef ADICT_CORE_H
 #define ADICT_CORE_H
 
+/*
+ * The uapi header: the kernel's copy in the kernel; in userspace the one
+ * installed beside libadict's headers (adict/atomic_dict.h, as liburing
+ * ships liburing/io_uring.h), so that installing libadict never touches
+ * linux-libc-dev's /usr/include/linux/.  In the source tree
+ * lib/include/adict/atomic_dict.h is a symlink to uapi/linux/atomic_dict.h.
+ */
 #ifdef __KERNEL__
 #include <linux/errno.h>
 #include <linux/stddef.h>
+#include <linux/atomic_dict.h>
 #else
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <adict/atomic_dict.h>
 #endif
-#include <linux/atomic_dict.h>
 #include "atomics.h"
 
 /* The trusted view of one table: filled once, from a validated geometry. */
@@ -102,6 +110,7 @@ static inline bool adict_header_init(struct adict_table_header *h,
 		.data_offset = ADICT_HEADER_BYTES,
 		.data_bytes = nb * ADICT_BUCKET_BYTES,
 		.map_bytes = adict_map_bytes(nb),
+		.reserved = { 0 },
 	};
 	return true;
 }
