@@ -28,7 +28,7 @@
 # breaks the ABI bumps ABI_MAJOR (and the Debian package libadictN).
 VERSION := 1.0.0
 ABI_MAJOR := 0
-ABI_MINOR := 1
+ABI_MINOR := 2
 ABI_VERSION := $(ABI_MAJOR).$(ABI_MINOR)
 
 CC ?= cc

@@ -356,6 +356,73 @@ int adict_attach(struct adict **tp, const char *name, unsigned int flags)
 	return 0;
 }
 
+/*
+ * A memfd table received from another process.  Its creator sealed the size
+ * (create_memfd()); without those seals a sharer could shrink the file
+ * under our mapping and turn every access into SIGBUS, so refuse it.  The
+ * header is validated against the size by adopt_header(), as for any
+ * table.
+ */
+static int map_memfd(struct adict *t, int fd, int seals)
+{
+	const int need = F_SEAL_SHRINK | F_SEAL_GROW;
+	struct stat st;
+	int ret;
+
+	if ((seals & need) != need)
+		return -EINVAL;
+	if (fstat(fd, &st) < 0)
+		return neg_errno();
+	if (st.st_size < ADICT_HEADER_BYTES ||
+	    (unsigned long long)st.st_size > SIZE_MAX)
+		return -EBADMSG;
+	ret = map_table(t, fd, (size_t)st.st_size, PROT_READ | PROT_WRITE);
+	if (ret)
+		return ret;
+	t->fd = fd;
+	t->backend = ADICT_BACKEND_MEMFD;
+	t->access = ADICT_ACCESS_RDWR;
+	return adopt_header(t);
+}
+
+int adict_from_fd(struct adict **tp, int fd)
+{
+	struct adict *t;
+	int dfd, seals, ret;
+
+	if (!tp)
+		return -EINVAL;
+	*tp = NULL;
+	if (fd < 0)
+		return -EBADF;
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0)
+		return neg_errno();
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		close(dfd);
+		return -ENOMEM;
+	}
+	t->fd = -1;
+	/* Only a memfd has seals; anything else must be a bound device fd. */
+	seals = fcntl(dfd, F_GET_SEALS);
+	if (seals >= 0) {
+		ret = map_memfd(t, dfd, seals);
+	} else {
+		ret = map_device(t, dfd);
+		if (ret == -ENOTTY)
+			ret = -EINVAL;	/* neither a memfd nor the device */
+	}
+	if (ret) {
+		if (t->fd != dfd)	/* else adict_close() closes it */
+			close(dfd);
+		adict_close(t);
+		return ret;
+	}
+	*tp = t;
+	return 0;
+}
+
 int adict_unlink(const char *name)
 {
 	struct adict_unlink_args args = {

@@ -5,6 +5,7 @@
 # Debian 12's package archive.
 set -e
 PKGS="make gcc libc6-dev pkg-config python3 python3-dev liburing-dev
+python3-pip python3-setuptools python3-wheel python3-venv mypy
 libhiredis-dev redis-server sparse gnuplot-nox libbpf-dev bpftool
 qemu-system-x86 busybox-static cpio flex bison bc libelf-dev libssl-dev
 linux-source-6.1 dwarves rsync kmod xz-utils

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define ADICT_VERSION_MAJOR	0
-#define ADICT_VERSION_MINOR	1
+#define ADICT_VERSION_MINOR	2
 
 /* Where a table lives; always visible through adict_backend(). */
 enum adict_backend {
@@ -90,6 +90,7 @@ ADICT_API int adict_create(struct adict **tp, __u64 capacity,
 			   const struct adict_opts *opts);
 ADICT_API int adict_attach(struct adict **tp, const char *name,
 			   unsigned int flags);
+ADICT_API int adict_from_fd(struct adict **tp, int fd);
 ADICT_API int adict_unlink(const char *name);
 ADICT_API void adict_close(struct adict *t);
 ADICT_API int adict_info(const struct adict *t, struct adict_table_info *info);

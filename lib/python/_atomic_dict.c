@@ -38,10 +38,6 @@
 
 #include "adict.h"
 
-#ifndef ATOMIC_DICT_VERSION
-#define ATOMIC_DICT_VERSION "0.1"
-#endif
-
 #define DEVICE_HINT							\
 	"the atomic_dict kernel module is not loaded (" ADICT_DEVICE_PATH \
 	" does not exist); named tables live in that device: load the "	\
@@ -63,7 +59,12 @@ struct value_object {
 	__u64 *kv;	/* value word (read-write tables), else NULL */
 };
 
-enum iter_kind { ITER_ITEMS, ITER_KEYS, ITER_VALUES };
+/*
+ * ITER_ROWS is iter(table), exactly as the original: ((key,), value) for an
+ * AtomicDict, ((key,), True) for an AtomicSet.  The others are the
+ * conveniences items(), keys() and values(), with int keys.
+ */
+enum iter_kind { ITER_ROWS, ITER_SET_ROWS, ITER_ITEMS, ITER_KEYS, ITER_VALUES };
 
 struct iter_object {
 	PyObject_HEAD
@@ -74,6 +75,10 @@ struct iter_object {
 
 static PyTypeObject dict_type;
 static PyTypeObject set_type;
+
+/* Method table helpers. */
+#define FASTKW	(METH_FASTCALL | METH_KEYWORDS)
+#define FN(f)	((PyCFunction)(void (*)(void))(f))
 static PyTypeObject value_type;
 static PyTypeObject iter_type;
 
@@ -81,85 +86,155 @@ static PyTypeObject iter_type;
 /* Integers                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static int key_range_error(PyObject *o)
+/*
+ * An exact int read in place, without a call into libpython: its magnitude
+ * as a u64 and its sign.  Return 1, or 0 when @o is not an exact int or
+ * does not fit in 64 bits (the caller then takes the general path).
+ */
+static inline int int_in_place(PyObject *o, __u64 *mag, int *neg)
 {
-	PyErr_Format(PyExc_ValueError,
-		     "atomic_dict key must be an integer in 1..2**64-1 "
-		     "(0 marks an empty slot; negative keys do not exist), got %R",
-		     o);
-	return -1;
+#if PY_VERSION_HEX >= 0x030C0000
+	if (PyLong_CheckExact(o) && PyUnstable_Long_IsCompact((PyLongObject *)o)) {
+		Py_ssize_t v = PyUnstable_Long_CompactValue((PyLongObject *)o);
+
+		*neg = v < 0;
+		*mag = v < 0 ? -(__u64)v : (__u64)v;
+		return 1;
+	}
+	return 0;
+#else
+	/* 3.11 and before: Py_SIZE is the signed count of 30-bit digits. */
+	const digit *d;
+	Py_ssize_t n;
+
+	if (!PyLong_CheckExact(o))
+		return 0;
+	n = Py_SIZE(o);
+	*neg = n < 0;
+	n = n < 0 ? -n : n;
+	d = ((PyLongObject *)o)->ob_digit;
+	switch (n) {
+	case 0:
+		*mag = 0;
+		return 1;
+	case 1:
+		*mag = d[0];
+		return 1;
+	case 2:
+		*mag = d[0] | (__u64)d[1] << PyLong_SHIFT;
+		return 1;
+	case 3:
+		if (d[2] >> (64 - 2 * PyLong_SHIFT))
+			return 0;	/* 2**64 or more */
+		*mag = d[0] | (__u64)d[1] << PyLong_SHIFT |
+		       (__u64)d[2] << (2 * PyLong_SHIFT);
+		return 1;
+	}
+	return 0;
+#endif
 }
 
-/* A key that does not fit in a long long: 2**63 .. 2**64-1 or bigger. */
-static int key_from_big(PyObject *o, __u64 *key)
+/*
+ * Any int (or object with __index__) as a magnitude and a sign; 1 if it
+ * fits in 64 bits, 0 if not, -1 with an exception (TypeError).
+ */
+static int int_general(PyObject *o, __u64 *mag, int *neg)
 {
 	unsigned long long u;
+	long long v;
 	PyObject *i;
+	int of;
 
 	i = PyNumber_Index(o);
 	if (!i)
 		return -1;
+	v = PyLong_AsLongLongAndOverflow(i, &of);
+	if (v == -1 && PyErr_Occurred()) {
+		Py_DECREF(i);
+		return -1;
+	}
+	*neg = of < 0 || v < 0;
+	if (!of) {
+		Py_DECREF(i);
+		*mag = v < 0 ? -(__u64)v : (__u64)v;
+		return 1;
+	}
+	if (of < 0) {		/* below -2**63 */
+		Py_DECREF(i);
+		return 0;
+	}
 	u = PyLong_AsUnsignedLongLong(i);
 	Py_DECREF(i);
 	if (u == (unsigned long long)-1 && PyErr_Occurred()) {
 		if (!PyErr_ExceptionMatches(PyExc_OverflowError))
 			return -1;
 		PyErr_Clear();
-		return key_range_error(o);
+		return 0;	/* 2**64 or more */
 	}
-	*key = u;
-	return 0;
+	*mag = u;
+	return 1;
+}
+
+static inline int int_parts(PyObject *o, __u64 *mag, int *neg)
+{
+	if (__builtin_expect(int_in_place(o, mag, neg), 1))
+		return 1;
+	return int_general(o, mag, neg);
 }
 
 /*
- * The hot path: an exact int of one digit (30 bits) or the compact form of
- * 3.12+, read in place without a call into libpython.  Return 1 with *v.
+ * Keys.  A table of one key word takes an int or a 1-tuple of it (the
+ * original's iteration yields keys as tuples).  Each word is 1 .. 2**64-1:
+ * 0 is ValueError (it marks an empty slot), a word out of range is
+ * OverflowError (as the original's PyLong_AsUnsignedLongLong raised), a
+ * non-integer TypeError.  The message names the word.
  */
-static inline int small_int(PyObject *o, long long *v)
+static int key_word_error(PyObject *exc, PyObject *o)
 {
-#if PY_VERSION_HEX >= 0x030C0000
-	if (PyLong_CheckExact(o) && PyUnstable_Long_IsCompact((PyLongObject *)o)) {
-		*v = PyUnstable_Long_CompactValue((PyLongObject *)o);
-		return 1;
-	}
-#else
-	if (PyLong_CheckExact(o)) {
-		switch (Py_SIZE(o)) {
-		case 0:
-			*v = 0;
-			return 1;
-		case 1:
-			*v = ((PyLongObject *)o)->ob_digit[0];
-			return 1;
-		case -1:
-			*v = -(long long)((PyLongObject *)o)->ob_digit[0];
-			return 1;
-		}
-	}
-#endif
-	return 0;
+	PyErr_Format(exc,
+		     "atomic_dict key word 1 of 1 (64-bit) must be an integer in "
+		     "1..2**64-1 (0 marks an empty slot), got %R", o);
+	return -1;
 }
 
-/* 0 and *key, or -1 with ValueError (range) or TypeError (not an int). */
+static int key_word(PyObject *o, __u64 *key)
+{
+	int neg, ret;
+
+	ret = int_parts(o, key, &neg);
+	if (__builtin_expect(ret == 1 && !neg && *key, 1))
+		return 0;
+	if (ret < 0) {
+		if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+			PyErr_Clear();
+			PyErr_Format(PyExc_TypeError,
+				     "atomic_dict key must be an int or a 1-tuple of an int, "
+				     "not %.100s", Py_TYPE(o)->tp_name);
+		}
+		return -1;
+	}
+	return key_word_error(ret && !neg ? PyExc_ValueError : PyExc_OverflowError, o);
+}
+
+/* 0 and *key, or -1 with an exception. */
 static inline int key_from_py(PyObject *o, __u64 *key)
 {
-	long long v;
-	int overflow;
-
-	if (small_int(o, &v) && __builtin_expect(v > 0, 1)) {
-		*key = (__u64)v;
-		return 0;
+	if (__builtin_expect(PyTuple_CheckExact(o) || PyTuple_Check(o), 0)) {
+		if (PyTuple_GET_SIZE(o) != 1) {
+			PyErr_Format(PyExc_TypeError,
+				     "atomic_dict table has 1 key word (k64=1, k32=0): "
+				     "a key is an int or a 1-tuple, got a %zd-tuple",
+				     PyTuple_GET_SIZE(o));
+			return -1;
+		}
+		o = PyTuple_GET_ITEM(o, 0);
+		if (PyTuple_Check(o)) {
+			PyErr_SetString(PyExc_TypeError,
+					"atomic_dict key word must be an int, not a tuple");
+			return -1;
+		}
 	}
-	v = PyLong_AsLongLongAndOverflow(o, &overflow);
-	if (__builtin_expect(v > 0, 1)) {
-		*key = (__u64)v;
-		return 0;
-	}
-	if (v == -1 && PyErr_Occurred())
-		return -1;
-	if (overflow > 0)
-		return key_from_big(o, key);
-	return key_range_error(o);
+	return key_word(o, key);
 }
 
 static int value_range_error(PyObject *o)
@@ -171,45 +246,25 @@ static int value_range_error(PyObject *o)
 	return -1;
 }
 
-static int value_from_big(PyObject *o, __u64 *value)
-{
-	unsigned long long u;
-	PyObject *i;
-
-	i = PyNumber_Index(o);
-	if (!i)
-		return -1;
-	u = PyLong_AsUnsignedLongLong(i);
-	Py_DECREF(i);
-	if (u == (unsigned long long)-1 && PyErr_Occurred()) {
-		if (!PyErr_ExceptionMatches(PyExc_OverflowError))
-			return -1;
-		PyErr_Clear();
-		return value_range_error(o);
-	}
-	*value = u;
-	return 0;
-}
-
 /* 0 and *value (two's complement of a negative), or -1 with an exception. */
 static inline int value_from_py(PyObject *o, __u64 *value)
 {
-	long long v;
-	int overflow;
+	int neg, ret;
+	__u64 m;
 
-	if (small_int(o, &v)) {
-		*value = (__u64)v;
-		return 0;
+	ret = int_parts(o, &m, &neg);
+	if (__builtin_expect(ret == 1, 1)) {
+		if (!neg) {
+			*value = m;
+			return 0;
+		}
+		if (m <= (__u64)1 << 63) {
+			*value = -m;
+			return 0;
+		}
 	}
-	v = PyLong_AsLongLongAndOverflow(o, &overflow);
-	if (__builtin_expect(!overflow, 1)) {
-		if (v == -1 && PyErr_Occurred())
-			return -1;
-		*value = (__u64)v;
-		return 0;
-	}
-	if (overflow > 0)
-		return value_from_big(o, value);
+	if (ret < 0)
+		return -1;
 	return value_range_error(o);
 }
 
@@ -373,21 +428,111 @@ static int backend_from_py(PyObject *o, unsigned int *backend)
 	return 0;
 }
 
-static PyObject *table_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+/*
+ * An anonymous table made while multiprocessing re-imports the parent's
+ * modules in a spawn or forkserver child (a module global) would be a
+ * second table, unknown to the parent.  multiprocessing marks that phase
+ * with current_process()._inheriting (spawn._main(), forkserver's preload),
+ * as its own "start a process while bootstrapping" check does.
+ */
+static int refuse_while_inheriting(PyTypeObject *type)
 {
-	static char *kwlist[] = { "max_entries", "name", "mode", "grant",
-				  "backend", NULL };
-	PyObject *cap_o, *name_o = Py_None, *backend_o = Py_None;
+	PyObject *mod, *cur, *flag;
+	int inheriting;
+
+	flag = PyUnicode_FromString("multiprocessing.process");
+	if (!flag)
+		return -1;
+	mod = PyImport_GetModule(flag);
+	Py_DECREF(flag);
+	if (!mod)		/* multiprocessing not imported: no child */
+		return PyErr_Occurred() ? -1 : 0;
+	cur = PyObject_CallMethod(mod, "current_process", NULL);
+	Py_DECREF(mod);
+	if (!cur)
+		return -1;
+	flag = PyObject_GetAttrString(cur, "_inheriting");
+	Py_DECREF(cur);
+	if (!flag) {
+		PyErr_Clear();	/* not set: not bootstrapping */
+		return 0;
+	}
+	inheriting = PyObject_IsTrue(flag);
+	Py_DECREF(flag);
+	if (inheriting < 0)
+		return -1;
+	if (!inheriting)
+		return 0;
+	PyErr_Format(PyExc_RuntimeError,
+		     "an anonymous %.100s was created while multiprocessing imports "
+		     "the parent's modules in a spawn or forkserver child (a module "
+		     "global?): it would be a second table, not the parent's.  Create "
+		     "it under `if __name__ == \"__main__\":` and pass it to the "
+		     "children as an argument (Process, Pool, Queue), or use a named "
+		     "table, or the fork start method", type->tp_name);
+	return -1;
+}
+
+/* The original's geometry arguments: ValueError as its AtomicArray raised. */
+static int geometry_check(const char *cls, long k64, long k32, long v64,
+			  long v32, int set)
+{
+	if (k64 < 0 || k32 < 0 || v64 < 0 || v32 < 0) {
+		PyErr_Format(PyExc_ValueError,
+			     "%s: k64, k32, v64 and v32 must be non-negative, got "
+			     "k64=%ld, k32=%ld, v64=%ld, v32=%ld", cls, k64, k32, v64, v32);
+		return -1;
+	}
+	if (k64 + k32 == 0) {
+		PyErr_Format(PyExc_ValueError, "%s: a key needs at least one word "
+			     "(k64 + k32 >= 1)", cls);
+		return -1;
+	}
+	if (!set && v64 + v32 != 1) {
+		PyErr_Format(PyExc_ValueError, "%s must have exactly one value "
+			     "(v64 + v32 == 1), got v64=%ld, v32=%ld", cls, v64, v32);
+		return -1;
+	}
+	if (k64 > 8 || k32 > 16 || (k64 + v64) * 8 + (k32 + v32) * 4 > 64) {
+		PyErr_Format(PyExc_ValueError,
+			     "%s: a row of k64=%ld, k32=%ld, v64=%ld, v32=%ld exceeds "
+			     "the 64 bytes of a cache line", cls, k64, k32, v64, v32);
+		return -1;
+	}
+	if (k64 != 1 || k32 != 0 || (!set && v64 != 1)) {
+		if (set)
+			PyErr_Format(PyExc_ValueError,
+				     "%s(k64=%ld, k32=%ld): composite keys need table "
+				     "format v2, which this build of libadict does not "
+				     "have; it supports k64=1, k32=0 only", cls, k64, k32);
+		else
+			PyErr_Format(PyExc_ValueError,
+				     "%s(k64=%ld, k32=%ld, v64=%ld, v32=%ld): composite "
+				     "keys and 32-bit values need table format v2, which "
+				     "this build of libadict does not have; it supports "
+				     "k64=1, k32=0, v64=1, v32=0 only",
+				     cls, k64, k32, v64, v32);
+		return -1;
+	}
+	return 0;
+}
+
+/* The keyword-only extras, shared by both constructors. */
+struct create_extras {
+	PyObject *name, *backend;
+	int mode, grant;
+};
+
+static PyObject *table_create(PyTypeObject *type, PyObject *cap_o,
+			      const struct create_extras *x)
+{
 	struct adict_opts opts = { .sz = sizeof(opts) };
-	int mode = 0600, grant = 0;
 	struct table_object *self;
 	unsigned long long cap;
 	struct adict *t;
+	char buf[32];
 	int ret;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O$iiO:AtomicDict", kwlist,
-					 &cap_o, &name_o, &mode, &grant, &backend_o))
-		return NULL;
 	if (!PyLong_Check(cap_o)) {
 		PyErr_Format(PyExc_TypeError, "max_entries must be int, not %.100s",
 			     Py_TYPE(cap_o)->tp_name);
@@ -403,21 +548,22 @@ static PyObject *table_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 			     "max_entries must be in 1..2**40, got %R", cap_o);
 		return NULL;
 	}
-	if (mode < 0 || mode > 0777) {
+	if (x->mode < 0 || x->mode > 0777) {
+		snprintf(buf, sizeof(buf), "0o%o", (unsigned int)x->mode);
 		PyErr_Format(PyExc_ValueError, "mode must be permission bits in "
-			     "0..0o777, got %#o", mode);
+			     "0..0o777, got %s", x->mode < 0 ? "a negative number" : buf);
 		return NULL;
 	}
-	if (grant < 0 || (grant & ~(int)ADICT_GRANT_ALL)) {
+	if (x->grant < 0 || (x->grant & ~(int)ADICT_GRANT_ALL)) {
 		PyErr_Format(PyExc_ValueError, "grant must be a mask of "
-			     "1 << OP_* bits (GRANT_ALL is %#x), got %#x",
-			     ADICT_GRANT_ALL, grant);
+			     "1 << OP_* bits (GRANT_ALL is 0x%x), got %d",
+			     ADICT_GRANT_ALL, x->grant);
 		return NULL;
 	}
-	if (backend_from_py(backend_o, &opts.backend))
+	if (backend_from_py(x->backend, &opts.backend))
 		return NULL;
-	if (name_o != Py_None) {
-		opts.name = name_from_py(name_o);
+	if (x->name != Py_None) {
+		opts.name = name_from_py(x->name);
 		if (!opts.name)
 			return NULL;
 		if (opts.backend == ADICT_BACKEND_MEMFD) {
@@ -426,8 +572,10 @@ static PyObject *table_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 					"backend='memfd' cannot have a name");
 			return NULL;
 		}
-		opts.mode = (unsigned int)mode;
-		opts.grant = (unsigned int)grant;
+		opts.mode = (unsigned int)x->mode;
+		opts.grant = (unsigned int)x->grant;
+	} else if (refuse_while_inheriting(type)) {
+		return NULL;
 	}
 
 	self = (struct table_object *)type->tp_alloc(type, 0);
@@ -440,6 +588,40 @@ static PyObject *table_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 	}
 	self->t = t;
 	return (PyObject *)self;
+}
+
+static PyObject *dict_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+	static char *kwlist[] = { "max_entries", "k64", "k32", "v64", "v32",
+				  "name", "mode", "grant", "backend", NULL };
+	struct create_extras x = { Py_None, Py_None, 0600, 0 };
+	long k64 = 1, k32 = 0, v64 = 1, v32 = 0;
+	PyObject *cap_o;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|llll$OiiO:AtomicDict", kwlist,
+					 &cap_o, &k64, &k32, &v64, &v32, &x.name,
+					 &x.mode, &x.grant, &x.backend))
+		return NULL;
+	if (geometry_check("AtomicDict", k64, k32, v64, v32, 0))
+		return NULL;
+	return table_create(type, cap_o, &x);
+}
+
+static PyObject *set_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+	static char *kwlist[] = { "max_entries", "k64", "k32",
+				  "name", "mode", "grant", "backend", NULL };
+	struct create_extras x = { Py_None, Py_None, 0600, 0 };
+	long k64 = 1, k32 = 0;
+	PyObject *cap_o;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|ll$OiiO:AtomicSet", kwlist,
+					 &cap_o, &k64, &k32, &x.name, &x.mode,
+					 &x.grant, &x.backend))
+		return NULL;
+	if (geometry_check("AtomicSet", k64, k32, 0, 0, 1))
+		return NULL;
+	return table_create(type, cap_o, &x);
 }
 
 static PyObject *table_attach(PyObject *cls, PyObject *args, PyObject *kwds)
@@ -472,6 +654,45 @@ static PyObject *table_attach(PyObject *cls, PyObject *args, PyObject *kwds)
 	}
 	self->t = t;
 	return (PyObject *)self;
+}
+
+/* cls.from_fd(fd): the table behind a memfd or device fd (adict_from_fd). */
+static PyObject *table_from_fd(PyObject *cls, PyObject *fd_o)
+{
+	struct table_object *self;
+	struct adict *t;
+	int fd, ret;
+
+	fd = PyObject_AsFileDescriptor(fd_o);
+	if (fd < 0)
+		return NULL;
+	self = (struct table_object *)((PyTypeObject *)cls)->tp_alloc((PyTypeObject *)cls, 0);
+	if (!self)
+		return NULL;
+	ret = adict_from_fd(&t, fd);
+	if (ret) {
+		Py_DECREF(self);
+		if (ret == -EINVAL)
+			return os_error(PyExc_OSError, EINVAL,
+					"atomic_dict: fd %d is not an atomic_dict table "
+					"(neither a sealed memfd of one nor a device fd "
+					"bound to one)", fd);
+		if (ret == -EBADMSG)
+			return os_error(PyExc_OSError, EBADMSG,
+					"atomic_dict: fd %d holds no valid table header", fd);
+		return os_error(PyExc_OSError, -ret,
+				"atomic_dict: cannot open the table of fd %d: %s",
+				fd, strerror(-ret));
+	}
+	self->t = t;
+	return (PyObject *)self;
+}
+
+static PyObject *table_fileno(struct table_object *self, PyObject *unused)
+{
+	if (!table_get(self))
+		return NULL;
+	return PyLong_FromLong(self->t->fd);
 }
 
 static PyObject *module_unlink(PyObject *mod, PyObject *name_o)
@@ -572,8 +793,10 @@ static PyObject *table_info(struct table_object *self, PyObject *unused)
 		return os_error(PyExc_OSError, -ret, "atomic_dict: info: %s", strerror(-ret));
 	dev = info.backend == ADICT_BACKEND_DEVICE;
 #define DEV_U(x) (dev ? PyLong_FromUnsignedLong(x) : Py_NewRef(Py_None))
-	return Py_BuildValue("{s:K,s:K,s:K,s:K,s:s,s:s,s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
+	return Py_BuildValue("{s:K,s:i,s:i,s:i,s:i,s:K,s:K,s:K,s:s,s:s,s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
 		"capacity", (unsigned long long)info.capacity,
+		"k64", 1, "k32", 0,
+		"v64", PyObject_TypeCheck((PyObject *)self, &set_type) ? 0 : 1, "v32", 0,
 		"buckets", (unsigned long long)info.nbuckets,
 		"bytes", (unsigned long long)info.bytes,
 		"used", (unsigned long long)info.used,
@@ -599,10 +822,12 @@ static PyObject *table_reduce(struct table_object *self, PyObject *unused)
 	if (name == Py_None) {
 		Py_DECREF(name);
 		PyErr_Format(PyExc_TypeError,
-			     "cannot pickle an anonymous %.100s: it is shared with "
-			     "fork()ed children only; use a named table "
-			     "(name=...) to share it with unrelated processes",
-			     Py_TYPE(self)->tp_name);
+			     "cannot pickle an anonymous %.100s to a file or a plain "
+			     "pickle: it has no name to attach to.  multiprocessing "
+			     "passes it to its children (Process and Pool arguments, "
+			     "Queue) as a file descriptor under every start method; "
+			     "to share it with unrelated processes, use a named table "
+			     "(name=...)", Py_TYPE(self)->tp_name);
 		return NULL;
 	}
 	attach = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "attach");
@@ -648,6 +873,26 @@ static int table_contains(struct table_object *self, PyObject *key_o)
 /* AtomicValue: d[key]                                                      */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Freed AtomicValue64 objects kept for reuse: d[k].add(1) makes one and
+ * drops it on every call.  Touched only with the GIL held.
+ */
+#define VALUE_FREELIST_MAX	64
+static struct value_object *value_freelist[VALUE_FREELIST_MAX];
+static int value_nfree;
+
+static inline struct value_object *value_alloc(void)
+{
+	struct value_object *v;
+
+	if (__builtin_expect(value_nfree > 0, 1)) {
+		v = value_freelist[--value_nfree];
+		PyObject_Init((PyObject *)v, &value_type);
+		return v;
+	}
+	return PyObject_New(struct value_object, &value_type);
+}
+
 static PyObject *table_subscript(struct table_object *self, PyObject *key_o)
 {
 	struct value_object *v;
@@ -664,7 +909,7 @@ static PyObject *table_subscript(struct table_object *self, PyObject *key_o)
 		if (__builtin_expect(ret < 0, 0))
 			return op_error(self, ret, key);
 	}
-	v = PyObject_New(struct value_object, &value_type);
+	v = value_alloc();
 	if (!v)
 		return NULL;
 	Py_INCREF(self);
@@ -702,7 +947,10 @@ static int table_ass_subscript(struct table_object *self, PyObject *key_o,
 static void value_dealloc(struct value_object *v)
 {
 	Py_DECREF(v->table);
-	PyObject_Free(v);
+	if (value_nfree < VALUE_FREELIST_MAX)
+		value_freelist[value_nfree++] = v;
+	else
+		PyObject_Free(v);
 }
 
 /* The table of @v, if still open. */
@@ -715,18 +963,76 @@ static inline struct adict *value_table(struct value_object *v)
 	return t;
 }
 
-static inline int check_nargs(const char *fn, Py_ssize_t nargs, Py_ssize_t min,
-			      Py_ssize_t max)
+/*
+ * Arguments of a METH_FASTCALL | METH_KEYWORDS call: out[i] gets parameter
+ * @names[i] given by position or keyword, NULL when absent.  The first
+ * @nmin are required.  The common call has no keywords and costs a compare.
+ */
+static int parse_args_kw(const char *fn, const char *const *names,
+			 Py_ssize_t nmin, Py_ssize_t nmax, PyObject *const *args,
+			 Py_ssize_t nargs, PyObject *kwnames, PyObject **out)
 {
-	if (__builtin_expect(nargs >= min && nargs <= max, 1))
-		return 0;
+	Py_ssize_t i, j, nkw = PyTuple_GET_SIZE(kwnames);
+
+	for (i = 0; i < nmax; i++)
+		out[i] = i < nargs ? args[i] : NULL;
+	for (i = 0; i < nkw; i++) {
+		PyObject *kw = PyTuple_GET_ITEM(kwnames, i);
+
+		for (j = 0; j < nmax; j++)
+			if (PyUnicode_CompareWithASCIIString(kw, names[j]) == 0)
+				break;
+		if (j == nmax) {
+			PyErr_Format(PyExc_TypeError,
+				     "%s() got an unexpected keyword argument %R", fn, kw);
+			return -1;
+		}
+		if (out[j]) {
+			PyErr_Format(PyExc_TypeError,
+				     "%s() got multiple values for argument '%s'",
+				     fn, names[j]);
+			return -1;
+		}
+		out[j] = args[nargs + i];
+	}
+	for (i = 0; i < nmin; i++)
+		if (!out[i]) {
+			PyErr_Format(PyExc_TypeError,
+				     "%s() missing required argument '%s' (pos %zd)",
+				     fn, names[i], i + 1);
+			return -1;
+		}
+	return 0;
+}
+
+static int nargs_error(const char *fn, Py_ssize_t nargs, Py_ssize_t min,
+		       Py_ssize_t max)
+{
 	if (min == max)
 		PyErr_Format(PyExc_TypeError, "%s() takes exactly %zd argument%s (%zd given)",
 			     fn, min, min == 1 ? "" : "s", nargs);
 	else
-		PyErr_Format(PyExc_TypeError, "%s() takes %zd to %zd arguments (%zd given)",
+		PyErr_Format(PyExc_TypeError, "%s() takes from %zd to %zd arguments (%zd given)",
 			     fn, min, max, nargs);
 	return -1;
+}
+
+static inline int parse_args(const char *fn, const char *const *names,
+			     Py_ssize_t nmin, Py_ssize_t nmax, PyObject *const *args,
+			     Py_ssize_t nargs, PyObject *kwnames, PyObject **out)
+{
+	Py_ssize_t i;
+
+	if (__builtin_expect(kwnames == NULL, 1)) {
+		if (__builtin_expect(nargs < nmin || nargs > nmax, 0))
+			return nargs_error(fn, nargs, nmin, nmax);
+		for (i = 0; i < nmax; i++)
+			out[i] = i < nargs ? args[i] : NULL;
+		return 0;
+	}
+	if (nargs > nmax)
+		return nargs_error(fn, nargs, nmin, nmax);
+	return parse_args_kw(fn, names, nmin, nmax, args, nargs, kwnames, out);
 }
 
 /* One read-modify-write on a value object: the handle, or the slow path. */
@@ -768,46 +1074,33 @@ static inline PyObject *value_rmw(struct value_object *v, __u32 op, __u64 arg)
 	return PyLong_FromUnsignedLongLong(old);
 }
 
-#define VALUE_RMW(pyname, op)						\
+static const char *const kw_value[] = { "value" };
+static const char *const kw_mask[] = { "mask" };
+static const char *const kw_delta[] = { "delta" };
+static const char *const kw_cas[] = { "expected", "desired" };
+
+#define VALUE_RMW(pyname, op, kw, nmin)					\
 static PyObject *value_##pyname(struct value_object *v,		\
-				PyObject *const *args, Py_ssize_t nargs) \
+				PyObject *const *args, Py_ssize_t nargs, \
+				PyObject *kwnames)			\
 {									\
-	__u64 arg;							\
+	PyObject *a[1];							\
+	__u64 arg = 1;							\
 									\
-	if (check_nargs(#pyname, nargs, 1, 1) ||			\
-	    value_from_py(args[0], &arg))				\
+	if (parse_args(#pyname, kw, nmin, 1, args, nargs, kwnames, a) || \
+	    (a[0] && value_from_py(a[0], &arg)))			\
 		return NULL;						\
 	return value_rmw(v, op, arg);					\
 }
 
-VALUE_RMW(swap, ADICT_OP_SWAP)
-VALUE_RMW(band, ADICT_OP_AND)
-VALUE_RMW(bor, ADICT_OP_OR)
-VALUE_RMW(bxor, ADICT_OP_XOR)
+VALUE_RMW(swap, ADICT_OP_SWAP, kw_value, 1)
+VALUE_RMW(store, ADICT_OP_STORE, kw_value, 1)
+VALUE_RMW(add, ADICT_OP_ADD, kw_delta, 0)
+VALUE_RMW(sub, ADICT_OP_SUB, kw_delta, 0)
+VALUE_RMW(band, ADICT_OP_AND, kw_mask, 1)
+VALUE_RMW(bor, ADICT_OP_OR, kw_mask, 1)
+VALUE_RMW(bxor, ADICT_OP_XOR, kw_mask, 1)
 #undef VALUE_RMW
-
-/* add/sub: the argument defaults to 1. */
-static PyObject *value_add(struct value_object *v, PyObject *const *args,
-			   Py_ssize_t nargs)
-{
-	__u64 arg = 1;
-
-	if (check_nargs("add", nargs, 0, 1) ||
-	    (nargs && value_from_py(args[0], &arg)))
-		return NULL;
-	return value_rmw(v, ADICT_OP_ADD, arg);
-}
-
-static PyObject *value_sub(struct value_object *v, PyObject *const *args,
-			   Py_ssize_t nargs)
-{
-	__u64 arg = 1;
-
-	if (check_nargs("sub", nargs, 0, 1) ||
-	    (nargs && value_from_py(args[0], &arg)))
-		return NULL;
-	return value_rmw(v, ADICT_OP_SUB, arg);
-}
 
 /* 0 and *out, or -1 with an exception. */
 static inline int value_load_u64(struct value_object *v, __u64 *out)
@@ -838,25 +1131,16 @@ static PyObject *value_load(struct value_object *v, PyObject *unused)
 	return PyLong_FromUnsignedLongLong(x);
 }
 
-static PyObject *value_store(struct value_object *v, PyObject *const *args,
-			     Py_ssize_t nargs)
-{
-	__u64 arg;
-
-	if (check_nargs("store", nargs, 1, 1) || value_from_py(args[0], &arg))
-		return NULL;
-	return value_rmw(v, ADICT_OP_STORE, arg);
-}
-
 static PyObject *value_cas(struct value_object *v, PyObject *const *args,
-			   Py_ssize_t nargs)
+			   Py_ssize_t nargs, PyObject *kwnames)
 {
 	__u64 expected, desired, seen;
 	struct adict *t;
+	PyObject *a[2];
 	int ret;
 
-	if (check_nargs("cas", nargs, 2, 2) ||
-	    value_from_py(args[0], &expected) || value_from_py(args[1], &desired))
+	if (parse_args("cas", kw_cas, 2, 2, args, nargs, kwnames, a) ||
+	    value_from_py(a[0], &expected) || value_from_py(a[1], &desired))
 		return NULL;
 	t = value_table(v);
 	if (!t)
@@ -886,16 +1170,26 @@ static PyObject *value_int(struct value_object *v)
 	return value_load(v, NULL);
 }
 
+/* bool(d[k]) follows the current value, as int(d[k]) does. */
+static int value_bool(struct value_object *v)
+{
+	__u64 x;
+
+	if (value_load_u64(v, &x))
+		return -1;
+	return x != 0;
+}
+
 static PyObject *value_repr(struct value_object *v)
 {
 	__u64 x;
 
 	if (!v->table->t)
-		return PyUnicode_FromFormat("<AtomicValue key=%llu of a closed table>",
+		return PyUnicode_FromFormat("<AtomicValue64 key=%llu of a closed table>",
 					    (unsigned long long)v->key);
 	if (value_load_u64(v, &x))
 		return NULL;
-	return PyUnicode_FromFormat("AtomicValue(key=%llu, value=%llu)",
+	return PyUnicode_FromFormat("AtomicValue64(key=%llu, value=%llu)",
 				    (unsigned long long)v->key,
 				    (unsigned long long)x);
 }
@@ -939,24 +1233,28 @@ static PyObject *value_richcompare(PyObject *a, PyObject *b, int op)
 }
 
 static PyMethodDef value_methods[] = {
-	{ "load", (PyCFunction)value_load, METH_NOARGS,
-	  "load() -> int\n\nThe current value (sequentially consistent load)." },
-	{ "store", (PyCFunction)(void (*)(void))value_store, METH_FASTCALL,
-	  "store(value) -> int\n\nSet the value (an atomic exchange); return the previous value." },
-	{ "swap", (PyCFunction)(void (*)(void))value_swap, METH_FASTCALL,
-	  "swap(value) -> int\n\nAtomically exchange; return the previous value." },
-	{ "add", (PyCFunction)(void (*)(void))value_add, METH_FASTCALL,
-	  "add(delta=1) -> int\n\nAtomically add (mod 2**64); return the previous value." },
-	{ "sub", (PyCFunction)(void (*)(void))value_sub, METH_FASTCALL,
-	  "sub(delta=1) -> int\n\nAtomically subtract (mod 2**64); return the previous value." },
-	{ "band", (PyCFunction)(void (*)(void))value_band, METH_FASTCALL,
-	  "band(mask) -> int\n\nAtomic bitwise AND; return the previous value." },
-	{ "bor", (PyCFunction)(void (*)(void))value_bor, METH_FASTCALL,
-	  "bor(mask) -> int\n\nAtomic bitwise OR; return the previous value." },
-	{ "bxor", (PyCFunction)(void (*)(void))value_bxor, METH_FASTCALL,
-	  "bxor(mask) -> int\n\nAtomic bitwise XOR; return the previous value." },
-	{ "cas", (PyCFunction)(void (*)(void))value_cas, METH_FASTCALL,
-	  "cas(expected, desired) -> int\n\n"
+	{ "load", FN(value_load), METH_NOARGS,
+	  "load($self, /)\n--\n\nThe current value (sequentially consistent load)." },
+	{ "store", FN(value_store), FASTKW,
+	  "store($self, /, value)\n--\n\n"
+	  "Set the value (an atomic exchange); return the previous value\n"
+	  "(the original returned None)." },
+	{ "swap", FN(value_swap), FASTKW,
+	  "swap($self, /, value)\n--\n\nAtomically exchange; return the previous value." },
+	{ "add", FN(value_add), FASTKW,
+	  "add($self, /, delta=1)\n--\n\n"
+	  "Atomically add (mod 2**64); return the previous value." },
+	{ "sub", FN(value_sub), FASTKW,
+	  "sub($self, /, delta=1)\n--\n\n"
+	  "Atomically subtract (mod 2**64); return the previous value." },
+	{ "band", FN(value_band), FASTKW,
+	  "band($self, /, mask)\n--\n\nAtomic bitwise AND; return the previous value." },
+	{ "bor", FN(value_bor), FASTKW,
+	  "bor($self, /, mask)\n--\n\nAtomic bitwise OR; return the previous value." },
+	{ "bxor", FN(value_bxor), FASTKW,
+	  "bxor($self, /, mask)\n--\n\nAtomic bitwise XOR; return the previous value." },
+	{ "cas", FN(value_cas), FASTKW,
+	  "cas($self, /, expected, desired)\n--\n\n"
 	  "Compare-and-swap: if the value is expected, replace it with desired.\n"
 	  "Return the value observed; the swap happened iff it equals expected." },
 	{ NULL }
@@ -969,13 +1267,14 @@ static PyGetSetDef value_getset[] = {
 };
 
 static PyNumberMethods value_as_number = {
+	.nb_bool = (inquiry)value_bool,
 	.nb_int = (unaryfunc)value_int,
 	.nb_index = (unaryfunc)value_int,
 };
 
 static PyTypeObject value_type = {
 	PyVarObject_HEAD_INIT(NULL, 0)
-	.tp_name = "atomic_dict.AtomicValue",
+	.tp_name = "atomic_dict.capi.AtomicValue64",
 	.tp_basicsize = sizeof(struct value_object),
 	.tp_dealloc = (destructor)value_dealloc,
 	.tp_repr = (reprfunc)value_repr,
@@ -983,11 +1282,36 @@ static PyTypeObject value_type = {
 	.tp_hash = PyObject_HashNotImplemented,
 	.tp_richcompare = value_richcompare,
 	.tp_flags = Py_TPFLAGS_DEFAULT,
-	.tp_doc = "The value word of one key of an AtomicDict: d[key].\n\n"
+	.tp_doc = "The 64-bit value of one key of an AtomicDict: d[key].\n\n"
 		  "Holds a reference to its table and the key.  Every method is one\n"
 		  "atomic, sequentially consistent operation on the shared value and\n"
 		  "returns the previous value (load: the value; cas: the value observed).\n"
-		  "int(v) and comparisons load the current value.",
+		  "int(v), bool(v) and comparisons load the current value.",
+	.tp_methods = value_methods,
+	.tp_getset = value_getset,
+};
+
+/*
+ * The value of a table with v32=1.  Such tables need table format v2,
+ * which this libadict lacks, so nothing creates one yet (and the type has
+ * no constructor); the name resolves as in the original's capi module,
+ * with the method set of the original's AtomicValue32.  When v2 lands, the
+ * methods above must honour the 32-bit width before anything returns one.
+ */
+static PyTypeObject value32_type = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "atomic_dict.capi.AtomicValue32",
+	.tp_basicsize = sizeof(struct value_object),
+	.tp_dealloc = (destructor)value_dealloc,
+	.tp_repr = (reprfunc)value_repr,
+	.tp_as_number = &value_as_number,
+	.tp_hash = PyObject_HashNotImplemented,
+	.tp_richcompare = value_richcompare,
+	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_doc = "The 32-bit value of one key of an AtomicDict(..., v64=0, v32=1).\n\n"
+		  "Values wrap modulo 2**32.  Tables with 32-bit values need table\n"
+		  "format v2, which this build does not have: no AtomicValue32 can\n"
+		  "exist yet.",
 	.tp_methods = value_methods,
 	.tp_getset = value_getset,
 };
@@ -1003,18 +1327,27 @@ static inline int adict_store_old(struct adict *t, __u64 key, __u64 value,
 	return adict_op(t, ADICT_OP_STORE, key, value, 0, old);
 }
 
-#define TABLE_RMW(pyname, libfn, op, min)				\
+static const char *const kw_key_value[] = { "key", "value" };
+static const char *const kw_key_mask[] = { "key", "mask" };
+static const char *const kw_key_delta[] = { "key", "delta" };
+static const char *const kw_key_default[] = { "key", "default" };
+static const char *const kw_key_cas[] = { "key", "expected", "desired" };
+static const char *const kw_key[] = { "key" };
+
+#define TABLE_RMW(pyname, libfn, kw, nmin)				\
 static PyObject *table_##pyname(struct table_object *self,		\
-				PyObject *const *args, Py_ssize_t nargs) \
+				PyObject *const *args, Py_ssize_t nargs, \
+				PyObject *kwnames)			\
 {									\
 	__u64 key, arg = 1, old;					\
+	PyObject *a[2];							\
 	int ret;							\
 									\
 	if (__builtin_expect(!self->t, 0))				\
 		return closed_error();					\
-	if (check_nargs(#pyname, nargs, min, 2) ||			\
-	    key_from_py(args[0], &key) ||				\
-	    (nargs > 1 && value_from_py(args[1], &arg)))		\
+	if (parse_args(#pyname, kw, nmin, 2, args, nargs, kwnames, a) || \
+	    key_from_py(a[0], &key) ||					\
+	    (a[1] && value_from_py(a[1], &arg)))			\
 		return NULL;						\
 	ret = libfn(self->t, key, arg, &old);				\
 	if (__builtin_expect(ret < 0, 0))				\
@@ -1022,23 +1355,26 @@ static PyObject *table_##pyname(struct table_object *self,		\
 	return PyLong_FromUnsignedLongLong(old);			\
 }
 
-TABLE_RMW(add, adict_add, ADICT_OP_ADD, 1)
-TABLE_RMW(sub, adict_sub, ADICT_OP_SUB, 1)
-TABLE_RMW(swap, adict_swap, ADICT_OP_SWAP, 2)
-TABLE_RMW(store, adict_store_old, ADICT_OP_STORE, 2)
-TABLE_RMW(band, adict_and, ADICT_OP_AND, 2)
-TABLE_RMW(bor, adict_or, ADICT_OP_OR, 2)
-TABLE_RMW(bxor, adict_xor, ADICT_OP_XOR, 2)
+TABLE_RMW(add, adict_add, kw_key_delta, 1)
+TABLE_RMW(sub, adict_sub, kw_key_delta, 1)
+TABLE_RMW(swap, adict_swap, kw_key_value, 2)
+TABLE_RMW(store, adict_store_old, kw_key_value, 2)
+TABLE_RMW(band, adict_and, kw_key_mask, 2)
+TABLE_RMW(bor, adict_or, kw_key_mask, 2)
+TABLE_RMW(bxor, adict_xor, kw_key_mask, 2)
 #undef TABLE_RMW
 
-static PyObject *table_load(struct table_object *self, PyObject *key_o)
+static PyObject *table_load(struct table_object *self, PyObject *const *args,
+			    Py_ssize_t nargs, PyObject *kwnames)
 {
+	PyObject *a[1];
 	__u64 key, val;
 	int ret;
 
 	if (__builtin_expect(!self->t, 0))
 		return closed_error();
-	if (key_from_py(key_o, &key))
+	if (parse_args("load", kw_key, 1, 1, args, nargs, kwnames, a) ||
+	    key_from_py(a[0], &key))
 		return NULL;
 	ret = adict_load(self->t, key, &val);
 	if (__builtin_expect(ret < 0, 0))
@@ -1047,33 +1383,37 @@ static PyObject *table_load(struct table_object *self, PyObject *key_o)
 }
 
 static PyObject *table_find(struct table_object *self, PyObject *const *args,
-			    Py_ssize_t nargs)
+			    Py_ssize_t nargs, PyObject *kwnames)
 {
+	PyObject *a[2];
 	__u64 key, val;
 	int ret;
 
 	if (__builtin_expect(!self->t, 0))
 		return closed_error();
-	if (check_nargs("find", nargs, 1, 2) || key_from_py(args[0], &key))
+	if (parse_args("find", kw_key_default, 1, 2, args, nargs, kwnames, a) ||
+	    key_from_py(a[0], &key))
 		return NULL;
 	ret = adict_find(self->t, key, &val);
 	if (ret == -ENOENT)
-		return Py_NewRef(nargs > 1 ? args[1] : Py_None);
+		return Py_NewRef(a[1] ? a[1] : Py_None);
 	if (ret < 0)
 		return op_error(self, ret, key);
 	return PyLong_FromUnsignedLongLong(val);
 }
 
 static PyObject *table_cas(struct table_object *self, PyObject *const *args,
-			   Py_ssize_t nargs)
+			   Py_ssize_t nargs, PyObject *kwnames)
 {
 	__u64 key, expected, desired, seen;
+	PyObject *a[3];
 	int ret;
 
 	if (__builtin_expect(!self->t, 0))
 		return closed_error();
-	if (check_nargs("cas", nargs, 3, 3) || key_from_py(args[0], &key) ||
-	    value_from_py(args[1], &expected) || value_from_py(args[2], &desired))
+	if (parse_args("cas", kw_key_cas, 3, 3, args, nargs, kwnames, a) ||
+	    key_from_py(a[0], &key) || value_from_py(a[1], &expected) ||
+	    value_from_py(a[2], &desired))
 		return NULL;
 	ret = adict_cas(self->t, key, expected, desired, &seen);
 	if (ret < 0)
@@ -1081,14 +1421,17 @@ static PyObject *table_cas(struct table_object *self, PyObject *const *args,
 	return PyLong_FromUnsignedLongLong(seen);
 }
 
-static PyObject *table_insert(struct table_object *self, PyObject *key_o)
+static PyObject *table_insert(struct table_object *self, PyObject *const *args,
+			      Py_ssize_t nargs, PyObject *kwnames)
 {
+	PyObject *a[1];
 	__u64 key;
 	int ret;
 
 	if (__builtin_expect(!self->t, 0))
 		return closed_error();
-	if (key_from_py(key_o, &key))
+	if (parse_args("insert", kw_key, 1, 1, args, nargs, kwnames, a) ||
+	    key_from_py(a[0], &key))
 		return NULL;
 	ret = adict_insert(self->t, key);
 	if (ret < 0)
@@ -1100,110 +1443,108 @@ static PyObject *table_insert(struct table_object *self, PyObject *key_o)
 /* Batches                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* Keys of a sequence into a PyMem array; *np gets the count. */
-static __u64 *keys_from_seq(PyObject *seq_o, Py_ssize_t *np)
-{
-	PyObject *seq, **items;
-	Py_ssize_t i, n;
-	__u64 *keys;
+/*
+ * Batches run in chunks of BATCH_CHUNK keys: the keys of one chunk are
+ * converted into a small buffer, libadict runs them (prefetching ahead) and
+ * the results go straight into the result list.  So a call of any size
+ * touches the same few kilobytes of temporaries, where converting all keys
+ * first built arrays as large as the call.  Every key (and delta) is checked
+ * in a first pass, so that bad input raises before anything is applied.
+ */
+#define BATCH_CHUNK	512
 
-	seq = PySequence_Fast(seq_o, "keys must be an iterable of ints");
-	if (!seq)
-		return NULL;
-	n = PySequence_Fast_GET_SIZE(seq);
-	items = PySequence_Fast_ITEMS(seq);
-	keys = PyMem_New(__u64, n ? n : 1);
-	if (!keys) {
-		Py_DECREF(seq);
-		PyErr_NoMemory();
+struct batch {
+	const char *fn;
+	PyObject *keys;		/* PySequence_Fast of the keys */
+	PyObject *deltas;	/* PySequence_Fast of the deltas, or NULL */
+	__u64 delta;		/* the delta of every key when deltas is NULL */
+	Py_ssize_t n;
+};
+
+/* Item @i of a fast sequence, which Python code run by __index__ may resize. */
+static PyObject *batch_item(struct batch *b, PyObject *seq, Py_ssize_t i)
+{
+	if (__builtin_expect(PySequence_Fast_GET_SIZE(seq) != b->n, 0)) {
+		PyErr_Format(PyExc_RuntimeError, "%s: the sequence changed size "
+			     "during the call", b->fn);
 		return NULL;
 	}
-	for (i = 0; i < n; i++) {
-		if (key_from_py(items[i], &keys[i])) {
-			PyMem_Free(keys);
-			Py_DECREF(seq);
-			return NULL;
-		}
-	}
-	Py_DECREF(seq);
-	*np = n;
-	return keys;
+	return PySequence_Fast_GET_ITEM(seq, i);
 }
 
-static PyObject *list_from_u64(const __u64 *vals, Py_ssize_t n)
+static int batch_key(struct batch *b, Py_ssize_t i, __u64 *key)
 {
-	PyObject *list = PyList_New(n);
-	Py_ssize_t i;
+	PyObject *o = batch_item(b, b->keys, i);
 
-	if (!list)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		PyObject *x = PyLong_FromUnsignedLongLong(vals[i]);
+	return o ? key_from_py(o, key) : -1;
+}
 
-		if (!x) {
-			Py_DECREF(list);
-			return NULL;
-		}
-		PyList_SET_ITEM(list, i, x);
+static int batch_delta(struct batch *b, Py_ssize_t i, __u64 *delta)
+{
+	PyObject *o;
+
+	if (!b->deltas) {
+		*delta = b->delta;
+		return 0;
 	}
-	return list;
+	o = batch_item(b, b->deltas, i);
+	return o ? value_from_py(o, delta) : -1;
+}
+
+static void batch_release(struct batch *b)
+{
+	Py_XDECREF(b->keys);
+	Py_XDECREF(b->deltas);
+}
+
+/* Open @keys_o (and @delta_o: NULL, an int or a sequence) and check it all. */
+static int batch_open(struct batch *b, const char *fn, PyObject *keys_o,
+		      PyObject *delta_o)
+{
+	Py_ssize_t i;
+	__u64 x;
+
+	b->fn = fn;
+	b->deltas = NULL;
+	b->delta = 1;
+	b->keys = PySequence_Fast(keys_o, "keys must be an iterable of keys");
+	if (!b->keys)
+		return -1;
+	b->n = PySequence_Fast_GET_SIZE(b->keys);
+	if (delta_o && PyLong_Check(delta_o)) {
+		if (value_from_py(delta_o, &b->delta))
+			goto out_release;
+	} else if (delta_o) {
+		b->deltas = PySequence_Fast(delta_o, "delta must be an int or a "
+					    "sequence of ints");
+		if (!b->deltas)
+			goto out_release;
+		if (PySequence_Fast_GET_SIZE(b->deltas) != b->n) {
+			PyErr_Format(PyExc_ValueError, "%s: %zd keys but %zd deltas",
+				     fn, b->n, PySequence_Fast_GET_SIZE(b->deltas));
+			goto out_release;
+		}
+	}
+	for (i = 0; i < b->n; i++)
+		if (batch_key(b, i, &x) || batch_delta(b, i, &x))
+			goto out_release;
+	return 0;
+
+out_release:
+	batch_release(b);
+	return -1;
 }
 
 /*
- * Run a batch in chunks: libadict returns the count done, or -errno when
- * the first entry of a chunk fails, so a short count is retried from the
- * failing key to learn its errno.  Return n, or -errno with *done set.
+ * Say how far a failed batch got: the first @done of @n keys were applied.
+ * The exception is already set (op_error() or a conversion error).
  */
-static int run_add_batch(struct adict *t, const __u64 *keys, const __u64 *deltas,
-			 size_t n, __u64 *old, size_t *done)
-{
-	size_t off = 0;
-	int ret;
-
-	while (off < n) {
-		size_t chunk = n - off > INT_MAX ? INT_MAX : n - off;
-
-		ret = adict_add_batch(t, keys + off, deltas ? deltas + off : NULL,
-				      chunk, old + off);
-		if (ret < 0) {
-			*done = off;
-			return ret;
-		}
-		off += (size_t)ret;
-	}
-	*done = n;
-	return 0;
-}
-
-static int run_load_batch(struct adict *t, const __u64 *keys, size_t n,
-			  __u64 *vals, size_t *done)
-{
-	size_t off = 0;
-	int ret;
-
-	while (off < n) {
-		size_t chunk = n - off > INT_MAX ? INT_MAX : n - off;
-
-		ret = adict_load_batch(t, keys + off, chunk, vals + off);
-		if (ret < 0) {
-			*done = off;
-			return ret;
-		}
-		off += (size_t)ret;
-	}
-	*done = n;
-	return 0;
-}
-
-static PyObject *batch_error(struct table_object *self, int ret,
-			     const __u64 *keys, size_t done, size_t n)
+static PyObject *batch_note(size_t done, size_t n)
 {
 	PyObject *exc, *note;
 
-	op_error(self, ret, keys[done]);
 	if (!done)
 		return NULL;
-	/* Say how far the batch got: entries before the failing one ran. */
 #if PY_VERSION_HEX >= 0x030C0000
 	exc = PyErr_GetRaisedException();
 #else
@@ -1242,153 +1583,136 @@ static PyObject *batch_error(struct table_object *self, int ret,
 	return NULL;
 }
 
-static PyObject *table_add_many(struct table_object *self, PyObject *args,
-				PyObject *kwds)
+/* Fill the unset tail of @list from @i so that it can be freed, and free it. */
+static void list_abandon(PyObject *list, Py_ssize_t i)
 {
-	static char *kwlist[] = { "keys", "delta", NULL };
-	PyObject *keys_o, *delta_o = NULL, *ret_o = NULL;
-	__u64 *keys = NULL, *deltas = NULL, *old = NULL, one = 1;
-	Py_ssize_t n, nd, i;
-	size_t done;
-	int ret;
-
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:add_many", kwlist,
-					 &keys_o, &delta_o))
-		return NULL;
-	if (!table_get(self))
-		return NULL;
-	keys = keys_from_seq(keys_o, &n);
-	if (!keys)
-		return NULL;
-	if (delta_o && PyLong_Check(delta_o)) {
-		if (value_from_py(delta_o, &one))
-			goto out;
-		delta_o = NULL;
-	}
-	if (delta_o) {
-		PyObject *seq = PySequence_Fast(delta_o, "delta must be an int or "
-						"a sequence of ints");
-		PyObject **items;
-
-		if (!seq)
-			goto out;
-		nd = PySequence_Fast_GET_SIZE(seq);
-		if (nd != n) {
-			Py_DECREF(seq);
-			PyErr_Format(PyExc_ValueError, "add_many: %zd keys but %zd deltas",
-				     n, nd);
-			goto out;
-		}
-		deltas = PyMem_New(__u64, n ? n : 1);
-		if (!deltas) {
-			Py_DECREF(seq);
-			PyErr_NoMemory();
-			goto out;
-		}
-		items = PySequence_Fast_ITEMS(seq);
-		for (i = 0; i < n; i++)
-			if (value_from_py(items[i], &deltas[i])) {
-				Py_DECREF(seq);
-				goto out;
-			}
-		Py_DECREF(seq);
-	} else if (one != 1) {
-		deltas = PyMem_New(__u64, n ? n : 1);
-		if (!deltas) {
-			PyErr_NoMemory();
-			goto out;
-		}
-		for (i = 0; i < n; i++)
-			deltas[i] = one;
-	}
-	old = PyMem_New(__u64, n ? n : 1);
-	if (!old) {
-		PyErr_NoMemory();
-		goto out;
-	}
-	/* The key and delta conversions above may have run Python code. */
-	if (!table_get(self))
-		goto out;
-	ret = run_add_batch(self->t, keys, deltas, (size_t)n, old, &done);
-	if (ret < 0) {
-		batch_error(self, ret, keys, done, (size_t)n);
-		goto out;
-	}
-	ret_o = list_from_u64(old, n);
-out:
-	PyMem_Free(keys);
-	PyMem_Free(deltas);
-	PyMem_Free(old);
-	return ret_o;
+	for (; i < PyList_GET_SIZE(list); i++)
+		PyList_SET_ITEM(list, i, Py_NewRef(Py_None));
+	Py_DECREF(list);
 }
 
-static PyObject *table_load_many(struct table_object *self, PyObject *keys_o)
+enum batch_kind { BATCH_ADD, BATCH_LOAD, BATCH_INSERT };
+
+static PyObject *batch_run(struct table_object *self, struct batch *b,
+			   enum batch_kind kind)
 {
-	PyObject *ret_o = NULL;
-	__u64 *keys, *vals;
-	Py_ssize_t n;
-	size_t done;
+	__u64 keys[BATCH_CHUNK], deltas[BATCH_CHUNK], out[BATCH_CHUNK];
+	Py_ssize_t off, i, c;
+	PyObject *list;
 	int ret;
 
-	if (!table_get(self))
-		return NULL;
-	keys = keys_from_seq(keys_o, &n);
-	if (!keys)
-		return NULL;
-	vals = PyMem_New(__u64, n ? n : 1);
-	if (!vals) {
-		PyErr_NoMemory();
-		goto out;
-	}
-	if (!table_get(self))
-		goto out;
-	ret = run_load_batch(self->t, keys, (size_t)n, vals, &done);
-	if (ret < 0) {
-		batch_error(self, ret, keys, done, (size_t)n);
-		goto out;
-	}
-	ret_o = list_from_u64(vals, n);
-out:
-	PyMem_Free(keys);
-	PyMem_Free(vals);
-	return ret_o;
-}
-
-/* AtomicSet.add_many / AtomicDict.insert_many: one insert per key. */
-static PyObject *table_insert_many(struct table_object *self, PyObject *keys_o)
-{
-	PyObject *list = NULL;
-	Py_ssize_t n, i;
-	__u64 *keys;
-	int ret;
-
-	if (!table_get(self))
-		return NULL;
-	keys = keys_from_seq(keys_o, &n);
-	if (!keys)
-		return NULL;
-	if (!table_get(self))
-		goto out;
-	list = PyList_New(n);
+	list = PyList_New(b->n);
 	if (!list)
-		goto out;
-	for (i = 0; i < n; i++) {
-		ret = adict_insert(self->t, keys[i]);
-		if (ret < 0) {
-			Py_ssize_t fail = i;
+		return NULL;
+	for (off = 0; off < b->n; off += c) {
+		c = b->n - off < BATCH_CHUNK ? b->n - off : BATCH_CHUNK;
+		for (i = 0; i < c; i++)
+			if (batch_key(b, off + i, &keys[i]) ||
+			    (kind == BATCH_ADD && batch_delta(b, off + i, &deltas[i])))
+				goto out_abandon;
+		/* The conversions may have run Python code that closed it. */
+		if (!table_get(self))
+			goto out_abandon;
+		switch (kind) {
+		case BATCH_ADD:
+			ret = adict_add_batch(self->t, keys, b->deltas ||
+					      b->delta != 1 ? deltas : NULL,
+					      (size_t)c, out);
+			break;
+		case BATCH_LOAD:
+			ret = adict_load_batch(self->t, keys, (size_t)c, out);
+			break;
+		default:
+			for (ret = 0; ret < c; ret++) {
+				int r = adict_insert(self->t, keys[ret]);
 
-			/* Fill the rest so that the list can be freed. */
-			for (; i < n; i++)
-				PyList_SET_ITEM(list, i, Py_NewRef(Py_None));
-			Py_CLEAR(list);
-			batch_error(self, ret, keys, (size_t)fail, (size_t)n);
-			goto out;
+				if (r < 0) {
+					ret = ret ? ret : r;
+					break;
+				}
+				out[ret] = (__u64)r;
+			}
+			break;
 		}
-		PyList_SET_ITEM(list, i, PyBool_FromLong(ret));
+		/* ret: c, or the count done before a failing key, or -errno. */
+		for (i = 0; i < (ret < 0 ? 0 : ret); i++) {
+			PyObject *x = kind == BATCH_INSERT ? PyBool_FromLong((long)out[i]) :
+				      PyLong_FromUnsignedLongLong(out[i]);
+
+			if (!x) {
+				off += i;
+				goto out_abandon;
+			}
+			PyList_SET_ITEM(list, off + i, x);
+		}
+		if (ret < c) {
+			Py_ssize_t done = off + (ret < 0 ? 0 : ret);
+
+			if (ret >= 0)	/* learn the failing key's errno */
+				ret = kind == BATCH_ADD ?
+				      adict_add(self->t, keys[ret], 0, NULL) :
+				      kind == BATCH_LOAD ?
+				      adict_load(self->t, keys[ret], &out[0]) :
+				      adict_insert(self->t, keys[ret]);
+			op_error(self, ret < 0 ? ret : -EIO, keys[done - off]);
+			list_abandon(list, done);
+			return batch_note((size_t)done, (size_t)b->n);
+		}
 	}
-out:
-	PyMem_Free(keys);
 	return list;
+
+out_abandon:
+	list_abandon(list, off);
+	return batch_note((size_t)off, (size_t)b->n);
+}
+
+static const char *const kw_keys_delta[] = { "keys", "delta" };
+static const char *const kw_keys[] = { "keys" };
+
+static PyObject *table_add_many(struct table_object *self, PyObject *const *args,
+				Py_ssize_t nargs, PyObject *kwnames)
+{
+	struct batch b;
+	PyObject *a[2], *ret;
+
+	if (parse_args("add_many", kw_keys_delta, 1, 2, args, nargs, kwnames, a))
+		return NULL;
+	if (!table_get(self) || batch_open(&b, "add_many", a[0], a[1]))
+		return NULL;
+	ret = batch_run(self, &b, BATCH_ADD);
+	batch_release(&b);
+	return ret;
+}
+
+static PyObject *table_load_many(struct table_object *self, PyObject *const *args,
+				 Py_ssize_t nargs, PyObject *kwnames)
+{
+	struct batch b;
+	PyObject *a[1], *ret;
+
+	if (parse_args("load_many", kw_keys, 1, 1, args, nargs, kwnames, a))
+		return NULL;
+	if (!table_get(self) || batch_open(&b, "load_many", a[0], NULL))
+		return NULL;
+	ret = batch_run(self, &b, BATCH_LOAD);
+	batch_release(&b);
+	return ret;
+}
+
+/* AtomicSet.add_many: one insert per key. */
+static PyObject *table_insert_many(struct table_object *self, PyObject *const *args,
+				   Py_ssize_t nargs, PyObject *kwnames)
+{
+	struct batch b;
+	PyObject *a[1], *ret;
+
+	if (parse_args("add_many", kw_keys, 1, 1, args, nargs, kwnames, a))
+		return NULL;
+	if (!table_get(self) || batch_open(&b, "add_many", a[0], NULL))
+		return NULL;
+	ret = batch_run(self, &b, BATCH_INSERT);
+	batch_release(&b);
+	return ret;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1412,12 +1736,12 @@ static PyObject *iter_new(struct table_object *self, enum iter_kind kind)
 
 static PyObject *dict_iter(struct table_object *self)
 {
-	return iter_new(self, ITER_ITEMS);
+	return iter_new(self, ITER_ROWS);
 }
 
 static PyObject *set_iter(struct table_object *self)
 {
-	return iter_new(self, ITER_KEYS);
+	return iter_new(self, ITER_SET_ROWS);
 }
 
 static PyObject *table_items(struct table_object *self, PyObject *unused)
@@ -1451,6 +1775,11 @@ static PyObject *iter_next(struct iter_object *it)
 	if (adict_iter_next(t, &it->cursor, &key, &val) <= 0)
 		return NULL;	/* StopIteration */
 	switch (it->kind) {
+	case ITER_ROWS:
+		return Py_BuildValue("((K)K)", (unsigned long long)key,
+				     (unsigned long long)val);
+	case ITER_SET_ROWS:
+		return Py_BuildValue("((K)O)", (unsigned long long)key, Py_True);
 	case ITER_KEYS:
 		return PyLong_FromUnsignedLongLong(key);
 	case ITER_VALUES:
@@ -1477,79 +1806,105 @@ static PyTypeObject iter_type = {
 /* ------------------------------------------------------------------------ */
 
 #define COMMON_METHODS							\
-	{ "attach", (PyCFunction)(void (*)(void))table_attach,		\
-	  METH_VARARGS | METH_KEYWORDS | METH_CLASS,			\
-	  "attach(name, *, readonly=False, mediated=False)\n\n"		\
+	{ "attach", FN(table_attach), METH_VARARGS | METH_KEYWORDS | METH_CLASS, \
+	  "attach($type, /, name, *, readonly=False, mediated=False)\n--\n\n" \
 	  "Open the existing named table `name` on /dev/atomic_dict.\n"	\
 	  "readonly maps it read-only (writes raise PermissionError);\n"	\
 	  "mediated maps it read-only and runs the operations the table's\n" \
 	  "grant allows in the kernel.  Raises KernelModuleNotLoadedError\n" \
 	  "without the device, FileNotFoundError for an unknown name." },	\
-	{ "close", (PyCFunction)table_close, METH_NOARGS,		\
-	  "close()\n\nUnmap the table in this process (others keep it).\n"	\
+	{ "from_fd", FN(table_from_fd), METH_O | METH_CLASS,		\
+	  "from_fd($type, fd, /)\n--\n\n"				\
+	  "Open the table behind fd: the fileno() of a table of another\n"	\
+	  "process, received over a unix socket (SCM_RIGHTS) or inherited.\n" \
+	  "fd is duplicated; the caller keeps it.  multiprocessing uses\n"	\
+	  "this to pass anonymous tables to spawn and forkserver children." }, \
+	{ "fileno", FN(table_fileno), METH_NOARGS,			\
+	  "fileno($self, /)\n--\n\n"					\
+	  "The table's file descriptor (its memfd, or its /dev/atomic_dict fd);\n" \
+	  "it stays owned by the table and is closed by close()." },	\
+	{ "close", FN(table_close), METH_NOARGS,			\
+	  "close($self, /)\n--\n\n"					\
+	  "Unmap the table in this process (others keep it).\n"		\
 	  "Further use raises ValueError; closing twice is harmless." },	\
-	{ "info", (PyCFunction)table_info, METH_NOARGS,			\
-	  "info() -> dict\n\nDescribe the table: capacity, buckets, bytes, used,\n" \
-	  "backend ('memfd' or 'device'), access ('readwrite', 'readonly',\n" \
-	  "'mediated'), name, and for the device id, uid, gid, mode, grant\n" \
-	  "and users (None for memfd tables)." },			\
-	{ "keys", (PyCFunction)table_keys, METH_NOARGS,			\
-	  "keys() -> iterator of the keys present" },			\
-	{ "__enter__", (PyCFunction)table_enter, METH_NOARGS, NULL },	\
-	{ "__exit__", (PyCFunction)(void (*)(void))table_exit, METH_FASTCALL, NULL }, \
-	{ "__reduce__", (PyCFunction)table_reduce, METH_NOARGS, NULL }
+	{ "info", FN(table_info), METH_NOARGS,				\
+	  "info($self, /)\n--\n\n"					\
+	  "Describe the table: capacity, buckets, bytes, used, the geometry\n" \
+	  "k64/k32/v64/v32, backend ('memfd' or 'device'), access\n"	\
+	  "('readwrite', 'readonly', 'mediated'), name, and for the device\n" \
+	  "id, uid, gid, mode, grant and users (None for memfd tables)." }, \
+	{ "keys", FN(table_keys), METH_NOARGS,				\
+	  "keys($self, /)\n--\n\n"					\
+	  "An iterator of the keys present, as ints (not a snapshot)." },	\
+	{ "__enter__", FN(table_enter), METH_NOARGS, NULL },		\
+	{ "__exit__", FN(table_exit), METH_FASTCALL, NULL },		\
+	{ "__reduce__", FN(table_reduce), METH_NOARGS, NULL }
 
 static PyMethodDef dict_methods[] = {
 	COMMON_METHODS,
-	{ "load", (PyCFunction)table_load, METH_O,
-	  "load(key) -> int\n\nThe value of key (0, and key inserted, if absent)." },
-	{ "find", (PyCFunction)(void (*)(void))table_find, METH_FASTCALL,
-	  "find(key, default=None) -> int | default\n\n"
+	{ "load", FN(table_load), FASTKW,
+	  "load($self, /, key)\n--\n\n"
+	  "The value of key (0, and key inserted, if absent)." },
+	{ "find", FN(table_find), FASTKW,
+	  "find($self, /, key, default=None)\n--\n\n"
 	  "The value of key, or default if key is absent; never inserts." },
-	{ "store", (PyCFunction)(void (*)(void))table_store, METH_FASTCALL,
-	  "store(key, value) -> int\n\nSet the value; return the previous value." },
-	{ "swap", (PyCFunction)(void (*)(void))table_swap, METH_FASTCALL,
-	  "swap(key, value) -> int\n\nAtomically exchange; return the previous value." },
-	{ "add", (PyCFunction)(void (*)(void))table_add, METH_FASTCALL,
-	  "add(key, delta=1) -> int\n\nAtomically add (mod 2**64); return the previous value." },
-	{ "sub", (PyCFunction)(void (*)(void))table_sub, METH_FASTCALL,
-	  "sub(key, delta=1) -> int\n\nAtomically subtract (mod 2**64); return the previous value." },
-	{ "band", (PyCFunction)(void (*)(void))table_band, METH_FASTCALL,
-	  "band(key, mask) -> int\n\nAtomic bitwise AND; return the previous value." },
-	{ "bor", (PyCFunction)(void (*)(void))table_bor, METH_FASTCALL,
-	  "bor(key, mask) -> int\n\nAtomic bitwise OR; return the previous value." },
-	{ "bxor", (PyCFunction)(void (*)(void))table_bxor, METH_FASTCALL,
-	  "bxor(key, mask) -> int\n\nAtomic bitwise XOR; return the previous value." },
-	{ "cas", (PyCFunction)(void (*)(void))table_cas, METH_FASTCALL,
-	  "cas(key, expected, desired) -> int\n\n"
+	{ "store", FN(table_store), FASTKW,
+	  "store($self, /, key, value)\n--\n\n"
+	  "Set the value; return the previous value." },
+	{ "swap", FN(table_swap), FASTKW,
+	  "swap($self, /, key, value)\n--\n\n"
+	  "Atomically exchange; return the previous value." },
+	{ "add", FN(table_add), FASTKW,
+	  "add($self, /, key, delta=1)\n--\n\n"
+	  "Atomically add (mod 2**64); return the previous value." },
+	{ "sub", FN(table_sub), FASTKW,
+	  "sub($self, /, key, delta=1)\n--\n\n"
+	  "Atomically subtract (mod 2**64); return the previous value." },
+	{ "band", FN(table_band), FASTKW,
+	  "band($self, /, key, mask)\n--\n\n"
+	  "Atomic bitwise AND; return the previous value." },
+	{ "bor", FN(table_bor), FASTKW,
+	  "bor($self, /, key, mask)\n--\n\n"
+	  "Atomic bitwise OR; return the previous value." },
+	{ "bxor", FN(table_bxor), FASTKW,
+	  "bxor($self, /, key, mask)\n--\n\n"
+	  "Atomic bitwise XOR; return the previous value." },
+	{ "cas", FN(table_cas), FASTKW,
+	  "cas($self, /, key, expected, desired)\n--\n\n"
 	  "Compare-and-swap; return the value observed (== expected iff swapped)." },
-	{ "insert", (PyCFunction)table_insert, METH_O,
-	  "insert(key) -> bool\n\nInsert key with value 0 if absent; True if it was new." },
-	{ "add_many", (PyCFunction)(void (*)(void))table_add_many,
-	  METH_VARARGS | METH_KEYWORDS,
-	  "add_many(keys, delta=1) -> list[int]\n\n"
+	{ "insert", FN(table_insert), FASTKW,
+	  "insert($self, /, key)\n--\n\n"
+	  "Insert key with value 0 if absent; True if it was new." },
+	{ "add_many", FN(table_add_many), FASTKW,
+	  "add_many($self, /, keys, delta=1)\n--\n\n"
 	  "Add delta (an int, or a sequence as long as keys) to each key, in\n"
 	  "order, prefetching ahead (adict_add_batch); return the previous\n"
-	  "values.  Each addition is atomic, the batch is not: on an error\n"
-	  "the keys before the failing one have been applied." },
-	{ "load_many", (PyCFunction)table_load_many, METH_O,
-	  "load_many(keys) -> list[int]\n\n"
+	  "values.  Every key and delta is checked before any is applied.\n"
+	  "Each addition is atomic, the batch is not: when the table fills\n"
+	  "up, the keys before the failing one have been applied." },
+	{ "load_many", FN(table_load_many), FASTKW,
+	  "load_many($self, /, keys)\n--\n\n"
 	  "The value of each key, in order (adict_load_batch); absent keys are\n"
 	  "inserted with value 0, as load() does." },
-	{ "items", (PyCFunction)table_items, METH_NOARGS,
-	  "items() -> iterator of (key, value), as iter(d)" },
-	{ "values", (PyCFunction)table_values, METH_NOARGS,
-	  "values() -> iterator of the values" },
+	{ "items", FN(table_items), METH_NOARGS,
+	  "items($self, /)\n--\n\n"
+	  "An iterator of (key, value) with int keys.  iter(d) yields the\n"
+	  "original's ((key,), value) instead." },
+	{ "values", FN(table_values), METH_NOARGS,
+	  "values($self, /)\n--\n\n"
+	  "An iterator of the values." },
 	{ NULL }
 };
 
 static PyMethodDef set_methods[] = {
 	COMMON_METHODS,
-	{ "add", (PyCFunction)table_insert, METH_O,
-	  "add(key) -> bool\n\nInsert key; True if it was new, False if present." },
-	{ "add_many", (PyCFunction)table_insert_many, METH_O,
-	  "add_many(keys) -> list[bool]\n\nadd() each key in order; on an error the\n"
-	  "keys before the failing one have been inserted." },
+	{ "add", FN(table_insert), FASTKW,
+	  "add($self, /, key)\n--\n\n"
+	  "Insert key; True if it was new, False if present." },
+	{ "add_many", FN(table_insert_many), FASTKW,
+	  "add_many($self, /, keys)\n--\n\n"
+	  "add() each key in order; every key is checked first.  When the set\n"
+	  "fills up, the keys before the failing one have been inserted." },
 	{ NULL }
 };
 
@@ -1581,16 +1936,17 @@ static PyTypeObject dict_type = {
 	.tp_as_sequence = &table_as_sequence,
 	.tp_as_mapping = &dict_as_mapping,
 	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-	.tp_doc = "AtomicDict(max_entries, name=None, *, mode=0o600, grant=0, backend='auto')\n\n"
-		  "A lock-free table of u64 keys (non-zero) to u64 values (initially 0),\n"
-		  "shared with fork()ed children, or, when named, with any process\n"
-		  "through /dev/atomic_dict.  It holds at most max_entries keys; keys\n"
-		  "are never removed.  d[key] is an AtomicValue; d[key] = v stores;\n"
-		  "iteration yields (key, value) pairs.",
+	.tp_doc = "AtomicDict(max_entries, k64=1, k32=0, v64=1, v32=0, *, name=None, "
+		  "mode=0o600, grant=0, backend=None)\n--\n\n"
+		  "A lock-free table of keys (each word non-zero) to values (initially\n"
+		  "0), shared with fork()ed children and multiprocessing children, or,\n"
+		  "when named, with any process through /dev/atomic_dict.  It holds at\n"
+		  "most max_entries keys; keys are never removed.  d[key] is an\n"
+		  "AtomicValue64; d[key] = v stores; iteration yields ((key,), value).",
 	.tp_iter = (getiterfunc)dict_iter,
 	.tp_methods = dict_methods,
 	.tp_getset = table_getset,
-	.tp_new = table_new,
+	.tp_new = dict_new,
 };
 
 static PyTypeObject set_type = {
@@ -1600,22 +1956,48 @@ static PyTypeObject set_type = {
 	.tp_dealloc = (destructor)table_dealloc,
 	.tp_as_sequence = &table_as_sequence,
 	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-	.tp_doc = "AtomicSet(max_entries, name=None, *, mode=0o600, grant=0, backend='auto')\n\n"
-		  "A lock-free set of u64 keys (non-zero), shared like AtomicDict.\n"
-		  "add(key) returns True if the key was new; iteration yields keys.",
+	.tp_doc = "AtomicSet(max_entries, k64=1, k32=0, *, name=None, mode=0o600, "
+		  "grant=0, backend=None)\n--\n\n"
+		  "A lock-free set of keys (each word non-zero), shared like AtomicDict.\n"
+		  "add(key) returns True if the key was new; iteration yields\n"
+		  "((key,), True), as the original's.",
 	.tp_iter = (getiterfunc)set_iter,
 	.tp_methods = set_methods,
 	.tp_getset = table_getset,
-	.tp_new = table_new,
+	.tp_new = set_new,
 };
 
 /* ------------------------------------------------------------------------ */
 /* Module                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* The original's capi.get_pointer(): a capsule's pointer as an int key. */
+static PyObject *module_get_pointer(PyObject *mod, PyObject *capsule)
+{
+	const char *name;
+	void *p;
+
+	if (!PyCapsule_CheckExact(capsule)) {
+		PyErr_Format(PyExc_TypeError, "get_pointer() needs a capsule, not %.100s",
+			     Py_TYPE(capsule)->tp_name);
+		return NULL;
+	}
+	name = PyCapsule_GetName(capsule);
+	if (!name && PyErr_Occurred())
+		return NULL;
+	p = PyCapsule_GetPointer(capsule, name);
+	if (!p)
+		return NULL;
+	return PyLong_FromUnsignedLongLong((unsigned long long)(uintptr_t)p);
+}
+
 static PyMethodDef module_methods[] = {
+	{ "get_pointer", module_get_pointer, METH_O,
+	  "get_pointer(capsule, /)\n--\n\n"
+	  "The pointer a PyCapsule holds, as an int: the original's\n"
+	  "capi.get_pointer(), for using C objects as keys." },
 	{ "unlink", (PyCFunction)module_unlink, METH_O,
-	  "unlink(name)\n\nRemove the name of a table on /dev/atomic_dict; the table\n"
+	  "unlink(name, /)\n--\n\nRemove the name of a table on /dev/atomic_dict; the table\n"
 	  "lives on while attached.  FileNotFoundError for an unknown name,\n"
 	  "KernelModuleNotLoadedError without the device." },
 	{ NULL }
@@ -1651,7 +2033,8 @@ PyMODINIT_FUNC PyInit__atomic_dict(void)
 		"OP_OR", "OP_XOR", "OP_CAS", "OP_INSERT", "OP_FIND",
 	};
 
-	if (PyType_Ready(&value_type) < 0 || PyType_Ready(&iter_type) < 0 ||
+	if (PyType_Ready(&value_type) < 0 || PyType_Ready(&value32_type) < 0 ||
+	    PyType_Ready(&iter_type) < 0 ||
 	    PyType_Ready(&dict_type) < 0 || PyType_Ready(&set_type) < 0)
 		return NULL;
 	m = PyModule_Create(&module_def);
@@ -1675,12 +2058,12 @@ PyMODINIT_FUNC PyInit__atomic_dict(void)
 
 	if (PyModule_AddObjectRef(m, "AtomicDict", (PyObject *)&dict_type) ||
 	    PyModule_AddObjectRef(m, "AtomicSet", (PyObject *)&set_type) ||
-	    PyModule_AddObjectRef(m, "AtomicValue", (PyObject *)&value_type) ||
+	    PyModule_AddObjectRef(m, "AtomicValue64", (PyObject *)&value_type) ||
+	    PyModule_AddObjectRef(m, "AtomicValue32", (PyObject *)&value32_type) ||
 	    PyModule_AddObjectRef(m, "Error", error_base) ||
 	    PyModule_AddObjectRef(m, "TableFullError", table_full_error) ||
 	    PyModule_AddObjectRef(m, "KernelModuleNotLoadedError", no_module_error) ||
 	    PyModule_AddStringConstant(m, "DEVICE_PATH", ADICT_DEVICE_PATH) ||
-	    PyModule_AddStringConstant(m, "__version__", ATOMIC_DICT_VERSION) ||
 	    PyModule_AddIntConstant(m, "NAME_MAX", ADICT_NAME_MAX - 1) ||
 	    PyModule_AddIntConstant(m, "GRANT_ALL", ADICT_GRANT_ALL) ||
 	    PyModule_AddIntConstant(m, "GRANT_READ", ADICT_GRANT_READ) ||

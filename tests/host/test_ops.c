@@ -4,6 +4,7 @@
  * UINT64_MAX, capacity 1, a full table, a huge capacity, wrapping values,
  * iteration, batches, handles, the header and geometry checks, fork sharing.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -525,6 +526,52 @@ static void fork_children_should_share_the_table(void)
 	adict_close(t);
 }
 
+static void from_fd_should_open_the_same_table_or_fail_with_errno(void)
+{
+	struct adict *t = mk(100), *u = (struct adict *)1;
+	int pfd[2], mfd, fd;
+	__u64 v = 0;
+
+	CHECK_EQ(0, adict_store(t, 5, 55));
+	/* The same table through a second fd: updates meet. */
+	CHECK_EQ(0, adict_from_fd(&u, t->fd));
+	CHECK(u != NULL && u->fd != t->fd);
+	CHECK_EQ(ADICT_BACKEND_MEMFD, adict_backend(u));
+	CHECK_EQ(t->core.capacity, u->core.capacity);
+	CHECK_EQ(0, adict_add(u, 5, 1, &v));
+	CHECK_EQ(55, v);
+	CHECK_EQ(0, adict_add(t, 6, 2, NULL));
+	CHECK_EQ(0, adict_find(u, 6, &v));
+	CHECK_EQ(2, v);
+	adict_close(u);
+	CHECK_EQ(0, adict_find(t, 5, &v));	/* t's fd survived u's close */
+	CHECK_EQ(56, v);
+
+	CHECK_EQ(-EINVAL, adict_from_fd(NULL, t->fd));
+	u = (struct adict *)1;
+	CHECK_EQ(-EBADF, adict_from_fd(&u, -1));
+	CHECK(u == NULL);
+	fd = dup(t->fd);
+	close(fd);
+	CHECK_EQ(-EBADF, adict_from_fd(&u, fd));
+	/* Neither a memfd nor the device. */
+	CHECK_EQ(0, pipe(pfd));
+	CHECK_EQ(-EINVAL, adict_from_fd(&u, pfd[0]));
+	close(pfd[0]);
+	close(pfd[1]);
+	/* A memfd someone could shrink under the mapping. */
+	mfd = memfd_create("unsealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	CHECK(mfd >= 0);
+	CHECK_EQ(0, ftruncate(mfd, 1 << 16));
+	CHECK_EQ(-EINVAL, adict_from_fd(&u, mfd));
+	/* Sealed, but no table in it. */
+	CHECK_EQ(0, fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW));
+	CHECK_EQ(-EBADMSG, adict_from_fd(&u, mfd));
+	CHECK(u == NULL);
+	close(mfd);
+	adict_close(t);
+}
+
 int main(void)
 {
 	setenv("ADICT_BACKEND", "memfd", 1);
@@ -547,5 +594,6 @@ int main(void)
 	RUN(header_page_should_be_read_only_and_memfd_sealed);
 	RUN(kernel_paths_on_memfd_should_be_eopnotsupp);
 	RUN(fork_children_should_share_the_table);
+	RUN(from_fd_should_open_the_same_table_or_fail_with_errno);
 	return tu_done();
 }

@@ -11,7 +11,7 @@ import tracemalloc
 import unittest
 
 import atomic_dict
-from atomic_dict import (AtomicDict, AtomicSet, AtomicValue, Error,
+from atomic_dict import (AtomicDict, AtomicSet, AtomicValue64, Error,
                          KernelModuleNotLoadedError, TableFullError)
 
 U64 = 2**64
@@ -54,7 +54,8 @@ class ValueObjectTest(unittest.TestCase):
 
     def test_ops_should_return_the_previous_value(self):
         v = self.d[7]
-        self.assertIsInstance(v, AtomicValue)
+        self.assertIsInstance(v, AtomicValue64)
+        self.assertIs(type(self.d[(7,)]), atomic_dict.capi.AtomicValue64)
         self.assertEqual(v.load(), 0)          # new keys start at 0
         self.assertEqual(v.add(5), 0)
         self.assertEqual(v.add(), 5)           # delta defaults to 1
@@ -106,7 +107,9 @@ class ValueObjectTest(unittest.TestCase):
         self.assertTrue(6 > self.d[11])
         self.assertEqual(int(self.d[11]), 5)
         self.assertEqual(list(range(self.d[11])), [0, 1, 2, 3, 4])
-        self.assertEqual(repr(self.d[11]), "AtomicValue(key=11, value=5)")
+        self.assertEqual(repr(self.d[11]), "AtomicValue64(key=11, value=5)")
+        self.assertIs(bool(self.d[11]), True)      # bool follows the value
+        self.assertIs(bool(self.d[12]), False)
         with self.assertRaises(TypeError):
             hash(self.d[11])
 
@@ -183,10 +186,13 @@ class IterationTest(unittest.TestCase):
             want = {k * 7919 % (U64 - 1) + 1: k for k in range(1, 1001)}
             for k, v in want.items():
                 d[k] = v
-            pairs = list(d)
-            self.assertEqual(len(pairs), 1000)
-            self.assertTrue(all(isinstance(p, tuple) and len(p) == 2 for p in pairs))
-            self.assertEqual(dict(pairs), want)
+            rows = list(d)
+            self.assertEqual(len(rows), 1000)
+            # The original's rows: ((key,), value), the key as a tuple.
+            self.assertTrue(all(isinstance(r, tuple) and len(r) == 2 and
+                                isinstance(r[0], tuple) and len(r[0]) == 1
+                                for r in rows))
+            self.assertEqual({k[0]: v for k, v in rows}, want)
             self.assertEqual(dict(d.items()), want)
             self.assertEqual(sorted(d.keys()), sorted(want))
             self.assertEqual(sorted(d.values()), sorted(want.values()))
@@ -209,19 +215,42 @@ class ErrorTest(unittest.TestCase):
         self.d = AtomicDict(4)
         self.addCleanup(self.d.close)
 
-    def test_bad_keys_should_raise_valueerror(self):
+    def test_bad_keys_should_raise_and_name_the_word(self):
+        # As the original: 0 is ValueError, a word out of range OverflowError.
         d = self.d
-        for key in (0, -1, -2**70, U64, U64 + 1, 2**100):
+        for key, exc in ((0, ValueError), ((0,), ValueError), (-1, OverflowError),
+                         (-2**70, OverflowError), (U64, OverflowError),
+                         ((U64,), OverflowError), (U64 + 1, OverflowError),
+                         (2**100, OverflowError)):
             for call in (lambda: d[key], lambda: d.add(key, 1), lambda: d.load(key),
                          lambda: d.__setitem__(key, 1), lambda: d.find(key),
-                         lambda: key in d, lambda: d.cas(key, 0, 1)):
-                with self.assertRaises(ValueError) as cm:
+                         lambda: key in d, lambda: d.cas(key, 0, 1),
+                         lambda: d[key].add(1), lambda: d.add_many([1, key])):
+                with self.assertRaises(exc, msg=repr(key)) as cm:
                     call()
+                self.assertIn("key word 1 of 1 (64-bit)", str(cm.exception))
                 self.assertIn("1..2**64-1", str(cm.exception))
         self.assertEqual(len(d), 0, "a bad key reached the table")
 
+    def test_tuple_keys_should_be_the_same_key_as_ints(self):
+        d = self.d
+        d[(3,)] = 30
+        self.assertEqual(d[3], 30)
+        self.assertEqual(d.add((3,), 1), 30)
+        self.assertIn((3,), d)
+        self.assertEqual(d.find((3,)), 31)
+        self.assertEqual(d.add_many([(3,), 3]), [31, 32])
+        self.assertEqual(d[(U64 - 1,)].add(1), 0)
+        self.assertEqual(len(d), 2)
+        for key in ((), (1, 2), (1, 2, 3)):
+            with self.assertRaises(TypeError, msg=repr(key)) as cm:
+                d[key]
+            self.assertIn("1 key word (k64=1, k32=0)", str(cm.exception))
+        with self.assertRaises(TypeError):
+            d[((1,),)]
+
     def test_non_integer_keys_should_raise_typeerror(self):
-        for key in (1.0, "1", None, (1,)):
+        for key in (1.0, "1", None, (1.0,), ("1",)):
             with self.assertRaises(TypeError):
                 self.d[key]
             with self.assertRaises(TypeError):
@@ -231,7 +260,7 @@ class ErrorTest(unittest.TestCase):
         self.d[1] = 1
         self.d[U64 - 1] = 2
         self.d[2**63] = 3
-        self.assertEqual(dict(self.d), {1: 1, U64 - 1: 2, 2**63: 3})
+        self.assertEqual(dict(self.d.items()), {1: 1, U64 - 1: 2, 2**63: 3})
 
     def test_values_out_of_range_should_raise_overflowerror(self):
         d = self.d
@@ -320,7 +349,9 @@ class ErrorTest(unittest.TestCase):
     def test_pickling_an_anonymous_table_should_raise_typeerror(self):
         with self.assertRaises(TypeError) as cm:
             pickle.dumps(self.d)
-        self.assertIn("fork", str(cm.exception))
+        self.assertIn("multiprocessing passes it", str(cm.exception))
+        with open(os.devnull, "wb") as f, self.assertRaises(TypeError):
+            pickle.dump(self.d, f)
 
 
 class BatchTest(unittest.TestCase):
@@ -344,8 +375,10 @@ class BatchTest(unittest.TestCase):
             d.add_many([1, 2], [1])
         with self.assertRaises(ValueError):
             d.add_many([1, 0, 2])
-        with self.assertRaises(ValueError):
+        with self.assertRaises(OverflowError):
             d.load_many([1, -5])
+        with self.assertRaises(OverflowError):
+            d.add_many([1, 2], [1, 2**64])
         with self.assertRaises(TypeError):
             d.add_many(5)
         self.assertEqual(len(d), 0, "a refused batch changed the table")
@@ -357,7 +390,7 @@ class BatchTest(unittest.TestCase):
             self.assertIn("capacity is 3 keys", str(cm.exception))
             if sys.version_info >= (3, 11):
                 self.assertIn("the first 3 of 5 keys", " ".join(cm.exception.__notes__))
-            self.assertEqual(dict(d), {1: 1, 2: 1, 3: 1})
+            self.assertEqual(dict(d.items()), {1: 1, 2: 1, 3: 1})
 
     def test_large_batch_should_match_single_ops(self):
         keys = [k % 97 + 1 for k in range(10_000)]
@@ -365,7 +398,7 @@ class BatchTest(unittest.TestCase):
         want = {}
         for k in keys:
             want[k] = want.get(k, 0) + 1
-        self.assertEqual(dict(self.d), want)
+        self.assertEqual(dict(self.d.items()), want)
 
 
 class SetTest(unittest.TestCase):
@@ -377,7 +410,9 @@ class SetTest(unittest.TestCase):
             self.assertIn(5, s)
             self.assertNotIn(6, s)
             self.assertEqual(len(s), 2)
-            self.assertEqual(sorted(s), [5, U64 - 1])
+            self.assertEqual(sorted(s.keys()), [5, U64 - 1])
+            self.assertEqual(sorted(s), [((5,), True), ((U64 - 1,), True)])
+            self.assertIs(s.add((5,)), False)
             self.assertEqual(s.add_many([5, 6, 6]), [False, True, False])
             self.assertFalse(hasattr(s, "__getitem__"))
             with self.assertRaises(ValueError):
@@ -527,8 +562,8 @@ class LeakTest(unittest.TestCase):
 
     def test_tables_should_release_fds_and_mappings(self):
         def counts():
-            return len(os.listdir("/proc/self/fd")), \
-                sum(1 for _ in open("/proc/self/maps"))
+            with open("/proc/self/maps") as maps:
+                return len(os.listdir("/proc/self/fd")), sum(1 for _ in maps)
         for _ in range(5):
             AtomicDict(100).close()
         before = counts()
@@ -544,3 +579,136 @@ class LeakTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SignatureTest(unittest.TestCase):
+    """The original's positional parameters; the extras keyword-only."""
+
+    def test_original_positional_parameters_should_be_accepted(self):
+        for d in (AtomicDict(10, 1), AtomicDict(10, 1, 0), AtomicDict(10, 1, 0, 1, 0),
+                  AtomicDict(max_entries=10, k64=1, k32=0, v64=1, v32=0)):
+            with d:
+                d[1].add(1)
+                self.assertEqual((d.info()["k64"], d.info()["v64"]), (1, 1))
+        for s in (AtomicSet(10, 1), AtomicSet(10, 1, 0), AtomicSet(10, k64=1, k32=0)):
+            with s:
+                self.assertIs(s.add(1), True)
+                self.assertEqual(s.info()["v64"], 0)
+
+    def test_bad_geometry_should_raise_valueerror_saying_why(self):
+        cases = [
+            (lambda: AtomicDict(10, -1), "non-negative"),
+            (lambda: AtomicDict(10, 0, 0), "at least one word"),
+            (lambda: AtomicDict(10, 1, 0, 1, 1), "exactly one value"),
+            (lambda: AtomicDict(10, 1, 0, 0, 0), "exactly one value"),
+            (lambda: AtomicDict(10, 8, 0, 1, 0), "exceeds the 64 bytes"),
+            (lambda: AtomicSet(10, 0, 17), "exceeds the 64 bytes"),
+            (lambda: AtomicDict(10, 2), "table format v2"),
+            (lambda: AtomicDict(10, k64=1, k32=1, v64=0, v32=1), "table format v2"),
+            (lambda: AtomicDict(10, 1, 0, 0, 1), "table format v2"),
+            (lambda: AtomicSet(10, 2), "table format v2"),
+            (lambda: AtomicSet(10, 1, 1), "table format v2"),
+        ]
+        for call, text in cases:
+            with self.assertRaises(ValueError) as cm:
+                call()
+            self.assertIn(text, str(cm.exception))
+
+    def test_extras_should_be_keyword_only(self):
+        with self.assertRaises(TypeError):
+            AtomicDict(10, 1, 0, 1, 0, "name")
+        with self.assertRaises(TypeError):
+            AtomicSet(10, 1, 0, "name")
+        with AtomicDict(10, backend="memfd") as d:
+            self.assertEqual(d.info()["backend"], "memfd")
+
+    def test_keyword_arguments_should_work_as_documented(self):
+        with AtomicDict(10) as d:
+            self.assertEqual(d.add(7, delta=2), 0)
+            self.assertEqual(d.add(key=7), 2)
+            self.assertEqual(d.sub(7, delta=1), 3)
+            self.assertEqual(d.store(key=7, value=10), 2)
+            self.assertEqual(d.swap(7, value=11), 10)
+            self.assertEqual(d.band(7, mask=0b1010), 11)
+            self.assertEqual(d.bor(7, mask=1), 0b1010)
+            self.assertEqual(d.bxor(7, mask=1), 0b1011)
+            self.assertEqual(d.cas(7, expected=0b1010, desired=1), 0b1010)
+            self.assertEqual(d.load(key=7), 1)
+            self.assertEqual(d.find(8, default=-1), -1)
+            self.assertIs(d.insert(key=8), True)
+            self.assertEqual(d.add_many(keys=[7, 8], delta=[1, 2]), [1, 0])
+            self.assertEqual(d.load_many(keys=[7, 8]), [2, 2])
+            v = d[7]
+            self.assertEqual(v.add(delta=3), 2)
+            self.assertEqual(v.sub(delta=1), 5)
+            self.assertEqual(v.store(value=9), 4)
+            self.assertEqual(v.swap(value=8), 9)
+            self.assertEqual(v.band(mask=12), 8)
+            self.assertEqual(v.bor(mask=1), 8)
+            self.assertEqual(v.bxor(mask=1), 9)
+            self.assertEqual(v.cas(expected=8, desired=0), 8)
+            self.assertEqual(v.load(), 0)
+        with AtomicSet(10) as s:
+            self.assertIs(s.add(key=3), True)
+            self.assertEqual(s.add_many(keys=[3, 4]), [False, True])
+
+    def test_bad_keyword_arguments_should_raise_typeerror_naming_them(self):
+        with AtomicDict(10) as d:
+            cases = [
+                (lambda: d.add(7, delt=2), "unexpected keyword argument 'delt'"),
+                (lambda: d.add(7, key=7), "multiple values for argument 'key'"),
+                (lambda: d.add(delta=1), "missing required argument 'key'"),
+                (lambda: d[1].cas(expected=1), "missing required argument 'desired'"),
+                (lambda: d.add(1, 2, 3), "takes from 1 to 2 arguments (3 given)"),
+                (lambda: d.cas(1, 2), "takes exactly 3 arguments (2 given)"),
+                (lambda: d[1].add(1, delta=1), "multiple values for argument 'delta'"),
+            ]
+            for call, text in cases:
+                with self.assertRaises(TypeError) as cm:
+                    call()
+                self.assertIn(text, str(cm.exception))
+            self.assertEqual(list(d.keys()), [1])    # d[1] of the last ones only
+
+    def test_option_errors_should_be_formatted(self):
+        with self.assertRaises(ValueError) as cm:
+            AtomicDict(10, mode=0o7777)
+        self.assertEqual(str(cm.exception),
+                         "mode must be permission bits in 0..0o777, got 0o7777")
+        with self.assertRaises(ValueError) as cm:
+            AtomicDict(10, grant=1 << 20)
+        self.assertIn("got 1048576", str(cm.exception))
+        self.assertNotIn("%", str(cm.exception))
+
+
+class ChunkedBatchTest(unittest.TestCase):
+    def test_batches_across_chunks_should_match_single_ops(self):
+        with AtomicDict(60_000) as d, AtomicDict(60_000) as e:
+            keys = [(k * 2654435761) % (U64 - 1) + 1 for k in range(50_000)]
+            keys += keys[:1000]                 # repeats, in a later chunk
+            old = d.add_many(keys, 3)
+            want = [e.add(k, 3) for k in keys]
+            self.assertEqual(old, want)
+            self.assertEqual(d.load_many(keys), [e.load(k) for k in keys])
+            self.assertEqual(sorted(d.items()), sorted(e.items()))
+
+    def test_a_bad_key_in_a_late_chunk_should_apply_nothing(self):
+        with AtomicDict(5000) as d:
+            keys = list(range(1, 3000)) + [0]
+            with self.assertRaises(ValueError):
+                d.add_many(keys)
+            with self.assertRaises(OverflowError):
+                d.add_many(list(range(1, 3000)), [1] * 2998 + [U64])
+            self.assertEqual(len(d), 0)
+
+    def test_full_table_in_a_late_chunk_should_apply_the_prefix(self):
+        with AtomicDict(1500) as d:
+            with self.assertRaises(TableFullError) as cm:
+                d.add_many(range(1, 2001))
+            if sys.version_info >= (3, 11):
+                self.assertIn("the first 1500 of 2000 keys", " ".join(cm.exception.__notes__))
+            self.assertEqual(len(d), 1500)
+            self.assertEqual(set(d.values()), {1})
+        with AtomicSet(700) as s:
+            with self.assertRaises(TableFullError):
+                s.add_many(range(1, 1001))
+            self.assertEqual(len(s), 700)

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""The original package's README example, run unchanged, and what it implies.
+"""The original package's README example and test program, run unchanged.
 
-readme_example.py is the example copied verbatim from the original
-atomic_dict 0.4.0 README: 16 tasks on a fork Pool of 8 each take 32Ki
-tickets with dict[1].add(1) and write their id under key 100 + ticket.
+original/readme_example.py is the example of the original atomic_dict
+README: 16 tasks on a fork Pool of 8 each take 32Ki tickets with
+dict[1].add(1) and write their id under key 100 + ticket.
+original/test_atomic_dict.py is the original's own test program.  Both are
+BSD-3-licensed files of the original (original/README, original/LICENSE).
 """
 
 import collections
@@ -14,7 +16,8 @@ import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-EXAMPLE = os.path.join(HERE, "readme_example.py")
+EXAMPLE = os.path.join(HERE, "original", "readme_example.py")
+PROGRAM = os.path.join(HERE, "original", "test_atomic_dict.py")
 TASKS = 16
 PER_TASK = 32 * 1024
 TOTAL = TASKS * PER_TASK
@@ -44,6 +47,17 @@ class ReadmeExampleTest(unittest.TestCase):
                            capture_output=True, text=True, timeout=300)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr, "")
+
+
+    def test_original_test_program_should_pass_unchanged(self):
+        r = subprocess.run([sys.executable, PROGRAM], capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        # It prints the rows as the original iterates them, then "OK!".
+        lines = r.stdout.splitlines()
+        self.assertEqual(sorted(lines[:2]), ["((20,), 52)", "((3,), 99)"])
+        self.assertEqual(lines[2:], ["OK!"])
 
 
 if __name__ == "__main__":

@@ -48,8 +48,8 @@ check "libadict0: the shared library under the multiarch dir" has libadict0 "$AR
 check "libadict0: its soname is libadict.so.0" sh -c \
 	"dpkg-deb --fsys-tarfile '$(deb libadict0 "$ARCH")' | tar -xOf - ./usr/lib/$TRIPLET/libadict.so.$ABI >'$W/so' &&
 	 readelf -d '$W/so' | grep -q 'SONAME.*\\[libadict.so.0\\]'"
-check "libadict0: a symbols file, with the LIBADICT_0.1 node" sh -c \
-	"dpkg-deb --ctrl-tarfile '$(deb libadict0 "$ARCH")' | tar -xOf - ./symbols | grep -q 'LIBADICT_0.1'"
+check "libadict0: a symbols file, with the node of ABI $ABI" sh -c \
+	"dpkg-deb --ctrl-tarfile '$(deb libadict0 "$ARCH")' | tar -xOf - ./symbols | grep -q 'LIBADICT_$ABI'"
 check "libadict-dev: headers, static library, .pc, man pages" has libadict-dev "$ARCH" \
 	/usr/include/adict.h /usr/include/adict/atomic_dict.h /usr/include/adict/core.h \
 	/usr/include/adict/atomics.h /usr/lib/$TRIPLET/libadict.a /usr/lib/$TRIPLET/libadict.so \
