@@ -213,8 +213,12 @@ LICENSE_FILES := LICENSE LICENSE.MIT LICENSE.GPL-2.0 LICENSE.Linux-syscall-note
 install-record:
 	$(Q)tools/packaging/install-dirs.sh record $(DIRLIST) $(INSTALL_DIRS:%=$(DESTDIR)%)
 
-# Every install step runs after install-record.
-install install-tools install-python: install-record
+# With `make install`, every install step runs after install-record.  A
+# step run alone (make install-python) records nothing and leaves no list.
+install: install-record
+ifneq ($(filter install,$(MAKECMDGOALS)),)
+install-tools install-python: install-record
+endif
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/adict \
