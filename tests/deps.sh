@@ -8,9 +8,15 @@ PKGS="make gcc libc6-dev pkg-config python3 python3-dev liburing-dev
 python3-pip python3-setuptools python3-wheel python3-venv mypy
 libhiredis-dev redis-server sparse gnuplot-nox libbpf-dev bpftool
 qemu-system-x86 busybox-static cpio flex bison bc libelf-dev libssl-dev
-linux-source-6.1 dwarves rsync kmod xz-utils
-g++ clang debhelper dh-dkms dkms dh-python python3-setuptools lintian devscripts
-fakeroot linux-headers-amd64 linux-headers-6.12-amd64"
+dwarves rsync kmod xz-utils coccinelle ocaml-nox
+g++ clang debhelper dh-dkms dkms dh-python lintian devscripts
+linux-headers-amd64 linux-headers-6.12-amd64"
+# The VM kernels, their headers and sources are not installed:
+# tests/vm/run.sh downloads them into its cache (apt-get download,
+# dpkg-deb -x).  The two linux-headers packages are installed for
+# tests/host/deb/test_deb.sh, where DKMS builds the packaged module against
+# each kernel line as it would on a user's machine (Debian's 6.12 headers
+# depend on the 6.12 image, which comes along).
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
