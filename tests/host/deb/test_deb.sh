@@ -114,8 +114,8 @@ check "a C program builds with libadict-dev's pkg-config and runs on libadict0" 
 	 cc -o '$W/t' '$ROOT/tests/host/headers/use.c' \$(PKG_CONFIG_SYSROOT_DIR='$R' PKG_CONFIG_LIBDIR='$L/pkgconfig:$(pkg-config --variable pc_path pkg-config)' pkg-config --cflags --libs libadict) &&
 	 '$W/t' | grep -qx 'memfd 5'"
 check "the Python example runs on the packaged module" sh -c \
-	"cd '$W' && PYTHONPATH='$R/usr/lib/python3/dist-packages' timeout 120 python3 '$ROOT/lib/python/tests/readme_example.py' &&
-	 PYTHONPATH='$R/usr/lib/python3/dist-packages' python3 -c 'import atomic_dict, sys; sys.exit(not atomic_dict.__file__.startswith(\"$R/\"))'"
+	"cd '$W' && PYTHONPATH='$R/usr/lib/python3/dist-packages' timeout 120 /usr/bin/python3 '$ROOT/lib/python/tests/original/readme_example.py' &&
+	 PYTHONPATH='$R/usr/lib/python3/dist-packages' /usr/bin/python3 -c 'import atomic_dict, sys; sys.exit(not atomic_dict.__file__.startswith(\"$R/\"))'"
 
 # ---- hardening of the packaged binaries (dpkg-buildflags hardening=+all)
 if command -v hardening-check >/dev/null; then
