@@ -14,6 +14,7 @@
  * copied once and validated before anything trusts it.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdint.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "adict-internal.h"
@@ -65,6 +67,51 @@ static unsigned long long mem_available(void)
 	return kb * 1024;
 }
 
+/* The PMD (huge page) size, or 0 when the kernel has no THP. */
+static size_t huge_page_bytes(void)
+{
+	static size_t cached = 1;
+	unsigned long long v = 0;
+	FILE *f;
+
+	if (cached != 1)
+		return cached;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	cached = v > (unsigned long long)sysconf(_SC_PAGESIZE) ? v : 0;
+	return cached;
+}
+
+/*
+ * A PROT_NONE reservation of @bytes.  Tables of two huge pages or more get
+ * one aligned to the huge page size, so that file offset and address agree
+ * modulo it and every whole huge page of the data area can be mapped by a
+ * PMD (the first one holds the 4 KiB header page, mapped on its own).
+ */
+static void *reserve(size_t bytes)
+{
+	size_t huge = huge_page_bytes(), slack;
+	char *p, *a;
+
+	if (!huge || bytes < 2 * huge || bytes > SIZE_MAX - huge)
+		return mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+			    MAP_NORESERVE, -1, 0);
+	p = mmap(NULL, bytes + huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		 MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	a = (char *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+	slack = a - p;
+	if (slack)
+		munmap(p, slack);
+	munmap(a + bytes, huge - slack);
+	return a;
+}
+
 /*
  * Map a table of @map_bytes from @fd: header read-only, data area with
  * @data_prot.  A PROT_NONE reservation first, so the two parts are
@@ -74,8 +121,7 @@ static int map_table(struct adict *t, int fd, size_t map_bytes, int data_prot)
 {
 	void *base, *p;
 
-	base = mmap(NULL, map_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-		    MAP_NORESERVE, -1, 0);
+	base = reserve(map_bytes);
 	if (base == MAP_FAILED)
 		return neg_errno();
 	p = mmap(base, ADICT_HEADER_BYTES, PROT_READ, MAP_SHARED | MAP_FIXED,
@@ -109,15 +155,146 @@ static int adopt_header(struct adict *t)
 		return -EBADMSG;
 	adict_core_init(&t->core, &h, (char *)t->map + h.data_offset);
 	t->flags = h.flags;
+	t->fast = t->access == ADICT_ACCESS_RDWR && !t->core.wide;
 	return 0;
 }
 
-static int create_memfd(struct adict *t, __u64 capacity)
+/*
+ * The kernel's policy for huge pages in memfd memory: the internal shm
+ * mount follows /sys/kernel/mm/transparent_hugepage/shmem_enabled, which the
+ * PMD size's own hugepages-<size>kB/shmem_enabled overrides unless it says
+ * "inherit" (Linux 6.11+).  THP_ALLOC: pages allocated by fallocate() are
+ * huge where they fit ("always", "within_size", "force"); THP_ADVISE: only
+ * pages faulted in through a MADV_HUGEPAGE mapping are; THP_NONE: none.
+ */
+enum { THP_NONE, THP_ADVISE, THP_ALLOC };
+
+static int shmem_thp_word(const char *path, char *word, size_t n)
+{
+	char buf[128], *l, *r;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	l = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!l || !(l = strchr(buf, '[')) || !(r = strchr(l, ']')) ||
+	    (size_t)(r - l) > n)
+		return -1;
+	snprintf(word, n, "%.*s", (int)(r - l - 1), l + 1);
+	return 0;
+}
+
+static int shmem_thp_policy(void)
+{
+	char path[128], w[32];
+	size_t huge = huge_page_bytes();
+
+	if (!huge)
+		return THP_NONE;
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/mm/transparent_hugepage/hugepages-%zukB/shmem_enabled",
+		 huge >> 10);
+	if (shmem_thp_word(path, w, sizeof(w)) || !strcmp(w, "inherit"))
+		if (shmem_thp_word("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
+				   w, sizeof(w)))
+			return THP_NONE;
+	if (!strcmp(w, "always") || !strcmp(w, "within_size") ||
+	    !strcmp(w, "force"))
+		return THP_ALLOC;
+	return strcmp(w, "advise") ? THP_NONE : THP_ADVISE;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23	/* Linux 5.14 */
+#endif
+
+/*
+ * Under the "advise" policy, fault the data area in through a MADV_HUGEPAGE
+ * mapping, so that whole huge pages of it come huge (fallocate() alone would
+ * allocate small pages).  Best effort: any refusal leaves small pages, which
+ * the fallocate() after it commits as always.
+ */
+static void populate_huge(struct adict *t)
+{
+	char *data = (char *)t->map + ADICT_HEADER_BYTES;
+	size_t len = t->map_bytes - ADICT_HEADER_BYTES;
+
+	if (madvise(data, len, MADV_HUGEPAGE))
+		return;
+	madvise(data, len, MADV_POPULATE_WRITE);
+}
+
+/*
+ * The page size the data area got: the huge page size when any of it is
+ * mapped by a PMD here (ShmemPmdMapped, or FilePmdMapped for device memory,
+ * in /proc/self/smaps), else the base page size.  One byte of the first
+ * whole huge page of data is read first, so that a huge page there is
+ * mapped.  Reads /proc: called once, at create or attach.
+ */
+static unsigned long data_page_bytes(const struct adict *t)
+{
+	unsigned long pg = (unsigned long)sysconf(_SC_PAGESIZE);
+	size_t huge = huge_page_bytes();
+	uintptr_t data = (uintptr_t)t->map + ADICT_HEADER_BYTES, lo, hi, probe;
+	unsigned long long kb;
+	char line[256];
+	int in = 0;
+	FILE *f;
+
+	if (!huge || t->map_bytes < 2 * huge)
+		return pg;
+	probe = (data + huge - 1) & ~(uintptr_t)(huge - 1);
+	if (probe + huge > (uintptr_t)t->map + t->map_bytes)
+		return pg;
+	(void)*(volatile const char *)probe;
+	f = fopen("/proc/self/smaps", "re");
+	if (!f)
+		return pg;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &lo, &hi) == 2) {
+			in = lo <= probe && probe < hi;
+			continue;
+		}
+		if (in && (sscanf(line, "ShmemPmdMapped: %llu kB", &kb) == 1 ||
+			   sscanf(line, "FilePmdMapped: %llu kB", &kb) == 1) && kb) {
+			fclose(f);
+			return huge;
+		}
+	}
+	fclose(f);
+	return pg;
+}
+
+/* The table's secret hash seed: 16 bytes from the kernel's CSPRNG. */
+static int random_seed(__u64 seed[2])
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < 2 * sizeof(__u64)) {
+		n = getrandom((char *)seed + got, 2 * sizeof(__u64) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static int create_memfd(struct adict *t, __u64 capacity,
+			const struct adict_layout *l)
 {
 	struct adict_table_header h;
-	int fd, ret;
+	int fd, ret, thp;
+	__u64 seed[2];
 
-	if (!adict_header_init(&h, capacity, 0))
+	ret = random_seed(seed);
+	if (ret)
+		return ret;
+	if (!adict_header_init(&h, capacity, 0, l, seed))
 		return capacity ? -EFBIG : -EINVAL;
 	if (h.map_bytes > (__u64)SIZE_MAX || h.map_bytes > mem_available())
 		return -ENOMEM;
@@ -127,6 +304,14 @@ static int create_memfd(struct adict *t, __u64 capacity)
 		return neg_errno();
 	if (ftruncate(fd, (off_t)h.map_bytes) < 0)
 		goto out_errno;
+	thp = huge_page_bytes() && h.map_bytes >= 2 * huge_page_bytes() ?
+	      shmem_thp_policy() : THP_NONE;
+	if (thp == THP_ADVISE) {
+		ret = map_table(t, fd, h.map_bytes, PROT_READ | PROT_WRITE);
+		if (ret)
+			goto out_close;
+		populate_huge(t);
+	}
 	/* Commit the memory now: a clean error here, not an OOM kill later. */
 	ret = posix_fallocate(fd, 0, (off_t)h.map_bytes);
 	if (ret) {
@@ -138,13 +323,18 @@ static int create_memfd(struct adict *t, __u64 capacity)
 	/* Nobody may shrink or grow it under the sharers' mappings. */
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		goto out_errno;
-	ret = map_table(t, fd, h.map_bytes, PROT_READ | PROT_WRITE);
-	if (ret)
-		goto out_close;
+	if (!t->map) {
+		ret = map_table(t, fd, h.map_bytes, PROT_READ | PROT_WRITE);
+		if (ret)
+			goto out_close;
+	}
 	t->fd = fd;
 	t->backend = ADICT_BACKEND_MEMFD;
 	t->access = ADICT_ACCESS_RDWR;
-	return adopt_header(t);
+	ret = adopt_header(t);
+	if (!ret)
+		t->page_bytes = data_page_bytes(t);
+	return ret;
 
 out_errno:
 	ret = neg_errno();
@@ -199,21 +389,30 @@ static int map_device(struct adict *t, int fd)
 	if (!ret && (t->core.capacity != info.capacity ||
 		     t->core.nbuckets != info.nbuckets))
 		ret = -EBADMSG;
+	if (!ret)
+		t->page_bytes = data_page_bytes(t);
 	return ret;
 }
 
 static int create_device(struct adict *t, __u64 capacity,
-			 const struct adict_opts *o)
+			 const struct adict_opts *o, const struct adict_layout *l)
 {
 	struct adict_create_args args = {
 		.size = sizeof(args),
 		.capacity = capacity,
-		.mode = o ? o->mode : 0,
-		.grant = o ? o->grant : 0,
+		.mode = o->mode,
+		.grant = o->grant,
 	};
 	int fd, ret;
 
-	if (o && o->name) {
+	if (!adict_layout_is_default(l)) {
+		args.key64 = l->key64;
+		args.key32 = l->key32;
+		args.value_bytes = l->value_bytes;
+	} else {
+		args.size = ADICT_CREATE_ARGS_SIZE_V1;	/* any module takes it */
+	}
+	if (o->name) {
 		args.flags |= ADICT_CREATE_NAMED;
 		args.name = (__u64)(unsigned long)o->name;
 	}
@@ -226,31 +425,67 @@ static int create_device(struct adict *t, __u64 capacity,
 		return ret;
 	}
 	ret = map_device(t, fd);
+	if (!ret && !adict_layout_is_default(l) &&
+	    (t->core.layout.key64 != l->key64 ||
+	     t->core.layout.key32 != l->key32 ||
+	     t->core.layout.value_bytes != l->value_bytes))
+		ret = -EOPNOTSUPP;	/* a module without composite keys */
 	if (ret)
 		close(fd);
 	return ret;
 }
 
-static int opts_check(const struct adict_opts *o)
+/*
+ * The size of struct adict_opts in libadict 0.1, before the geometry.
+ * Fields beyond a caller's sz read as 0 (as copy_struct_from_user()).
+ */
+#define ADICT_OPTS_SZ_V1	offsetof(struct adict_opts, key32)
+
+/* A private copy of the caller's options, zero beyond their sz. */
+static int opts_copy(const struct adict_opts *o, struct adict_opts *out)
 {
 	const unsigned char *p;
 	size_t i;
 
+	memset(out, 0, sizeof(*out));
 	if (!o)
 		return 0;
-	if (o->sz < sizeof(*o))
+	if (o->sz < ADICT_OPTS_SZ_V1)
 		return -EINVAL;
 	/* A larger struct from a newer caller: its tail must be zero. */
 	p = (const unsigned char *)o;
 	for (i = sizeof(*o); i < o->sz; i++)
 		if (p[i])
 			return -E2BIG;
+	memcpy(out, o, o->sz < sizeof(*o) ? o->sz : sizeof(*o));
+	out->sz = sizeof(*out);
+	return 0;
+}
+
+static int opts_check(const struct adict_opts *o)
+{
 	if (o->backend > ADICT_BACKEND_DEVICE || (o->mode & ~0777U) ||
 	    (o->grant & ~(unsigned int)ADICT_GRANT_ALL))
 		return -EINVAL;
 	if (o->name && o->backend == ADICT_BACKEND_MEMFD)
 		return -EINVAL;	/* memfd tables have no names */
 	return 0;
+}
+
+/*
+ * The row geometry asked for: key64 = key32 = 0 (as a caller of the 0.1
+ * size has) is the default, one u64 key word and a u64 value.
+ */
+static int opts_layout(const struct adict_opts *o, struct adict_layout *l)
+{
+	if (!o->key64 && !o->key32) {
+		if (o->value_bytes)
+			return -EINVAL;
+		adict_layout_init(l, 1, 0, 8);
+		return 0;
+	}
+	return adict_layout_init(l, o->key64, o->key32, o->value_bytes) ?
+	       0 : -EINVAL;
 }
 
 static unsigned int env_backend(void)
@@ -267,8 +502,10 @@ static unsigned int env_backend(void)
 }
 
 int adict_create(struct adict **tp, __u64 capacity,
-		 const struct adict_opts *opts)
+		 const struct adict_opts *uopts)
 {
+	struct adict_opts oc, *opts = &oc;
+	struct adict_layout l;
 	unsigned int backend;
 	struct adict *t;
 	int ret;
@@ -276,7 +513,13 @@ int adict_create(struct adict **tp, __u64 capacity,
 	if (!tp)
 		return -EINVAL;
 	*tp = NULL;
+	ret = opts_copy(uopts, opts);
+	if (ret)
+		return ret;
 	ret = opts_check(opts);
+	if (ret)
+		return ret;
+	ret = opts_layout(opts, &l);
 	if (ret)
 		return ret;
 	if (!capacity)
@@ -298,15 +541,15 @@ int adict_create(struct adict **tp, __u64 capacity,
 	t->fd = -1;
 	switch (backend) {
 	case ADICT_BACKEND_MEMFD:
-		ret = create_memfd(t, capacity);
+		ret = create_memfd(t, capacity, &l);
 		break;
 	case ADICT_BACKEND_DEVICE:
-		ret = create_device(t, capacity, opts);
+		ret = create_device(t, capacity, opts, &l);
 		break;
 	default:	/* auto: the device when it is there, else a memfd */
-		ret = create_device(t, capacity, opts);
+		ret = create_device(t, capacity, opts, &l);
 		if (ret == -ENODEV)
-			ret = create_memfd(t, capacity);
+			ret = create_memfd(t, capacity, &l);
 		break;
 	}
 	if (ret) {
@@ -454,7 +697,43 @@ void adict_close(struct adict *t)
 	free(t);
 }
 
-int adict_info(const struct adict *t, struct adict_table_info *info)
+unsigned long adict_page_bytes(const struct adict *t)
+{
+	return t ? t->page_bytes : 0;
+}
+
+/*
+ * In the shared library, adict_info@@LIBADICT_0.2 fills the whole struct,
+ * geometry included, and adict_info@LIBADICT_0.1, what binaries linked
+ * against ABI 0.1 call, fills only the struct they were built with (it
+ * ended before key64).  Static users are built against this header.
+ */
+#ifdef ADICT_SHLIB
+#define ADICT_INFO_CURRENT	adict_info_v02
+int adict_info_v02(const struct adict *t, struct adict_table_info *info);
+int adict_info_v01(const struct adict *t, struct adict_table_info *info);
+__asm__(".symver adict_info_v01,adict_info@LIBADICT_0.1");
+__asm__(".symver adict_info_v02,adict_info@@LIBADICT_0.2");
+
+ADICT_API int adict_info_v01(const struct adict *t,
+			     struct adict_table_info *info)
+{
+	struct adict_table_info full;
+	int ret;
+
+	if (!info)
+		return -EINVAL;
+	ret = adict_info_v02(t, &full);
+	if (!ret)
+		memcpy(info, &full, offsetof(struct adict_table_info, key64));
+	return ret;
+}
+#else
+#define ADICT_INFO_CURRENT	adict_info
+#endif
+
+ADICT_API int ADICT_INFO_CURRENT(const struct adict *t,
+				 struct adict_table_info *info)
 {
 	struct adict_info di;
 	__u64 used;
@@ -468,6 +747,11 @@ int adict_info(const struct adict *t, struct adict_table_info *info)
 	info->bytes = adict_map_bytes(t->core.nbuckets);
 	info->backend = t->backend;
 	info->access = t->access;
+	info->key64 = t->core.layout.key64;
+	info->key32 = t->core.layout.key32;
+	info->value_bytes = t->core.layout.value_bytes;
+	info->row_bytes = t->core.layout.row_bytes;
+	info->bucket_rows = t->core.layout.rows;
 	used = adict_a_load(t->core.kused);
 	info->used = used > t->core.capacity ? t->core.capacity : used;
 	if (t->backend != ADICT_BACKEND_DEVICE)
@@ -498,6 +782,8 @@ int adict_iter_next(const struct adict *t, __u64 *cursor, __u64 *key,
 {
 	__u64 i = *cursor, end = t->core.nbuckets * ADICT_BUCKET_SLOTS;
 
+	if (t->core.wide)
+		return -EINVAL;	/* adict_tuple_iter_next() */
 	if (i < ADICT_BUCKET_SLOTS)
 		i = ADICT_BUCKET_SLOTS;	/* skip the control bucket */
 	for (; i < end; i++) {
@@ -522,7 +808,7 @@ int adict__op_slow(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 {
 	int ret;
 
-	if (!key || !adict_op_valid(op))
+	if (!key || !adict_op_valid(op) || t->core.wide)
 		return -EINVAL;
 	if (t->access == ADICT_ACCESS_RDWR)
 		return adict_core_op(&t->core, op, key, arg1, arg2, result);
@@ -548,11 +834,64 @@ int adict__op_slow(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 	return adict_kernel_op(t, op, key, arg1, arg2, result);
 }
 
+/* adict_tuple_op() on a read-only or mediated table. */
+int adict__tuple_op_slow(struct adict *t, __u32 op, const __u64 *key,
+			 __u64 arg1, __u64 arg2, __u64 *result)
+{
+	int ret;
+
+	if (!key || !adict_op_valid(op))
+		return -EINVAL;
+	if (t->access == ADICT_ACCESS_RDWR)
+		return adict_core_kop(&t->core, op, key, arg1, arg2, result);
+	if (op == ADICT_OP_LOAD || op == ADICT_OP_FIND) {
+		/* Served from the read-only mapping: FIND never writes. */
+		ret = adict_core_kop(&t->core, ADICT_OP_FIND, key, 0, 0, result);
+		if (ret == -ENOENT && op == ADICT_OP_LOAD) {
+			*result = 0;	/* absent reads as 0; nothing inserted */
+			return 0;
+		}
+		return ret;
+	}
+	if (t->access != ADICT_ACCESS_MEDIATED)
+		return -EPERM;
+	if (!t->core.wide)
+		return adict_kernel_op(t, op, key[0], arg1, arg2, result);
+	return adict_kernel_tuple_op(t, op, key, arg1, arg2, result);
+}
+
+/*
+ * Iterate over the complete keys of any geometry: @key gets the packed key
+ * (adict_key_words() words), @value the value (0 for a set).  As
+ * adict_iter_next(): each key at most once, never a torn or part-written
+ * key.  Return: 1 with a key, 0 at the end.
+ */
+int adict_tuple_iter_next(const struct adict *t, __u64 *cursor, __u64 *key,
+			  __u64 *value)
+{
+	const struct adict_core *c = &t->core;
+	__u64 rows = c->layout.rows, i = *cursor, end = c->nbuckets * rows;
+
+	if (!key || !value)
+		return -EINVAL;
+	if (i < rows)
+		i = rows;	/* skip the control bucket */
+	for (; i < end; i++) {
+		if (!adict_core_row_key(c, i / rows, (__u32)(i % rows), key))
+			continue;
+		*value = adict_core_row_value(c, i / rows, (__u32)(i % rows));
+		*cursor = i + 1;
+		return 1;
+	}
+	*cursor = end;
+	return 0;
+}
+
 int adict_kernel_op(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 		    __u64 arg2, __u64 *result)
 {
 	struct adict_op_args args = {
-		.size = sizeof(args),
+		.size = ADICT_OP_ARGS_SIZE_V1,	/* any module takes it */
 		.op = op,
 		.key = key,
 		.arg1 = arg1,
@@ -569,9 +908,37 @@ int adict_kernel_op(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 	return 0;
 }
 
+/* One operation on a packed key run by the kernel; device backend only. */
+int adict_kernel_tuple_op(struct adict *t, __u32 op, const __u64 *key,
+			  __u64 arg1, __u64 arg2, __u64 *result)
+{
+	struct adict_op_args args = {
+		.size = sizeof(args),
+		.op = op,
+		.arg1 = arg1,
+		.arg2 = arg2,
+	};
+	unsigned int n;
+
+	if (!t || !key || !result)
+		return -EINVAL;
+	if (t->backend != ADICT_BACKEND_DEVICE)
+		return -EOPNOTSUPP;
+	n = adict_key_words(t);
+	args.key = key[0];
+	memcpy(args.key_more, key + 1, (n - 1) * sizeof(__u64));
+	if (ioctl(t->fd, ADICT_IOC_OP, &args) < 0)
+		return neg_errno();
+	*result = args.result;
+	return 0;
+}
+
 /*
  * Batches: hash key i + ADICT_PREFETCH_DIST and prefetch its home bucket
- * while key i is processed, so up to that many cache misses overlap.
+ * while key i is processed, so up to that many cache misses overlap.  Adds
+ * prefetch for writing (PREFETCHW on x86-64, see the Makefile): the line
+ * comes exclusive, not shared and then upgraded by the locked add, which
+ * matters when several processes share the table.
  * Return: n, or the index of the first failing key, or -errno if key 0 fails.
  */
 int adict_add_batch(struct adict *t, const __u64 *keys, const __u64 *deltas,
@@ -585,7 +952,7 @@ int adict_add_batch(struct adict *t, const __u64 *keys, const __u64 *deltas,
 
 	if (n > INT_MAX)
 		return -EINVAL;
-	if (t->access != ADICT_ACCESS_RDWR) {
+	if (!t->fast) {
 		for (i = 0; i < n; i++) {
 			ret = adict__op_slow(t, ADICT_OP_ADD, keys[i],
 					     deltas ? deltas[i] : 1, 0, &r);
@@ -597,14 +964,14 @@ int adict_add_batch(struct adict *t, const __u64 *keys, const __u64 *deltas,
 		return (int)n;
 	}
 	for (i = 0; i < n && i < d; i++) {
-		home[i] = adict_home_bucket(c->nbuckets, keys[i]);
+		home[i] = adict_home_bucket(c, keys[i]);
 		__builtin_prefetch(&c->kbuckets[home[i]], 1, 0);
 	}
 	for (i = 0; i < n; i++) {
 		__u64 b = home[i % d];
 
 		if (i + d < n) {
-			__u64 nb = adict_home_bucket(c->nbuckets, keys[i + d]);
+			__u64 nb = adict_home_bucket(c, keys[i + d]);
 
 			home[i % d] = nb;
 			__builtin_prefetch(&c->kbuckets[nb], 1, 0);
@@ -632,7 +999,7 @@ int adict_load_batch(struct adict *t, const __u64 *keys, size_t n,
 
 	if (n > INT_MAX)
 		return -EINVAL;
-	if (t->access != ADICT_ACCESS_RDWR) {
+	if (!t->fast) {
 		for (i = 0; i < n; i++) {
 			ret = adict__op_slow(t, ADICT_OP_LOAD, keys[i], 0, 0,
 					     &values[i]);
@@ -642,14 +1009,14 @@ int adict_load_batch(struct adict *t, const __u64 *keys, size_t n,
 		return (int)n;
 	}
 	for (i = 0; i < n && i < d; i++) {
-		home[i] = adict_home_bucket(c->nbuckets, keys[i]);
+		home[i] = adict_home_bucket(c, keys[i]);
 		__builtin_prefetch(&c->kbuckets[home[i]], 0, 0);
 	}
 	for (i = 0; i < n; i++) {
 		__u64 b = home[i % d];
 
 		if (i + d < n) {
-			__u64 nb = adict_home_bucket(c->nbuckets, keys[i + d]);
+			__u64 nb = adict_home_bucket(c, keys[i + d]);
 
 			home[i % d] = nb;
 			__builtin_prefetch(&c->kbuckets[nb], 0, 0);

@@ -125,7 +125,7 @@ class NamedTableTest(unittest.TestCase):
         self.assertTrue(s.add(1))
         with AtomicSet.attach(name) as t:
             self.assertFalse(t.add(1))
-            self.assertEqual(list(t), [1])
+            self.assertEqual(list(t), [((1,), True)])   # the original's rows
 
 
 if __name__ == "__main__":

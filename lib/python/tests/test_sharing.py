@@ -12,6 +12,7 @@ second table in such a child; it raises instead.
 import multiprocessing
 import os
 import pickle
+import socket
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,24 @@ import unittest
 from atomic_dict import AtomicDict, AtomicSet
 
 METHODS = ("fork", "spawn", "forkserver")
+
+
+def _af_unix_error():
+    try:
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()
+    except OSError as e:
+        return e
+    return None
+
+
+# multiprocessing passes an fd to a Pool worker, through a Queue or to a
+# forkserver over an AF_UNIX socket (resource_sharer).  The debug test
+# kernels are built without CONFIG_NET; tests/vm/skips allows these skips
+# there and only there.
+NO_AF_UNIX = _af_unix_error()
+needs_af_unix = unittest.skipIf(
+    NO_AF_UNIX is not None,
+    "no AF_UNIX sockets in this kernel (%s); multiprocessing passes fds over them" % NO_AF_UNIX)
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -47,6 +66,7 @@ class StartMethodTest(unittest.TestCase):
             with self.subTest(start_method=m):
                 fn(multiprocessing.get_context(m))
 
+    @needs_af_unix
     def test_pool_arguments_should_be_the_parents_table(self):
         def run(ctx):
             with AtomicDict(1000) as d:
@@ -57,6 +77,7 @@ class StartMethodTest(unittest.TestCase):
                 self.assertEqual(d.load(11), 6 * 500 * 2)
         self.for_each_method(run)
 
+    @needs_af_unix
     def test_process_argument_and_queue_should_be_the_parents_table(self):
         def run(ctx):
             with AtomicDict(100) as d, AtomicSet(100) as s:
@@ -77,6 +98,7 @@ class StartMethodTest(unittest.TestCase):
                 self.assertIs(s.add(99), False)
         self.for_each_method(run)
 
+    @needs_af_unix
     def test_set_adds_from_spawn_children_should_be_new_exactly_once(self):
         ctx = multiprocessing.get_context("spawn")
         with AtomicSet(5000) as s:
@@ -142,6 +164,7 @@ MODULE_GLOBAL = textwrap.dedent('''
 
 
 class ModuleGlobalTest(unittest.TestCase):
+    @needs_af_unix
     def test_module_global_table_in_a_spawn_child_should_raise(self):
         script = os.path.join(self.tmpdir(), "module_global.py")
         with open(script, "w") as f:

@@ -3,7 +3,8 @@
 # The public headers compile without a warning as C99 and C11 with
 # -pedantic (gcc and clang) and as C++ with g++ and clang++ (-Wall -Wextra),
 # and the program links and runs against libadict: proof that adict.h's
-# extern "C" and inline fast path work from every one of them.
+# extern "C" and inline fast path (u64 and composite-key calls) work from
+# every one of them.
 # Usage: tests/host/headers/check.sh BUILD_DIR   (prints TAP)
 B=$1
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +28,8 @@ try() {	# try NAME COMPILER FLAGS...
 	# shellcheck disable=SC2086
 	# -x none after the source: the archive is not C++ source.
 	if "$@" -Werror -I"$ROOT/lib/include" -o "$W/use" "$dir/use.c" -x none $LIBS \
-		>"$W/log" 2>&1 && "$W/use" | grep -qx "memfd 5"; then
+		>"$W/log" 2>&1 && "$W/use" >"$W/out" 2>>"$W/log" &&
+	   printf 'memfd 5\ntuple 9\n' | cmp -s - "$W/out"; then
 		echo "ok $n - $name"
 	else
 		echo "not ok $n - $name"
