@@ -84,7 +84,7 @@ $(B)/obj/%.o: lib/%.c $(HDRS) lib/adict-internal.h
 $(B)/pic/%.o: lib/%.c $(HDRS) lib/adict-internal.h
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -fPIC -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_ADICT) -fPIC -DADICT_SHLIB -c -o $@ $<
 
 $(B)/libadict.a: $(LIB_OBJS)
 	$(call msg,AR,$@)

@@ -181,20 +181,22 @@ static void adict_table_free(struct adict_table *t)
 }
 
 /*
- * adict_capacity_bytes - validate a capacity against format v1 and limits.
+ * adict_capacity_bytes - validate a capacity against format v2 and limits.
+ * @l: a valid row geometry
  * Return: 0 and the table's bytes in @bytes, -EINVAL for 0, -EFBIG above
  * ADICT_CAPACITY_MAX or max_table_bytes, -ENOMEM above the RAM there is.
  */
-static int adict_capacity_bytes(u64 capacity, u64 *bytes)
+static int adict_capacity_bytes(u64 capacity, const struct adict_layout *l,
+				u64 *bytes)
 {
 	u64 nb;
 
 	if (!capacity)
 		return -EINVAL;
-	nb = adict_geometry(capacity);
+	nb = adict_nbuckets(capacity, l->rows);
 	if (!nb)
 		return -EFBIG;
-	*bytes = adict_map_bytes(nb);	/* <= 2^40 * 22 bytes: no overflow */
+	*bytes = adict_map_bytes(nb);	/* <= 2^40 * 86 bytes: no overflow */
 	if (*bytes > READ_ONCE(max_table_bytes))
 		return -EFBIG;
 	if ((*bytes >> PAGE_SHIFT) > totalram_pages())
@@ -202,8 +204,10 @@ static int adict_capacity_bytes(u64 capacity, u64 *bytes)
 	return 0;
 }
 
-/* Build an unpopulated table object for @capacity (already validated). */
-static struct adict_table *adict_table_new(u64 capacity, u32 flags)
+/* Build an unpopulated table object (capacity and geometry validated). */
+static struct adict_table *adict_table_new(u64 capacity,
+					   const struct adict_layout *l,
+					   u32 flags)
 {
 	struct adict_table *t;
 
@@ -214,6 +218,7 @@ static struct adict_table *adict_table_new(u64 capacity, u32 flags)
 	INIT_LIST_HEAD(&t->node);
 	t->flags = flags | ADICT_TABLE_F_DEVICE;
 	t->core.capacity = capacity;	/* adict_table_populate() fills the rest */
+	t->core.layout = *l;
 	return t;
 }
 
@@ -234,8 +239,12 @@ static int adict_table_populate(struct adict_table *t)
 			  __GFP_RETRY_MAYFAIL;
 	struct adict_table_header h;
 	unsigned long i;
+	u64 seed[2];
 
-	if (!adict_header_init(&h, t->core.capacity, t->flags))
+	/* The table's secret hash seed (format.rst: what it defends). */
+	get_random_bytes(seed, sizeof(seed));
+	if (!adict_header_init(&h, t->core.capacity, t->flags, &t->core.layout,
+			       seed))
 		return -EINVAL;
 	t->bytes = h.map_bytes;
 	t->npages = h.map_bytes >> PAGE_SHIFT;
@@ -481,36 +490,59 @@ static bool adict_access_allows(const struct adict_table *t, u32 access,
  * A read-only or mediated attacher's LOAD never inserts: it is a FIND whose
  * absent key reads 0, so reading cannot use up capacity.
  *
- * Return: 0, -EINVAL (unknown op or key 0), -EPERM (op not allowed for
- * @access), -ENOENT (FIND of an absent key), -ENOSPC (table full).
+ * @key: the packed key, ADICT_KEY_WORDS_MAX words readable (the core reads
+ *       only as many as the table's own geometry has)
+ *
+ * Return: 0, -EINVAL (unknown op, a zero or out-of-range key word, a value
+ * op on a set), -EPERM (op not allowed for @access), -ENOENT (FIND of an
+ * absent key), -ENOSPC (table full).
  */
-VISIBLE_IF_KUNIT int adict_table_op(struct adict_table *t, u32 access, u32 op,
-				    u64 key, u64 arg1, u64 arg2, u64 *result)
+VISIBLE_IF_KUNIT int adict_table_kop(struct adict_table *t, u32 access,
+				     u32 op, const u64 *key, u64 arg1,
+				     u64 arg2, u64 *result)
 {
 	int ret;
 
-	if (!adict_op_valid(op) || !key)
+	if (!adict_op_valid(op) || !key[0])
 		return -EINVAL;
 	if (!adict_access_allows(t, access, op))
 		return -EPERM;
 	if (op == ADICT_OP_LOAD && access != ADICT_ACCESS_RDWR) {
-		ret = adict_core_op(&t->core, ADICT_OP_FIND, key, 0, 0, result);
+		ret = adict_core_kop(&t->core, ADICT_OP_FIND, key, 0, 0, result);
 		if (ret == -ENOENT) {
 			*result = 0;
 			ret = 0;
 		}
 		return ret;
 	}
-	return adict_core_op(&t->core, op, key, arg1, arg2, result);
+	return adict_core_kop(&t->core, op, key, arg1, arg2, result);
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_table_kop);
+
+/* adict_table_kop() for a one-word key: tables of the default geometry. */
+VISIBLE_IF_KUNIT int adict_table_op(struct adict_table *t, u32 access, u32 op,
+				    u64 key, u64 arg1, u64 arg2, u64 *result)
+{
+	if (t->core.wide)
+		return -EINVAL;	/* one word is not a key of this table */
+	return adict_table_kop(t, access, op, &key, arg1, arg2, result);
 }
 EXPORT_SYMBOL_IF_KUNIT(adict_table_op);
 
-/* The ADICT_IOC_OP handler once the arguments are in kernel memory. */
+/*
+ * The ADICT_IOC_OP handler once the arguments are in kernel memory (copied
+ * once: nothing here reads user memory again).  Words the caller's size
+ * did not cover read 0, which no key of a wider geometry accepts.
+ */
 VISIBLE_IF_KUNIT int adict_op_args_run(struct adict_table *t, u32 access,
 				       struct adict_op_args *args)
 {
-	return adict_table_op(t, access, args->op, args->key, args->arg1,
-			      args->arg2, &args->result);
+	u64 key[ADICT_KEY_WORDS_MAX];
+
+	key[0] = args->key;
+	memcpy(&key[1], args->key_more, sizeof(args->key_more));
+	return adict_table_kop(t, access, args->op, key, args->arg1,
+			       args->arg2, &args->result);
 }
 EXPORT_SYMBOL_IF_KUNIT(adict_op_args_run);
 
@@ -546,16 +578,19 @@ EXPORT_SYMBOL_IF_KUNIT(adict_batch_exec);
 
 /*
  * Read an argument struct whose first member is its __u32 size.
- * Return: 0, -EFAULT, -EINVAL (size below v1), -E2BIG (size above a page, or
- * non-zero bytes beyond the struct this kernel knows).
+ * @ksize:   the struct as this kernel knows it
+ * @minsize: its first size; fields beyond the caller's size read 0
+ * Return: 0, -EFAULT, -EINVAL (size below @minsize), -E2BIG (size above a
+ * page, or non-zero bytes beyond the struct this kernel knows).
  */
-static int adict_copy_args(void *dst, size_t ksize, void __user *uarg)
+static int adict_copy_args(void *dst, size_t ksize, size_t minsize,
+			   void __user *uarg)
 {
 	u32 usize;
 
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < ksize)	/* every struct is still at its v1 size */
+	if (usize < minsize)
 		return -EINVAL;
 	if (usize > PAGE_SIZE)
 		return -E2BIG;
@@ -566,17 +601,29 @@ static int adict_ioctl_create(struct file *file, struct adict_file *af,
 			      void __user *uarg)
 {
 	struct adict_create_args args;
+	struct adict_layout layout;
 	char name[ADICT_NAME_MAX] = "";
 	bool named;
 	struct adict_table *t;
 	u64 bytes;
 	int ret;
 
-	ret = adict_copy_args(&args, sizeof(args), uarg);
+	ret = adict_copy_args(&args, sizeof(args), ADICT_CREATE_ARGS_SIZE_V1,
+			      uarg);
 	if (ret)
 		return ret;
 	if ((args.flags & ~ADICT_CREATE_FLAGS) || (args.mode & ~0777) ||
-	    (args.grant & ~ADICT_GRANT_ALL))
+	    (args.grant & ~ADICT_GRANT_ALL) || args.reserved)
+		return -EINVAL;
+	/* No key words asked for: the default geometry (and no value size). */
+	if (!args.key64 && !args.key32) {
+		if (args.value_bytes)
+			return -EINVAL;
+		args.key64 = 1;
+		args.value_bytes = 8;
+	}
+	if (!adict_layout_init(&layout, args.key64, args.key32,
+			       args.value_bytes))
 		return -EINVAL;
 	named = args.flags & ADICT_CREATE_NAMED;
 	if (named) {
@@ -586,13 +633,14 @@ static int adict_ioctl_create(struct file *file, struct adict_file *af,
 	} else if (args.name) {
 		return -EINVAL;
 	}
-	ret = adict_capacity_bytes(args.capacity, &bytes);
+	ret = adict_capacity_bytes(args.capacity, &layout, &bytes);
 	if (ret)
 		return ret;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 
-	t = adict_table_new(args.capacity, named ? ADICT_TABLE_F_NAMED : 0);
+	t = adict_table_new(args.capacity, &layout,
+			    named ? ADICT_TABLE_F_NAMED : 0);
 	if (!t)
 		return -ENOMEM;
 	memcpy(t->name, name, sizeof(name));
@@ -646,7 +694,7 @@ static int adict_ioctl_attach(struct file *file, struct adict_file *af,
 	u32 access;
 	int ret;
 
-	ret = adict_copy_args(&args, sizeof(args), uarg);
+	ret = adict_copy_args(&args, sizeof(args), sizeof(args), uarg);
 	if (ret)
 		return ret;
 	if ((args.flags & ~ADICT_ATTACH_FLAGS) ||
@@ -698,7 +746,7 @@ static int adict_ioctl_unlink(void __user *uarg)
 	struct adict_table *t;
 	int ret;
 
-	ret = adict_copy_args(&args, sizeof(args), uarg);
+	ret = adict_copy_args(&args, sizeof(args), sizeof(args), uarg);
 	if (ret)
 		return ret;
 	if (args.flags)
@@ -771,7 +819,7 @@ static int adict_ioctl_op(struct adict_file *af, void __user *uarg)
 	struct adict_table *t;
 	int ret;
 
-	ret = adict_copy_args(&args, sizeof(args), uarg);
+	ret = adict_copy_args(&args, sizeof(args), ADICT_OP_ARGS_SIZE_V1, uarg);
 	if (ret)
 		return ret;
 	if (!adict_op_valid(args.op) || !args.key)
@@ -1102,16 +1150,21 @@ static const struct seq_operations adict_seq_ops = {
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* A table outside the registry and the limits, for tests only. */
-VISIBLE_IF_KUNIT struct adict_table *adict_table_create_kernel(u64 capacity)
+VISIBLE_IF_KUNIT struct adict_table *
+adict_table_create_kernel_geom(u64 capacity, u32 key64, u32 key32,
+			       u32 value_bytes)
 {
+	struct adict_layout l;
 	struct adict_table *t;
 	u64 bytes;
 	int ret;
 
-	ret = adict_capacity_bytes(capacity, &bytes);
+	if (!adict_layout_init(&l, key64, key32, value_bytes))
+		return ERR_PTR(-EINVAL);
+	ret = adict_capacity_bytes(capacity, &l, &bytes);
 	if (ret)
 		return ERR_PTR(ret);
-	t = adict_table_new(capacity, 0);
+	t = adict_table_new(capacity, &l, 0);
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	t->mode = 0600;
@@ -1123,6 +1176,13 @@ VISIBLE_IF_KUNIT struct adict_table *adict_table_create_kernel(u64 capacity)
 	}
 	t->live = true;
 	return t;
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_table_create_kernel_geom);
+
+/* A table of the default geometry (one u64 key word, a u64 value). */
+VISIBLE_IF_KUNIT struct adict_table *adict_table_create_kernel(u64 capacity)
+{
+	return adict_table_create_kernel_geom(capacity, 1, 0, 8);
 }
 EXPORT_SYMBOL_IF_KUNIT(adict_table_create_kernel);
 

@@ -57,8 +57,12 @@ struct adict_file {
 
 #if IS_ENABLED(CONFIG_KUNIT)
 struct adict_table *adict_table_create_kernel(u64 capacity);
+struct adict_table *adict_table_create_kernel_geom(u64 capacity, u32 key64,
+						   u32 key32, u32 value_bytes);
 void adict_table_destroy_kernel(struct adict_table *t);
 int adict_name_valid(const char *name, size_t len);
+int adict_table_kop(struct adict_table *t, u32 access, u32 op,
+		    const u64 *key, u64 arg1, u64 arg2, u64 *result);
 int adict_table_op(struct adict_table *t, u32 access, u32 op, u64 key,
 		   u64 arg1, u64 arg2, u64 *result);
 int adict_op_args_run(struct adict_table *t, u32 access,

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "adict-internal.h"
@@ -109,15 +110,39 @@ static int adopt_header(struct adict *t)
 		return -EBADMSG;
 	adict_core_init(&t->core, &h, (char *)t->map + h.data_offset);
 	t->flags = h.flags;
+	t->fast = t->access == ADICT_ACCESS_RDWR && !t->core.wide;
 	return 0;
 }
 
-static int create_memfd(struct adict *t, __u64 capacity)
+/* The table's secret hash seed: 16 bytes from the kernel's CSPRNG. */
+static int random_seed(__u64 seed[2])
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < 2 * sizeof(__u64)) {
+		n = getrandom((char *)seed + got, 2 * sizeof(__u64) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static int create_memfd(struct adict *t, __u64 capacity,
+			const struct adict_layout *l)
 {
 	struct adict_table_header h;
+	__u64 seed[2];
 	int fd, ret;
 
-	if (!adict_header_init(&h, capacity, 0))
+	ret = random_seed(seed);
+	if (ret)
+		return ret;
+	if (!adict_header_init(&h, capacity, 0, l, seed))
 		return capacity ? -EFBIG : -EINVAL;
 	if (h.map_bytes > (__u64)SIZE_MAX || h.map_bytes > mem_available())
 		return -ENOMEM;
@@ -203,17 +228,24 @@ static int map_device(struct adict *t, int fd)
 }
 
 static int create_device(struct adict *t, __u64 capacity,
-			 const struct adict_opts *o)
+			 const struct adict_opts *o, const struct adict_layout *l)
 {
 	struct adict_create_args args = {
 		.size = sizeof(args),
 		.capacity = capacity,
-		.mode = o ? o->mode : 0,
-		.grant = o ? o->grant : 0,
+		.mode = o->mode,
+		.grant = o->grant,
 	};
 	int fd, ret;
 
-	if (o && o->name) {
+	if (!adict_layout_is_default(l)) {
+		args.key64 = l->key64;
+		args.key32 = l->key32;
+		args.value_bytes = l->value_bytes;
+	} else {
+		args.size = ADICT_CREATE_ARGS_SIZE_V1;	/* any module takes it */
+	}
+	if (o->name) {
 		args.flags |= ADICT_CREATE_NAMED;
 		args.name = (__u64)(unsigned long)o->name;
 	}
@@ -226,31 +258,67 @@ static int create_device(struct adict *t, __u64 capacity,
 		return ret;
 	}
 	ret = map_device(t, fd);
+	if (!ret && !adict_layout_is_default(l) &&
+	    (t->core.layout.key64 != l->key64 ||
+	     t->core.layout.key32 != l->key32 ||
+	     t->core.layout.value_bytes != l->value_bytes))
+		ret = -EOPNOTSUPP;	/* a module without composite keys */
 	if (ret)
 		close(fd);
 	return ret;
 }
 
-static int opts_check(const struct adict_opts *o)
+/*
+ * The size of struct adict_opts in libadict 0.1, before the geometry.
+ * Fields beyond a caller's sz read as 0 (as copy_struct_from_user()).
+ */
+#define ADICT_OPTS_SZ_V1	offsetof(struct adict_opts, key32)
+
+/* A private copy of the caller's options, zero beyond their sz. */
+static int opts_copy(const struct adict_opts *o, struct adict_opts *out)
 {
 	const unsigned char *p;
 	size_t i;
 
+	memset(out, 0, sizeof(*out));
 	if (!o)
 		return 0;
-	if (o->sz < sizeof(*o))
+	if (o->sz < ADICT_OPTS_SZ_V1)
 		return -EINVAL;
 	/* A larger struct from a newer caller: its tail must be zero. */
 	p = (const unsigned char *)o;
 	for (i = sizeof(*o); i < o->sz; i++)
 		if (p[i])
 			return -E2BIG;
+	memcpy(out, o, o->sz < sizeof(*o) ? o->sz : sizeof(*o));
+	out->sz = sizeof(*out);
+	return 0;
+}
+
+static int opts_check(const struct adict_opts *o)
+{
 	if (o->backend > ADICT_BACKEND_DEVICE || (o->mode & ~0777U) ||
 	    (o->grant & ~(unsigned int)ADICT_GRANT_ALL))
 		return -EINVAL;
 	if (o->name && o->backend == ADICT_BACKEND_MEMFD)
 		return -EINVAL;	/* memfd tables have no names */
 	return 0;
+}
+
+/*
+ * The row geometry asked for: key64 = key32 = 0 (as a caller of the 0.1
+ * size has) is the default, one u64 key word and a u64 value.
+ */
+static int opts_layout(const struct adict_opts *o, struct adict_layout *l)
+{
+	if (!o->key64 && !o->key32) {
+		if (o->value_bytes)
+			return -EINVAL;
+		adict_layout_init(l, 1, 0, 8);
+		return 0;
+	}
+	return adict_layout_init(l, o->key64, o->key32, o->value_bytes) ?
+	       0 : -EINVAL;
 }
 
 static unsigned int env_backend(void)
@@ -267,8 +335,10 @@ static unsigned int env_backend(void)
 }
 
 int adict_create(struct adict **tp, __u64 capacity,
-		 const struct adict_opts *opts)
+		 const struct adict_opts *uopts)
 {
+	struct adict_opts oc, *opts = &oc;
+	struct adict_layout l;
 	unsigned int backend;
 	struct adict *t;
 	int ret;
@@ -276,7 +346,13 @@ int adict_create(struct adict **tp, __u64 capacity,
 	if (!tp)
 		return -EINVAL;
 	*tp = NULL;
+	ret = opts_copy(uopts, opts);
+	if (ret)
+		return ret;
 	ret = opts_check(opts);
+	if (ret)
+		return ret;
+	ret = opts_layout(opts, &l);
 	if (ret)
 		return ret;
 	if (!capacity)
@@ -298,15 +374,15 @@ int adict_create(struct adict **tp, __u64 capacity,
 	t->fd = -1;
 	switch (backend) {
 	case ADICT_BACKEND_MEMFD:
-		ret = create_memfd(t, capacity);
+		ret = create_memfd(t, capacity, &l);
 		break;
 	case ADICT_BACKEND_DEVICE:
-		ret = create_device(t, capacity, opts);
+		ret = create_device(t, capacity, opts, &l);
 		break;
 	default:	/* auto: the device when it is there, else a memfd */
-		ret = create_device(t, capacity, opts);
+		ret = create_device(t, capacity, opts, &l);
 		if (ret == -ENODEV)
-			ret = create_memfd(t, capacity);
+			ret = create_memfd(t, capacity, &l);
 		break;
 	}
 	if (ret) {
@@ -454,7 +530,38 @@ void adict_close(struct adict *t)
 	free(t);
 }
 
-int adict_info(const struct adict *t, struct adict_table_info *info)
+/*
+ * In the shared library, adict_info@@LIBADICT_0.2 fills the whole struct,
+ * geometry included, and adict_info@LIBADICT_0.1, what binaries linked
+ * against ABI 0.1 call, fills only the struct they were built with (it
+ * ended before key64).  Static users are built against this header.
+ */
+#ifdef ADICT_SHLIB
+#define ADICT_INFO_CURRENT	adict_info_v02
+int adict_info_v02(const struct adict *t, struct adict_table_info *info);
+int adict_info_v01(const struct adict *t, struct adict_table_info *info);
+__asm__(".symver adict_info_v01,adict_info@LIBADICT_0.1");
+__asm__(".symver adict_info_v02,adict_info@@LIBADICT_0.2");
+
+ADICT_API int adict_info_v01(const struct adict *t,
+			     struct adict_table_info *info)
+{
+	struct adict_table_info full;
+	int ret;
+
+	if (!info)
+		return -EINVAL;
+	ret = adict_info_v02(t, &full);
+	if (!ret)
+		memcpy(info, &full, offsetof(struct adict_table_info, key64));
+	return ret;
+}
+#else
+#define ADICT_INFO_CURRENT	adict_info
+#endif
+
+ADICT_API int ADICT_INFO_CURRENT(const struct adict *t,
+				 struct adict_table_info *info)
 {
 	struct adict_info di;
 	__u64 used;
@@ -468,6 +575,11 @@ int adict_info(const struct adict *t, struct adict_table_info *info)
 	info->bytes = adict_map_bytes(t->core.nbuckets);
 	info->backend = t->backend;
 	info->access = t->access;
+	info->key64 = t->core.layout.key64;
+	info->key32 = t->core.layout.key32;
+	info->value_bytes = t->core.layout.value_bytes;
+	info->row_bytes = t->core.layout.row_bytes;
+	info->bucket_rows = t->core.layout.rows;
 	used = adict_a_load(t->core.kused);
 	info->used = used > t->core.capacity ? t->core.capacity : used;
 	if (t->backend != ADICT_BACKEND_DEVICE)
@@ -498,6 +610,8 @@ int adict_iter_next(const struct adict *t, __u64 *cursor, __u64 *key,
 {
 	__u64 i = *cursor, end = t->core.nbuckets * ADICT_BUCKET_SLOTS;
 
+	if (t->core.wide)
+		return -EINVAL;	/* adict_tuple_iter_next() */
 	if (i < ADICT_BUCKET_SLOTS)
 		i = ADICT_BUCKET_SLOTS;	/* skip the control bucket */
 	for (; i < end; i++) {
@@ -522,7 +636,7 @@ int adict__op_slow(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 {
 	int ret;
 
-	if (!key || !adict_op_valid(op))
+	if (!key || !adict_op_valid(op) || t->core.wide)
 		return -EINVAL;
 	if (t->access == ADICT_ACCESS_RDWR)
 		return adict_core_op(&t->core, op, key, arg1, arg2, result);
@@ -548,11 +662,64 @@ int adict__op_slow(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 	return adict_kernel_op(t, op, key, arg1, arg2, result);
 }
 
+/* adict_tuple_op() on a read-only or mediated table. */
+int adict__tuple_op_slow(struct adict *t, __u32 op, const __u64 *key,
+			 __u64 arg1, __u64 arg2, __u64 *result)
+{
+	int ret;
+
+	if (!key || !adict_op_valid(op))
+		return -EINVAL;
+	if (t->access == ADICT_ACCESS_RDWR)
+		return adict_core_kop(&t->core, op, key, arg1, arg2, result);
+	if (op == ADICT_OP_LOAD || op == ADICT_OP_FIND) {
+		/* Served from the read-only mapping: FIND never writes. */
+		ret = adict_core_kop(&t->core, ADICT_OP_FIND, key, 0, 0, result);
+		if (ret == -ENOENT && op == ADICT_OP_LOAD) {
+			*result = 0;	/* absent reads as 0; nothing inserted */
+			return 0;
+		}
+		return ret;
+	}
+	if (t->access != ADICT_ACCESS_MEDIATED)
+		return -EPERM;
+	if (!t->core.wide)
+		return adict_kernel_op(t, op, key[0], arg1, arg2, result);
+	return adict_kernel_tuple_op(t, op, key, arg1, arg2, result);
+}
+
+/*
+ * Iterate over the complete keys of any geometry: @key gets the packed key
+ * (adict_key_words() words), @value the value (0 for a set).  As
+ * adict_iter_next(): each key at most once, never a torn or part-written
+ * key.  Return: 1 with a key, 0 at the end.
+ */
+int adict_tuple_iter_next(const struct adict *t, __u64 *cursor, __u64 *key,
+			  __u64 *value)
+{
+	const struct adict_core *c = &t->core;
+	__u64 rows = c->layout.rows, i = *cursor, end = c->nbuckets * rows;
+
+	if (!key || !value)
+		return -EINVAL;
+	if (i < rows)
+		i = rows;	/* skip the control bucket */
+	for (; i < end; i++) {
+		if (!adict_core_row_key(c, i / rows, (__u32)(i % rows), key))
+			continue;
+		*value = adict_core_row_value(c, i / rows, (__u32)(i % rows));
+		*cursor = i + 1;
+		return 1;
+	}
+	*cursor = end;
+	return 0;
+}
+
 int adict_kernel_op(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 		    __u64 arg2, __u64 *result)
 {
 	struct adict_op_args args = {
-		.size = sizeof(args),
+		.size = ADICT_OP_ARGS_SIZE_V1,	/* any module takes it */
 		.op = op,
 		.key = key,
 		.arg1 = arg1,
@@ -563,6 +730,31 @@ int adict_kernel_op(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 		return -EINVAL;
 	if (t->backend != ADICT_BACKEND_DEVICE)
 		return -EOPNOTSUPP;
+	if (ioctl(t->fd, ADICT_IOC_OP, &args) < 0)
+		return neg_errno();
+	*result = args.result;
+	return 0;
+}
+
+/* One operation on a packed key run by the kernel; device backend only. */
+int adict_kernel_tuple_op(struct adict *t, __u32 op, const __u64 *key,
+			  __u64 arg1, __u64 arg2, __u64 *result)
+{
+	struct adict_op_args args = {
+		.size = sizeof(args),
+		.op = op,
+		.arg1 = arg1,
+		.arg2 = arg2,
+	};
+	unsigned int n;
+
+	if (!t || !key || !result)
+		return -EINVAL;
+	if (t->backend != ADICT_BACKEND_DEVICE)
+		return -EOPNOTSUPP;
+	n = adict_key_words(t);
+	args.key = key[0];
+	memcpy(args.key_more, key + 1, (n - 1) * sizeof(__u64));
 	if (ioctl(t->fd, ADICT_IOC_OP, &args) < 0)
 		return neg_errno();
 	*result = args.result;
@@ -585,7 +777,7 @@ int adict_add_batch(struct adict *t, const __u64 *keys, const __u64 *deltas,
 
 	if (n > INT_MAX)
 		return -EINVAL;
-	if (t->access != ADICT_ACCESS_RDWR) {
+	if (!t->fast) {
 		for (i = 0; i < n; i++) {
 			ret = adict__op_slow(t, ADICT_OP_ADD, keys[i],
 					     deltas ? deltas[i] : 1, 0, &r);
@@ -597,14 +789,14 @@ int adict_add_batch(struct adict *t, const __u64 *keys, const __u64 *deltas,
 		return (int)n;
 	}
 	for (i = 0; i < n && i < d; i++) {
-		home[i] = adict_home_bucket(c->nbuckets, keys[i]);
+		home[i] = adict_home_bucket(c, keys[i]);
 		__builtin_prefetch(&c->kbuckets[home[i]], 1, 0);
 	}
 	for (i = 0; i < n; i++) {
 		__u64 b = home[i % d];
 
 		if (i + d < n) {
-			__u64 nb = adict_home_bucket(c->nbuckets, keys[i + d]);
+			__u64 nb = adict_home_bucket(c, keys[i + d]);
 
 			home[i % d] = nb;
 			__builtin_prefetch(&c->kbuckets[nb], 1, 0);
@@ -632,7 +824,7 @@ int adict_load_batch(struct adict *t, const __u64 *keys, size_t n,
 
 	if (n > INT_MAX)
 		return -EINVAL;
-	if (t->access != ADICT_ACCESS_RDWR) {
+	if (!t->fast) {
 		for (i = 0; i < n; i++) {
 			ret = adict__op_slow(t, ADICT_OP_LOAD, keys[i], 0, 0,
 					     &values[i]);
@@ -642,14 +834,14 @@ int adict_load_batch(struct adict *t, const __u64 *keys, size_t n,
 		return (int)n;
 	}
 	for (i = 0; i < n && i < d; i++) {
-		home[i] = adict_home_bucket(c->nbuckets, keys[i]);
+		home[i] = adict_home_bucket(c, keys[i]);
 		__builtin_prefetch(&c->kbuckets[home[i]], 0, 0);
 	}
 	for (i = 0; i < n; i++) {
 		__u64 b = home[i % d];
 
 		if (i + d < n) {
-			__u64 nb = adict_home_bucket(c->nbuckets, keys[i + d]);
+			__u64 nb = adict_home_bucket(c, keys[i + d]);
 
 			home[i % d] = nb;
 			__builtin_prefetch(&c->kbuckets[nb], 0, 0);

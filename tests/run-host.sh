@@ -27,8 +27,9 @@ for t in "$@"; do
 	run "asan/$t" "$B/asan/$t"
 	# TSan sees threads, not other processes: run the thread cases only.
 	case $t in
-	test_stress) run "tsan/$t" "$B/tsan/$t" --threads-only ;;
+	test_stress|test_tuple) run "tsan/$t" "$B/tsan/$t" --threads-only ;;
 	test_sigkill) ;;	# processes only; covered by the plain and ASan runs
+	test_interleave) ;;	# one OS thread, coroutines: nothing for TSan
 	*) run "tsan/$t" "$B/tsan/$t" ;;
 	esac
 done

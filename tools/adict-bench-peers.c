@@ -8,7 +8,8 @@
  *              in shared memfd memory (what a hash table cannot beat)
  *   libadict   adict_add() and adict_add_batch() on a memfd table
  *   mutex_shm  open-addressing map (16-byte slots, linear probing,
- *              adict_hash()) in POSIX shared memory behind one robust,
+ *              adict_sip_u64(), the tables' keyed hash) in POSIX shared
+ *              memory behind one robust,
  *              process-shared pthread mutex; same bytes and capacity
  *   redis      INCR through hiredis over a unix socket, one command per
  *              round trip and pipelined PIPE_DEPTH deep; the benchmark runs
@@ -230,6 +231,10 @@ struct mtx_slot {
 	__u64 value;
 };
 
+/* The mutex map hashes as the tables do: SipHash-1-3 with a fixed seed. */
+static const __u64 mtx_seed[2] = { 0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL };
+static __u64 mtx_sip[4];
+
 struct mtx_map {
 	struct mtx_hdr *h;	/* first page of the mapping */
 	struct mtx_slot *slots;	/* the rest */
@@ -264,6 +269,7 @@ static int mtx_create(struct mtx_map *m, size_t bytes, __u64 capacity)
 	m->slots = (struct mtx_slot *)((char *)p + MTX_HDR_BYTES);
 	m->bytes = bytes;
 	m->h->nslots = (bytes - MTX_HDR_BYTES) / sizeof(struct mtx_slot);
+	adict_sip_init(mtx_sip, mtx_seed);	/* inherited by the workers */
 	m->h->capacity = capacity;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
@@ -305,7 +311,7 @@ static int mtx_add(struct mtx_map *m, __u64 key, __u64 delta)
 
 	if (ret)
 		return ret;
-	i = adict_a_mulhi(adict_hash(key), h->nslots);
+	i = adict_a_mulhi(adict_sip_u64(mtx_sip, key), h->nslots);
 	for (n = 0; n < h->nslots; n++) {
 		struct mtx_slot *s = &m->slots[i];
 

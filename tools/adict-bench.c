@@ -59,6 +59,7 @@ static void run_case(enum bcase c, struct adict *t, __u64 *arr, size_t words,
 		     __u64 nkeys, long ops, __u64 seed)
 {
 	__u64 keys[BATCH], vals[BATCH], v = 0, acc = 0;
+	struct adict_core fc;
 	long i;
 	int j;
 
@@ -68,8 +69,10 @@ static void run_case(enum bcase c, struct adict *t, __u64 *arr, size_t words,
 			__atomic_fetch_add(&arr[bench_pick(&seed, words)], 1, __ATOMIC_SEQ_CST);
 		break;
 	case C_FLOOR_HASH:	/* the floor at the home bucket of a random key */
+		fc = t->core;	/* the table's seed, the array's buckets */
+		fc.nbuckets = words / 8;
 		for (i = 0; i < ops; i++)
-			__atomic_fetch_add(&arr[8 * adict_home_bucket(words / 8,
+			__atomic_fetch_add(&arr[8 * adict_home_bucket(&fc,
 				bench_key(bench_pick(&seed, nkeys)))], 1, __ATOMIC_SEQ_CST);
 		break;
 	case C_ADD:

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libadict: lock-free shared u64 -> u64 tables.
+ * libadict: lock-free shared tables: u64 -> u64 by default, composite keys
+ * (u64 and u32 words) and u32 values or none (sets) through adict_tuple_*().
  *
  * A table lives either in /dev/atomic_dict (kernel pages; named or
  * anonymous) or in a memfd (anonymous, shared with fork()ed children).  Both
@@ -9,8 +10,9 @@
  * mapped pages, with no system call; they are inline below.
  *
  * Conventions: every function returns >= 0 on success or a negative errno.
- * Key 0 is -EINVAL.  A new key on a full table is -ENOSPC.  Values are u64
- * and wrap modulo 2^64.  Every operation is sequentially consistent.
+ * Key 0 (or a key word 0) is -EINVAL.  A new key on a full table is
+ * -ENOSPC.  Values are u64 and wrap modulo 2^64, or u32 and wrap modulo
+ * 2^32.  Every operation is sequentially consistent.
  * Documentation/libadict.rst and the man pages give every errno.
  */
 #ifndef ADICT_H
@@ -59,6 +61,8 @@ struct adict {
 	size_t map_bytes;
 	struct adict_uring *kuring;	/* adict_kbatch()'s ring, if any */
 	unsigned int kbatch_path;	/* ADICT_KBATCH_*, 0 until first use */
+	unsigned int fast;		/* RDWR and the default geometry: the
+					 * u64 calls run inline */
 };
 
 #define ADICT_KBATCH_URING	1	/* one io_uring submission per batch */
@@ -71,6 +75,15 @@ struct adict_opts {
 	unsigned int backend;	/* enum adict_backend (named: device only) */
 	unsigned int mode;	/* named: permission bits; 0 means 0600 */
 	unsigned int grant;	/* ops allowed to mediated attachers; 0 = reads */
+	/*
+	 * The row geometry (format v2): key64 u64 key words, then key32 u32
+	 * key words, and a value of value_bytes (8, 4, or 0 for a set).  All
+	 * three 0 (as for a caller whose sz ends before key32, the first
+	 * size of this struct) is the default: one u64 key word, a u64 value.
+	 */
+	unsigned int key64;
+	unsigned int key32;
+	unsigned int value_bytes;
 };
 
 struct adict_table_info {
@@ -83,6 +96,9 @@ struct adict_table_info {
 	unsigned int access;	/* ADICT_ACCESS_* */
 	unsigned int uid, gid, mode, grant, users;	/* device only */
 	char name[ADICT_NAME_MAX];	/* "" when anonymous */
+	/* the row geometry (format v2) */
+	unsigned int key64, key32, value_bytes;	/* as in struct adict_opts */
+	unsigned int row_bytes, bucket_rows;	/* as in the header */
 };
 
 /* Setup and slow paths (lib/adict.c). */
@@ -102,6 +118,11 @@ ADICT_API int adict_add_batch(struct adict *t, const __u64 *keys,
 ADICT_API int adict_load_batch(struct adict *t, const __u64 *keys, size_t n,
 			       __u64 *values);
 ADICT_API int adict_recount(struct adict *t, __u64 *count);
+ADICT_API int adict_tuple_iter_next(const struct adict *t, __u64 *cursor,
+				    __u64 *key, __u64 *value);
+ADICT_API int adict__tuple_op_slow(struct adict *t, __u32 op,
+				   const __u64 *key, __u64 arg1, __u64 arg2,
+				   __u64 *result);
 /*
  * Kernel-side batches (device backend): struct adict_batch_op arrays run by
  * the kernel, which enforces a mediated table's grant on every entry.
@@ -127,6 +148,10 @@ ADICT_API int adict_uring_reap(struct adict_uring *u, __u64 *user_data,
 /* One operation run by the kernel (ADICT_IOC_OP); device backend only. */
 ADICT_API int adict_kernel_op(struct adict *t, __u32 op, __u64 key,
 			      __u64 arg1, __u64 arg2, __u64 *result);
+/* The same on a packed key of any geometry (adict_tuple_op()). */
+ADICT_API int adict_kernel_tuple_op(struct adict *t, __u32 op,
+				    const __u64 *key, __u64 arg1, __u64 arg2,
+				    __u64 *result);
 /* Internal: the path for read-only and mediated tables. */
 ADICT_API int adict__op_slow(struct adict *t, __u32 op, __u64 key,
 			     __u64 arg1, __u64 arg2, __u64 *result);
@@ -146,7 +171,7 @@ ADICTINLINE int adict_op(struct adict *t, __u32 op, __u64 key, __u64 arg1,
 	__u64 r;
 	int ret;
 
-	if (__builtin_expect(t->access != ADICT_ACCESS_RDWR, 0))
+	if (__builtin_expect(!t->fast, 0))
 		return adict__op_slow(t, op, key, arg1, arg2, result ? result : &r);
 	ret = adict_core_op(&t->core, op, key, arg1, arg2, result ? result : &r);
 	return ret;
@@ -159,7 +184,7 @@ ADICTINLINE int adict_op(struct adict *t, __u32 op, __u64 key, __u64 arg1,
  */
 ADICTINLINE int adict_handle(struct adict *t, __u64 key, __u64 **vp)
 {
-	if (!key)
+	if (!key || t->core.wide)
 		return -EINVAL;
 	if (t->access != ADICT_ACCESS_RDWR)
 		return -EPERM;
@@ -184,7 +209,7 @@ ADICTINLINE int adict_load(struct adict *t, __u64 key, __u64 *value)
 	__u64 *v;
 	int ret;
 
-	if (__builtin_expect(t->access != ADICT_ACCESS_RDWR, 0))
+	if (__builtin_expect(!t->fast, 0))
 		return adict__op_slow(t, ADICT_OP_LOAD, key, 0, 0, value);
 	if (!key)
 		return -EINVAL;
@@ -201,7 +226,7 @@ ADICTINLINE int adict_find(struct adict *t, __u64 key, __u64 *value)
 	__u64 *v;
 	int ret;
 
-	if (!key)
+	if (!key || t->core.wide)
 		return -EINVAL;
 	ret = adict_core_lookup(&t->core, key, false, &v);
 	if (ret < 0)
@@ -218,7 +243,7 @@ ADICTINLINE int adict_##name(struct adict *t, __u64 key, __u64 arg,	\
 	__u64 *v, r;							\
 	int ret;							\
 									\
-	if (__builtin_expect(t->access != ADICT_ACCESS_RDWR, 0))	\
+	if (__builtin_expect(!t->fast, 0))				\
 		return adict__op_slow(t, op, key, arg, 0,		\
 				      old ? old : &r);			\
 	if (__builtin_expect(!key, 0))					\
@@ -246,7 +271,7 @@ ADICTINLINE int adict_store(struct adict *t, __u64 key, __u64 value)
 	__u64 *v, r;
 	int ret;
 
-	if (__builtin_expect(t->access != ADICT_ACCESS_RDWR, 0))
+	if (__builtin_expect(!t->fast, 0))
 		return adict__op_slow(t, ADICT_OP_STORE, key, value, 0, &r);
 	if (__builtin_expect(!key, 0))
 		return -EINVAL;
@@ -283,6 +308,95 @@ ADICTINLINE int adict_insert(struct adict *t, __u64 key)
 
 	ret = adict_op(t, ADICT_OP_INSERT, key, 0, 0, &r);
 	return ret < 0 ? ret : (int)r;
+}
+
+
+/*
+ * Composite keys and every geometry: adict_tuple_*().
+ *
+ * @key points to the key's words, packed as u64s: the table's key64 u64
+ * words, then its key32 u32 words each in a u64 (below 2^32).  Every word
+ * must be non-zero.  Values are passed and returned as u64: on a table of
+ * u32 values they are taken modulo 2^32 and zero-extended.  A set (no
+ * value) accepts insert, find and load (whose value is 0).  These calls
+ * work on every table, the default geometry included (a one-word key);
+ * the u64 calls above work only on the default geometry (-EINVAL else).
+ */
+ADICTINLINE int adict_tuple_op(struct adict *t, __u32 op, const __u64 *key,
+			       __u64 arg1, __u64 arg2, __u64 *result)
+{
+	__u64 r;
+
+	if (__builtin_expect(t->access != ADICT_ACCESS_RDWR, 0))
+		return adict__tuple_op_slow(t, op, key, arg1, arg2,
+					    result ? result : &r);
+	return adict_core_kop(&t->core, op, key, arg1, arg2,
+			      result ? result : &r);
+}
+
+/* The value of @key; inserted with value 0 if absent (as adict_load()). */
+ADICTINLINE int adict_tuple_load(struct adict *t, const __u64 *key,
+				 __u64 *value)
+{
+	return adict_tuple_op(t, ADICT_OP_LOAD, key, 0, 0, value);
+}
+
+/* The value of @key, or -ENOENT; never inserts (so never a system call). */
+ADICTINLINE int adict_tuple_find(struct adict *t, const __u64 *key,
+				 __u64 *value)
+{
+	__u64 r;
+
+	return adict_core_kop(&t->core, ADICT_OP_FIND, key, 0, 0,
+			      value ? value : &r);
+}
+
+#define ADICT__TUPLE_RMW(name, op)					\
+ADICTINLINE int adict_tuple_##name(struct adict *t, const __u64 *key,	\
+				   __u64 arg, __u64 *old)		\
+{									\
+	return adict_tuple_op(t, op, key, arg, 0, old);			\
+}
+
+ADICT__TUPLE_RMW(store, ADICT_OP_STORE)
+ADICT__TUPLE_RMW(swap, ADICT_OP_SWAP)
+ADICT__TUPLE_RMW(add, ADICT_OP_ADD)
+ADICT__TUPLE_RMW(sub, ADICT_OP_SUB)
+ADICT__TUPLE_RMW(and, ADICT_OP_AND)
+ADICT__TUPLE_RMW(or, ADICT_OP_OR)
+ADICT__TUPLE_RMW(xor, ADICT_OP_XOR)
+#undef ADICT__TUPLE_RMW
+
+/* Compare-and-swap; as adict_cas().  Return: 1 if swapped, else 0. */
+ADICTINLINE int adict_tuple_cas(struct adict *t, const __u64 *key,
+				__u64 expected, __u64 desired,
+				__u64 *observed)
+{
+	__u64 seen;
+	int ret;
+
+	ret = adict_tuple_op(t, ADICT_OP_CAS, key, expected, desired, &seen);
+	if (ret < 0)
+		return ret;
+	if (observed)
+		*observed = seen;
+	return seen == expected;
+}
+
+/* Insert @key (value 0) if absent.  Return: 1 if new, 0 if it existed. */
+ADICTINLINE int adict_tuple_insert(struct adict *t, const __u64 *key)
+{
+	__u64 r;
+	int ret;
+
+	ret = adict_tuple_op(t, ADICT_OP_INSERT, key, 0, 0, &r);
+	return ret < 0 ? ret : (int)r;
+}
+
+/* Words in a key of @t's geometry: the length of a packed key array. */
+ADICTINLINE unsigned int adict_key_words(const struct adict *t)
+{
+	return t->core.layout.key64 + t->core.layout.key32;
 }
 
 #ifdef __cplusplus

@@ -341,7 +341,7 @@ static void batches_on_a_full_table_should_resume_long_probes(void)
 	}
 	for (i = 0; i < N; i++)		/* the premise: many long probes */
 		far += !adict_core_bucket_scan(t->core.kbuckets[
-			adict_home_bucket(t->core.nbuckets, keys[i])].slot, keys[i]);
+			adict_home_bucket(&t->core, keys[i])].slot, keys[i]);
 	CHECK(far > N / 20);
 	for (i = N - 1; i > 0; i--) {	/* shuffle */
 		j = tu_rand(&seed) % (i + 1);
@@ -431,10 +431,13 @@ static void geometry_should_keep_load_at_most_three_quarters(void)
 
 static void header_validation_should_reject_every_corruption(void)
 {
+	static const __u64 seed[2] = { 1, 2 };
 	struct adict_table_header h, bad;
+	struct adict_layout l;
 	unsigned int i;
 
-	CHECK(adict_header_init(&h, 12345, 0));
+	CHECK(adict_layout_init(&l, 1, 0, 8));
+	CHECK(adict_header_init(&h, 12345, 0, &l, seed));
 	CHECK(adict_header_valid(&h, h.map_bytes));
 	CHECK(!adict_header_valid(&h, h.map_bytes - 1));
 	/* flip each byte of the header in turn; nothing else is accepted */
@@ -444,6 +447,9 @@ static void header_validation_should_reject_every_corruption(void)
 		if (i >= offsetof(struct adict_table_header, flags) &&
 		    i < offsetof(struct adict_table_header, flags) + 4)
 			continue;	/* flags are informational */
+		if (i >= offsetof(struct adict_table_header, seed) &&
+		    i < offsetof(struct adict_table_header, seed) + 16)
+			continue;	/* any seed is a seed */
 		/* another capacity with the same geometry is a valid header */
 		if (i >= offsetof(struct adict_table_header, capacity) &&
 		    i < offsetof(struct adict_table_header, capacity) + 8 &&

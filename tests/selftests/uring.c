@@ -357,7 +357,7 @@ TEST_F(mediated, grant_enforced)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct adict_slot *s = &m.core.kbuckets[adict_home_bucket(m.core.nbuckets, 10)].slot[0];
+		struct adict_slot *s = &m.core.kbuckets[adict_home_bucket(&m.core, 10)].slot[0];
 
 		__atomic_store_n(&s->value, 0, __ATOMIC_SEQ_CST);
 		_exit(0);

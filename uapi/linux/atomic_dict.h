@@ -19,7 +19,7 @@
 #include <linux/ioctl.h>
 
 /* ------------------------------------------------------------------------ */
-/* Table format v1                                                          */
+/* Table format v2                                                          */
 /* ------------------------------------------------------------------------ */
 
 /*
@@ -29,39 +29,52 @@
  *                       to every mapping; the rest of the page is zero
  *   offset data_offset  data area: nbuckets buckets of 64 bytes.
  *                       Bucket 0 is the control bucket (struct adict_ctl).
- *                       Buckets 1 .. nbuckets-1 hold the slots.
+ *                       Buckets 1 .. nbuckets-1 hold bucket_rows rows each.
  *
- * A slot is {key, value}; key 0 means empty.  A key is published by one
- * compare-and-swap of the key word from 0 to the key; the value word is zero
- * from allocation, so a new key reads 0 with nothing else written.  Keys are
- * never removed or moved.
+ * Row geometry (Documentation/format.rst gives the rules and the proofs):
+ *   key64 u64 key words, then key32 u32 key words, then the value
+ *   (value_bytes: 8, 4, or 0 for a set), the value aligned to its size;
+ *   row_bytes is that rounded up to 8 when the row has a 64-bit part (else
+ *   to 4); bucket_rows = 64 / row_bytes; row r of a bucket starts at byte
+ *   r * row_bytes, so no row straddles a bucket.  The default geometry is
+ *   one u64 key word and a u64 value: 16-byte rows, 4 per bucket, laid out
+ *   as struct adict_slot.
  *
- * Home bucket of a key (ADICT_HASH_FMIX64_RANGE):
- *   h    = fmix64(key)                       (murmur3 finalizer)
+ * Every key word is non-zero, so 0 means "not written yet".  A key is
+ * written one word at a time, in order, each by a compare-and-swap from 0;
+ * a row whose first key word is 0 is empty; a row is the key's when every
+ * word equals the key's.  Keys are never removed or moved.
+ *
+ * Home bucket of a key (ADICT_HASH_SIPHASH13_RANGE):
+ *   h    = SipHash-1-3(seed, key bytes: the key words as stored in a row)
  *   home = 1 + (((unsigned __int128)h * (nbuckets - 1)) >> 64)
  * Probe sequence: home, home+1, ... wrapping from nbuckets-1 back to 1;
- * inside a bucket, slots 0..3 in order.  A lookup stops at the key or at the
- * first empty slot; at most nbuckets-1 buckets are visited.
+ * inside a bucket, rows 0 .. bucket_rows-1 in order.
  *
- * Capacity: ctl.used counts published keys; an inserter adds 1 right after
- * its publishing CAS.  A new key is refused (ENOSPC) when used >= capacity
- * before publication.  Racing inserters may overshoot capacity by at most one
- * key each; the slots beyond capacity (at least a quarter of the table)
- * absorb that, so every probe for an absent key meets an empty slot.
+ * Capacity: ctl.used counts complete keys; the inserter that writes a key's
+ * last word adds 1 just after.  A new key is refused (ENOSPC) when
+ * used >= capacity.  The rows beyond capacity (at least a quarter of the
+ * table) absorb racing inserters and rows left part-written by processes
+ * killed mid-insert (at most one row each).
  */
-#define ADICT_TABLE_MAGIC	0x3174636964615f61ULL	/* "a_adict1" LE */
-#define ADICT_FORMAT_V1		1
-#define ADICT_HASH_FMIX64_RANGE	1
+#define ADICT_TABLE_MAGIC	0x3274636964615f61ULL	/* "a_adict2" LE */
+#define ADICT_FORMAT_V2		2
+#define ADICT_HASH_SIPHASH13_RANGE	2
 #define ADICT_HEADER_BYTES	4096
+#define ADICT_BUCKET_BYTES	64
+/* The default geometry: struct adict_slot rows, four to a bucket. */
 #define ADICT_SLOT_BYTES	16
 #define ADICT_BUCKET_SLOTS	4
-#define ADICT_BUCKET_BYTES	64
-/* Maximum load: capacity <= 3/4 of the slots of buckets 1..nbuckets-1. */
+/* Row geometry limits. */
+#define ADICT_KEY64_MAX		8	/* 64-bit key words in a row */
+#define ADICT_KEY32_MAX		16	/* 32-bit key words in a row */
+#define ADICT_KEY_WORDS_MAX	16	/* key64 + key32 (a row is <= 64 bytes) */
+/* Maximum load: capacity <= 3/4 of the rows of buckets 1..nbuckets-1. */
 #define ADICT_LOAD_NUM		3
 #define ADICT_LOAD_DEN		4
 /* Buckets are allocated in whole pages of the data area. */
 #define ADICT_BUCKETS_PER_PAGE	(4096 / ADICT_BUCKET_BYTES)
-/* Largest capacity any implementation of format v1 accepts (2^40 keys). */
+/* Largest capacity any implementation of format v2 accepts (2^40 keys). */
 #define ADICT_CAPACITY_MAX	(1ULL << 40)
 
 /* Table flags, in adict_table_header.flags (informational). */
@@ -70,20 +83,26 @@
 
 struct adict_table_header {
 	__u64 magic;		/* ADICT_TABLE_MAGIC */
-	__u32 version;		/* ADICT_FORMAT_V1 */
-	__u32 hash;		/* ADICT_HASH_FMIX64_RANGE */
+	__u32 version;		/* ADICT_FORMAT_V2 */
+	__u32 hash;		/* ADICT_HASH_SIPHASH13_RANGE */
 	__u32 header_bytes;	/* ADICT_HEADER_BYTES */
-	__u32 slot_bytes;	/* ADICT_SLOT_BYTES */
-	__u32 bucket_slots;	/* ADICT_BUCKET_SLOTS */
+	__u32 row_bytes;	/* bytes of one row, 4 .. 64 */
+	__u32 bucket_rows;	/* 64 / row_bytes */
 	__u32 flags;		/* ADICT_TABLE_F_* */
 	__u64 capacity;		/* most keys the table accepts */
 	__u64 nbuckets;		/* buckets in the data area, control included */
 	__u64 data_offset;	/* byte offset of the data area (= header_bytes) */
 	__u64 data_bytes;	/* nbuckets * ADICT_BUCKET_BYTES */
 	__u64 map_bytes;	/* data_offset + data_bytes */
-	__u64 reserved[6];	/* zero */
+	__u32 key64;		/* 64-bit key words, 0 .. ADICT_KEY64_MAX */
+	__u32 key32;		/* 32-bit key words, 0 .. ADICT_KEY32_MAX */
+	__u32 value_bytes;	/* 8, 4 or 0 (a set) */
+	__u32 reserved0;	/* zero */
+	__u64 seed[2];		/* the table's SipHash key (random at creation) */
+	__u64 reserved[2];	/* zero */
 };
 
+/* A row of the default geometry (one u64 key word, a u64 value). */
 struct adict_slot {
 	__u64 key;		/* 0 = empty; set once by CAS, never cleared */
 	__u64 value;		/* zero until first written */
@@ -95,7 +114,7 @@ struct adict_bucket {
 
 /* Bucket 0 of the data area. */
 struct adict_ctl {
-	__u64 used;		/* published keys (counted just after each CAS) */
+	__u64 used;		/* complete keys (counted just after each) */
 	__u64 reserved[7];
 };
 
@@ -111,7 +130,10 @@ struct adict_ctl {
  *   CAS    the observed value (== arg1 iff the swap happened);
  *   INSERT 1 if this call published the key, 0 if it existed;
  *   FIND   the value, or -ENOENT as the status when the key is absent.
- * Values are u64 and wrap modulo 2^64.
+ * Values are u64 and wrap modulo 2^64, or u32 (value_bytes 4): arguments
+ * are taken modulo 2^32 and results zero-extended; a CAS whose expected
+ * value is above 2^32 - 1 matches nothing and only loads.  A set (value
+ *_bytes 0) takes INSERT, FIND and LOAD (result 0); other ops are EINVAL.
  */
 enum adict_op {
 	ADICT_OP_LOAD	= 0,
@@ -160,7 +182,17 @@ struct adict_create_args {
 	__u64 name;		/* user pointer to a NUL-terminated name */
 	__u32 mode;		/* permission bits 0..0777 (named tables) */
 	__u32 grant;		/* ops a mediated attacher may run; 0 = reads */
+	/*
+	 * Row geometry (format v2).  key64 = key32 = 0, as a caller passing
+	 * the first size of this struct has, is the default: one u64 key
+	 * word and a u64 value (value_bytes must then be 0 too).
+	 */
+	__u32 key64;		/* u64 key words, 0 .. ADICT_KEY64_MAX */
+	__u32 key32;		/* u32 key words, 0 .. ADICT_KEY32_MAX */
+	__u32 value_bytes;	/* 8, 4 or 0 (a set) */
+	__u32 reserved;		/* zero */
 };
+#define ADICT_CREATE_ARGS_SIZE_V1	32	/* no geometry: u64 -> u64 */
 
 /* ADICT_IOC_ATTACH: bind an existing named table to this fd. */
 struct adict_attach_args {
@@ -200,15 +232,23 @@ struct adict_info {
 	char name[ADICT_NAME_MAX];	/* "" when anonymous */
 };
 
-/* ADICT_IOC_OP: one kernel-side operation on the bound table. */
+/*
+ * ADICT_IOC_OP: one kernel-side operation on the bound table.  A composite
+ * key travels inline: key is its word 0, key_more[] its words 1 .. n-1
+ * (the packed key of format.rst: the u64 words, then each u32 word in a
+ * u64), so the kernel copies the whole operation once.  A caller passing
+ * ADICT_OP_ARGS_SIZE_V1 has one-word keys only.
+ */
 struct adict_op_args {
 	__u32 size;		/* sizeof(struct adict_op_args) */
 	__u32 op;		/* enum adict_op */
-	__u64 key;		/* non-zero */
+	__u64 key;		/* key word 0, non-zero */
 	__u64 arg1;
 	__u64 arg2;
 	__u64 result;		/* out, see enum adict_op */
+	__u64 key_more[ADICT_KEY_WORDS_MAX - 1];	/* key words 1.. */
 };
+#define ADICT_OP_ARGS_SIZE_V1	40	/* up to result: one-word keys */
 
 #define ADICT_IOC_CREATE	_IOW(ADICT_IOC_MAGIC, 0x00, struct adict_create_args)
 #define ADICT_IOC_ATTACH	_IOW(ADICT_IOC_MAGIC, 0x01, struct adict_attach_args)

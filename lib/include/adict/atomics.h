@@ -9,10 +9,12 @@
  * and cmpxchg()/xchg() imply a full barrier (Documentation/atomic_t.txt); in
  * userspace the __atomic builtins are asked for __ATOMIC_SEQ_CST.
  *
- * The one weaker operation is adict_a_load_key(): an acquire load of a slot's
- * key word.  It pairs with the fully ordered cmpxchg that published the key
- * (adict_a_cas()), so a reader that sees a key also sees the zeroed value word
- * and every write made to it before the publication.
+ * The one weaker operation is adict_a_load_key() (and adict_a_load_key32()):
+ * an acquire load of a row's key word.  It pairs with the fully ordered
+ * cmpxchg that wrote the word (adict_a_cas(), adict_a_cas32()), so a reader
+ * that sees a key's last word also sees its earlier words, the zeroed value
+ * and every write made to it before.  Each operation exists for 64-bit and
+ * for 32-bit words (suffix 32): u32 key words and u32 values.
  */
 #ifndef ADICT_ATOMICS_H
 #define ADICT_ATOMICS_H
@@ -88,6 +90,59 @@ static inline __u64 adict_a_mulhi(__u64 a, __u64 b)
 	return mul_u64_u64_shr(a, b, 64);
 }
 
+/* The same on 32-bit words (u32 key words and u32 values). */
+#define adict__a32(p)	((atomic_t *)(p))
+
+static inline __u32 adict_a_load_key32(const __u32 *p)
+{
+	return smp_load_acquire(p);	/* pairs with adict_a_cas32() */
+}
+
+static inline __u32 adict_a_load32(const __u32 *p)
+{
+	__u32 v;
+
+	smp_mb();	/* seq_cst load, as adict_a_load() */
+	v = READ_ONCE(*p);
+	smp_mb();
+	return v;
+}
+
+static inline __u32 adict_a_cas32(__u32 *p, __u32 old, __u32 new)
+{
+	return cmpxchg(p, old, new);
+}
+
+static inline __u32 adict_a_xchg32(__u32 *p, __u32 v)
+{
+	return xchg(p, v);
+}
+
+static inline __u32 adict_a_fetch_add32(__u32 *p, __u32 v)
+{
+	return (__u32)atomic_fetch_add((int)v, adict__a32(p));
+}
+
+static inline __u32 adict_a_fetch_sub32(__u32 *p, __u32 v)
+{
+	return (__u32)atomic_fetch_sub((int)v, adict__a32(p));
+}
+
+static inline __u32 adict_a_fetch_and32(__u32 *p, __u32 v)
+{
+	return (__u32)atomic_fetch_and((int)v, adict__a32(p));
+}
+
+static inline __u32 adict_a_fetch_or32(__u32 *p, __u32 v)
+{
+	return (__u32)atomic_fetch_or((int)v, adict__a32(p));
+}
+
+static inline __u32 adict_a_fetch_xor32(__u32 *p, __u32 v)
+{
+	return (__u32)atomic_fetch_xor((int)v, adict__a32(p));
+}
+
 static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
 {
 	return __ffs(x);
@@ -102,27 +157,41 @@ static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
 #else /* !__KERNEL__ */
 #include <linux/types.h>
 
+/*
+ * ADICT_A_STEP(p): run before every access to shared memory at @p.  Empty,
+ * unless a test defines it before including this header:
+ * tests/host/test_interleave.c uses it to run the real core one atomic
+ * step at a time and enumerate every interleaving of several inserters.
+ */
+#ifndef ADICT_A_STEP
+#define ADICT_A_STEP(p)	do { } while (0)
+#endif
+
 #ifndef __always_inline
 #define __always_inline inline __attribute__((__always_inline__))
 #endif
 
 static inline __u64 adict_a_load_key(const __u64 *p)
 {
+	ADICT_A_STEP(p);
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE); /* pairs with adict_a_cas() */
 }
 
 static inline __u64 adict_a_load_relaxed(const __u64 *p)
 {
+	ADICT_A_STEP(p);
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
 static inline __u64 adict_a_load(const __u64 *p)
 {
+	ADICT_A_STEP(p);
 	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
 }
 
 static inline __u64 adict_a_cas(__u64 *p, __u64 old, __u64 new)
 {
+	ADICT_A_STEP(p);
 	__atomic_compare_exchange_n(p, &old, new, 0, __ATOMIC_SEQ_CST,
 				    __ATOMIC_SEQ_CST);
 	return old;	/* the observed value */
@@ -130,37 +199,100 @@ static inline __u64 adict_a_cas(__u64 *p, __u64 old, __u64 new)
 
 static inline __u64 adict_a_xchg(__u64 *p, __u64 v)
 {
+	ADICT_A_STEP(p);
 	return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
 }
 
 static inline __u64 adict_a_fetch_add(__u64 *p, __u64 v)
 {
+	ADICT_A_STEP(p);
 	return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
 }
 
 static inline __u64 adict_a_fetch_sub(__u64 *p, __u64 v)
 {
+	ADICT_A_STEP(p);
 	return __atomic_fetch_sub(p, v, __ATOMIC_SEQ_CST);
 }
 
 static inline __u64 adict_a_fetch_and(__u64 *p, __u64 v)
 {
+	ADICT_A_STEP(p);
 	return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST);
 }
 
 static inline __u64 adict_a_fetch_or(__u64 *p, __u64 v)
 {
+	ADICT_A_STEP(p);
 	return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST);
 }
 
 static inline __u64 adict_a_fetch_xor(__u64 *p, __u64 v)
 {
+	ADICT_A_STEP(p);
 	return __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST);
 }
 
 static inline __u64 adict_a_mulhi(__u64 a, __u64 b)
 {
 	return (__u64)(((unsigned __int128)a * b) >> 64);
+}
+
+/* The same on 32-bit words (u32 key words and u32 values). */
+static inline __u32 adict_a_load_key32(const __u32 *p)
+{
+	ADICT_A_STEP(p);
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE); /* pairs with adict_a_cas32() */
+}
+
+static inline __u32 adict_a_load32(const __u32 *p)
+{
+	ADICT_A_STEP(p);
+	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+
+static inline __u32 adict_a_cas32(__u32 *p, __u32 old, __u32 new)
+{
+	ADICT_A_STEP(p);
+	__atomic_compare_exchange_n(p, &old, new, 0, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	return old;	/* the observed value */
+}
+
+static inline __u32 adict_a_xchg32(__u32 *p, __u32 v)
+{
+	ADICT_A_STEP(p);
+	return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline __u32 adict_a_fetch_add32(__u32 *p, __u32 v)
+{
+	ADICT_A_STEP(p);
+	return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline __u32 adict_a_fetch_sub32(__u32 *p, __u32 v)
+{
+	ADICT_A_STEP(p);
+	return __atomic_fetch_sub(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline __u32 adict_a_fetch_and32(__u32 *p, __u32 v)
+{
+	ADICT_A_STEP(p);
+	return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline __u32 adict_a_fetch_or32(__u32 *p, __u32 v)
+{
+	ADICT_A_STEP(p);
+	return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline __u32 adict_a_fetch_xor32(__u32 *p, __u32 v)
+{
+	ADICT_A_STEP(p);
+	return __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST);
 }
 
 static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
