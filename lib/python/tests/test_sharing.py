@@ -37,6 +37,11 @@ def _from_queue(q, done):
     done.put(s.add(99))
 
 
+def _pair_adds(d, n):
+    for _ in range(n):
+        d[(3, 4)].add(1)
+
+
 def _set_adds(s, keys):
     return sum(s.add(k) for k in keys)
 
@@ -76,6 +81,14 @@ class StartMethodTest(unittest.TestCase):
                 self.assertIn(99, s)
                 self.assertIs(s.add(99), False)
         self.for_each_method(run)
+
+    def test_composite_tables_should_be_shared_under_spawn(self):
+        ctx = multiprocessing.get_context("spawn")
+        with AtomicDict(100, 1, 1, 0, 1) as d:
+            with ctx.Pool(2) as p:
+                p.starmap(_pair_adds, [(d, 300)] * 4)
+            self.assertEqual(d.load((3, 4)), 4 * 300)
+            self.assertEqual(d.info()["v32"], 1)
 
     def test_set_adds_from_spawn_children_should_be_new_exactly_once(self):
         ctx = multiprocessing.get_context("spawn")
