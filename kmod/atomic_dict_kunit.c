@@ -367,6 +367,214 @@ static void header_test_single_field_corruption_should_be_rejected(struct kunit 
 	KUNIT_EXPECT_TRUE(test, adict_header_valid(&h, h.map_bytes));
 }
 
+/* ------------------------------------------------------------------------ */
+/* format v2: every geometry class, composite keys                          */
+/* ------------------------------------------------------------------------ */
+
+struct geom {
+	u32 k64, k32, vb;
+};
+
+static const struct geom v2_geoms[] = {
+	{ 1, 0, 8 }, { 1, 0, 4 }, { 1, 0, 0 }, { 0, 1, 4 }, { 2, 0, 8 },
+	{ 1, 1, 4 }, { 2, 1, 0 }, { 0, 3, 8 }, { 7, 0, 8 }, { 0, 16, 0 },
+};
+
+static void gtable_init(struct kunit *test, struct ktable *kt, u64 capacity,
+			const struct geom *g)
+{
+	struct adict_layout l;
+
+	KUNIT_ASSERT_TRUE(test, adict_layout_init(&l, g->k64, g->k32, g->vb));
+	KUNIT_ASSERT_TRUE(test, adict_header_init(&kt->h, capacity, 0, &l,
+						  test_seed));
+	kt->mem = vzalloc(kt->h.map_bytes);
+	KUNIT_ASSERT_NOT_NULL(test, kt->mem);
+	memcpy(kt->mem, &kt->h, sizeof(kt->h));
+	KUNIT_ASSERT_TRUE(test, adict_header_valid(&kt->h, kt->h.map_bytes));
+	adict_core_init(&kt->c, &kt->h, (char *)kt->mem + ADICT_HEADER_BYTES);
+}
+
+/* Packed key number @i (from 1): every word non-zero, the last one i. */
+static void gkey(const struct adict_core *c, u64 i, u64 *key)
+{
+	u32 w, n = c->layout.key64 + c->layout.key32;
+
+	for (w = 0; w < n; w++) {
+		u64 x = w == n - 1 ? i : i * 0x9e3779b97f4a7c15ULL + w + 1;
+
+		key[w] = w < c->layout.key64 ? (x | 1) : ((u32)x | 1);
+	}
+	key[n - 1] = i;
+}
+
+/* Is @p inside the row area (buckets 1..nbuckets-1)? */
+static bool in_row_area(const struct adict_core *c, const void *p)
+{
+	return p >= (const void *)&c->kbuckets[1] &&
+	       p < (const void *)&c->kbuckets[c->nbuckets];
+}
+
+static void v2_test_every_geometry_should_insert_once_and_find(struct kunit *test)
+{
+	u64 key[ADICT_KEY_WORDS_MAX], r, i;
+	unsigned int g;
+
+	for (g = 0; g < ARRAY_SIZE(v2_geoms); g++) {
+		struct ktable kt;
+		int bad = 0;
+
+		gtable_init(test, &kt, 300, &v2_geoms[g]);
+		for (i = 1; i <= 300; i++) {
+			gkey(&kt.c, i, key);
+			bad |= adict_core_kop(&kt.c, ADICT_OP_INSERT, key, 0, 0, &r) || r != 1;
+			bad |= adict_core_kop(&kt.c, ADICT_OP_INSERT, key, 0, 0, &r) || r != 0;
+			if (kt.c.layout.value_bytes)
+				bad |= adict_core_kop(&kt.c, ADICT_OP_ADD, key, i, 0, &r) != 0;
+		}
+		gkey(&kt.c, 301, key);
+		bad |= adict_core_kop(&kt.c, ADICT_OP_INSERT, key, 0, 0, &r) != -ENOSPC;
+		for (i = 1; i <= 300; i++) {
+			gkey(&kt.c, i, key);
+			bad |= adict_core_kop(&kt.c, ADICT_OP_FIND, key, 0, 0, &r) != 0;
+			bad |= r != (kt.c.layout.value_bytes ? i : 0);
+		}
+		KUNIT_EXPECT_EQ_MSG(test, bad, 0, "geometry %u,%u,%u",
+				    v2_geoms[g].k64, v2_geoms[g].k32, v2_geoms[g].vb);
+		KUNIT_EXPECT_EQ(test, adict_core_count(&kt.c), 300ULL);
+		KUNIT_EXPECT_EQ(test, *kt.c.kused, 300ULL);
+		ktable_fini(&kt);
+	}
+}
+
+static void v2_test_bad_keys_should_be_einval(struct kunit *test)
+{
+	static const struct geom g = { 2, 1, 4 };
+	u64 key[3] = { 1, 2, 3 }, r;
+	struct ktable kt;
+
+	gtable_init(test, &kt, 10, &g);
+	key[1] = 0;
+	KUNIT_EXPECT_EQ(test, adict_core_kop(&kt.c, ADICT_OP_ADD, key, 1, 0, &r), -EINVAL);
+	key[1] = 2;
+	key[2] = 1ULL << 32;
+	KUNIT_EXPECT_EQ(test, adict_core_kop(&kt.c, ADICT_OP_ADD, key, 1, 0, &r), -EINVAL);
+	/* the one-word entry point refuses a composite table */
+	KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_ADD, 1, 1, 0, &r), -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_core_count(&kt.c), 0ULL);
+	ktable_fini(&kt);
+}
+
+static void v2_test_garbage_rows_should_stay_bounded(struct kunit *test)
+{
+	u64 key[ADICT_KEY_WORDS_MAX];
+	unsigned int g, i;
+	void *v;
+	int ret;
+
+	for (g = 0; g < ARRAY_SIZE(v2_geoms); g++) {
+		struct ktable kt;
+
+		gtable_init(test, &kt, 1000, &v2_geoms[g]);
+		/* random key words, values and used word; our geometry copy */
+		get_random_bytes(kt.c.kbuckets, kt.h.data_bytes);
+		for (i = 0; i < 100; i++) {
+			gkey(&kt.c, get_random_u32() | 1, key);
+			v = NULL;
+			ret = adict_core_klookup(&kt.c, key, i & 1, &v);
+			KUNIT_EXPECT_TRUE(test, ret == 0 || ret == 1 ||
+					  ret == -ENOENT || ret == -ENOSPC);
+			if (ret >= 0)
+				KUNIT_EXPECT_TRUE(test, in_row_area(&kt.c, v));
+		}
+		KUNIT_EXPECT_LE(test, adict_core_count(&kt.c),
+				(kt.c.nbuckets - 1) * kt.c.layout.rows);
+		ktable_fini(&kt);
+	}
+}
+
+#define V2_THREADS	4
+#define V2_KEYS		499	/* prime: each stride is a permutation */
+
+struct v2_arg {
+	struct adict_core *c;
+	unsigned int idx;
+	int errors, news;
+	struct completion done;
+};
+
+static int v2_thread(void *data)
+{
+	struct v2_arg *a = data;
+	u64 key[ADICT_KEY_WORDS_MAX], r;
+	unsigned int i;
+
+	for (i = 0; i < V2_KEYS; i++) {
+		/* every thread inserts every key, each in its own order */
+		gkey(a->c, (i * (2 * a->idx + 1) + 37 * a->idx) % V2_KEYS + 1, key);
+		if (adict_core_kop(a->c, ADICT_OP_INSERT, key, 0, 0, &r))
+			a->errors++;
+		a->news += r == 1;
+		if (adict_core_kop(a->c, ADICT_OP_ADD, key, 1, 0, &r))
+			a->errors++;
+		if (!(i & 31))
+			cond_resched();
+	}
+	complete(&a->done);
+	return 0;
+}
+
+static void v2_race(struct kunit *test, const struct geom *g)
+{
+	u64 key[ADICT_KEY_WORDS_MAX], r, i;
+	struct v2_arg *args;
+	struct ktable kt;
+	int news = 0, bad = 0;
+	unsigned int t;
+
+	gtable_init(test, &kt, V2_KEYS + 10, g);
+	args = kunit_kcalloc(test, V2_THREADS, sizeof(*args), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, args);
+	for (t = 0; t < V2_THREADS; t++) {
+		struct task_struct *tsk;
+
+		args[t].c = &kt.c;
+		args[t].idx = t;
+		init_completion(&args[t].done);
+		tsk = kthread_run(v2_thread, &args[t], "adict_kunit_v2/%u", t);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(tsk));
+	}
+	for (t = 0; t < V2_THREADS; t++) {
+		wait_for_completion(&args[t].done);
+		KUNIT_EXPECT_EQ(test, args[t].errors, 0);
+		news += args[t].news;
+	}
+	/* each key new exactly once, in exactly one row, with exact totals */
+	KUNIT_EXPECT_EQ(test, news, V2_KEYS);
+	KUNIT_EXPECT_EQ(test, adict_core_count(&kt.c), (u64)V2_KEYS);
+	KUNIT_EXPECT_EQ(test, *kt.c.kused, (u64)V2_KEYS);
+	for (i = 1; i <= V2_KEYS; i++) {
+		gkey(&kt.c, i, key);
+		bad |= adict_core_kop(&kt.c, ADICT_OP_FIND, key, 0, 0, &r) || r != V2_THREADS;
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	ktable_fini(&kt);
+}
+
+static void v2_test_kthreads_racing_on_two_word_keys_should_insert_each_once(struct kunit *test)
+{
+	static const struct geom g = { 2, 0, 8 };
+
+	v2_race(test, &g);
+}
+
+static void v2_test_kthreads_racing_on_three_word_keys_should_insert_each_once(struct kunit *test)
+{
+	static const struct geom g = { 1, 2, 4 };
+
+	v2_race(test, &g);
+}
+
 static struct kunit_case adict_core_cases[] = {
 	KUNIT_CASE(core_test_insert_into_empty_should_publish_key),
 	KUNIT_CASE(core_test_second_insert_should_find_same_slot),
@@ -374,6 +582,11 @@ static struct kunit_case adict_core_cases[] = {
 	KUNIT_CASE(core_test_full_table_should_fail_enospc_and_keep_keys),
 	KUNIT_CASE(core_test_key_zero_and_max_should_be_rejected_and_stored),
 	KUNIT_CASE(core_test_garbage_table_should_stay_bounded),
+	KUNIT_CASE(v2_test_every_geometry_should_insert_once_and_find),
+	KUNIT_CASE(v2_test_bad_keys_should_be_einval),
+	KUNIT_CASE(v2_test_garbage_rows_should_stay_bounded),
+	KUNIT_CASE(v2_test_kthreads_racing_on_two_word_keys_should_insert_each_once),
+	KUNIT_CASE(v2_test_kthreads_racing_on_three_word_keys_should_insert_each_once),
 	KUNIT_CASE(core_test_concurrent_inserts_should_publish_each_key_once),
 	KUNIT_CASE(header_test_init_should_be_valid),
 	KUNIT_CASE(header_test_single_field_corruption_should_be_rejected),
@@ -564,6 +777,45 @@ static void name_test_valid_should_accept_allowed_chars_only(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, adict_name_valid("a\xffz", 3), -EINVAL);
 }
 
+static void op_test_args_run_should_take_composite_keys_inline(struct kunit *test)
+{
+	struct adict_table *t = adict_table_create_kernel_geom(100, 1, 2, 4);
+	struct adict_batch_op *e;
+	struct adict_op_args *a;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	*a = (struct adict_op_args){ .size = sizeof(*a), .op = ADICT_OP_ADD,
+				     .key = 3, .key_more = { 4, 5 },
+				     .arg1 = 0x1fffffffeULL };
+	KUNIT_EXPECT_EQ(test, adict_op_args_run(t, ADICT_ACCESS_RDWR, a), 0);
+	KUNIT_EXPECT_EQ(test, a->result, 0ULL);
+	*a = (struct adict_op_args){ .size = sizeof(*a), .op = ADICT_OP_ADD,
+				     .key = 3, .key_more = { 4, 5 }, .arg1 = 3 };
+	KUNIT_EXPECT_EQ(test, adict_op_args_run(t, ADICT_ACCESS_RDWR, a), 0);
+	KUNIT_EXPECT_EQ(test, a->result, 0xfffffffeULL);	/* u32, zero-extended */
+	/* a caller of the first size: key_more reads 0, not a key here */
+	*a = (struct adict_op_args){ .size = ADICT_OP_ARGS_SIZE_V1,
+				     .op = ADICT_OP_ADD, .key = 3, .arg1 = 1 };
+	KUNIT_EXPECT_EQ(test, adict_op_args_run(t, ADICT_ACCESS_RDWR, a), -EINVAL);
+	*a = (struct adict_op_args){ .size = sizeof(*a), .op = ADICT_OP_FIND,
+				     .key = 3, .key_more = { 4, 1ULL << 32 } };
+	KUNIT_EXPECT_EQ(test, adict_op_args_run(t, ADICT_ACCESS_RDWR, a), -EINVAL);
+	/* one-word batch entries on a composite table */
+	*e = (struct adict_batch_op){ .op = ADICT_OP_ADD, .key = 3, .arg1 = 1 };
+	KUNIT_EXPECT_EQ(test, adict_batch_exec(t, ADICT_ACCESS_RDWR, e, 1), 0U);
+	KUNIT_EXPECT_EQ(test, e->status, -EINVAL);
+	KUNIT_EXPECT_EQ(test, adict_core_count(&t->core), 1ULL);
+	/* bad geometries never make a table */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(adict_table_create_kernel_geom(100, 9, 0, 8)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(adict_table_create_kernel_geom(100, 8, 0, 8)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(adict_table_create_kernel_geom(100, 0, 0, 0)), -EINVAL);
+	adict_table_destroy_kernel(t);
+}
+
 static struct kunit_case adict_device_cases[] = {
 	KUNIT_CASE(table_test_create_kernel_should_write_valid_header),
 	KUNIT_CASE(table_test_absurd_capacity_should_fail_cleanly),
@@ -571,6 +823,7 @@ static struct kunit_case adict_device_cases[] = {
 	KUNIT_CASE(op_test_rdonly_write_ops_should_be_eperm),
 	KUNIT_CASE(op_test_mediated_should_allow_only_granted_ops),
 	KUNIT_CASE(op_test_args_run_should_fill_result),
+	KUNIT_CASE(op_test_args_run_should_take_composite_keys_inline),
 	KUNIT_CASE(batch_test_exec_should_report_each_status),
 	KUNIT_CASE(mmap_test_check_should_enforce_rules),
 	KUNIT_CASE(name_test_valid_should_accept_allowed_chars_only),

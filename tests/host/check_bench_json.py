@@ -50,6 +50,14 @@ def main(path):
             sys.exit(f"bench json: case {c} with 1 process missing")
     if ("add", 2) not in cases:
         sys.exit("bench json: add with 2 processes missing")
+    for obj in objs:
+        if not isinstance(obj.get("geometry"), str):
+            sys.exit(f"bench json: {obj['case']}: no geometry")
+    geoms = {obj["geometry"] for obj in objs}
+    if len(geoms) < 5:
+        sys.exit(f"bench json: only geometries {sorted(geoms)}")
+    if not any(obj["case"] == "flood" for obj in objs):
+        sys.exit("bench json: no flood row")
     print(f"bench json: {len(objs)} lines ok")
 
 if __name__ == "__main__":

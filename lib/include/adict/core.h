@@ -58,7 +58,7 @@ struct adict_core {
 	__u64 *kused;			/* &control bucket's used word */
 	__u64 nbuckets;			/* trusted copy, >= 2 */
 	__u64 capacity;			/* trusted copy, < rows in buckets 1.. */
-	__u64 sip[4];			/* SipHash state after the seed, v0..v3 */
+	__u64 sip[4];			/* keyed SipHash state (adict_sip_init()) */
 	struct adict_layout layout;	/* trusted copy of the row geometry */
 	bool wide;			/* not the default u64 -> u64 geometry */
 };
@@ -120,11 +120,31 @@ static inline bool adict_layout_is_default(const struct adict_layout *l)
 	(v2) = ADICT_SIP_ROTL(v2, 32);					\
 } while (0)
 
-/* The state after keying (computed once per table, kept in the core). */
+/* The SipRound after its first line (which reads only v0 and v1). */
+#define ADICT_SIPROUND_REST(v0, v1, v2, v3) do {			\
+	(v2) += (v3); (v3) = ADICT_SIP_ROTL(v3, 16); (v3) ^= (v2);	\
+	(v0) += (v3); (v3) = ADICT_SIP_ROTL(v3, 21); (v3) ^= (v0);	\
+	(v2) += (v1); (v1) = ADICT_SIP_ROTL(v1, 17); (v1) ^= (v2);	\
+	(v2) = ADICT_SIP_ROTL(v2, 32);					\
+} while (0)
+
+/*
+ * The state after keying, computed once per table and kept in the core.
+ * Every message has at least one block, and the first line of its first
+ * SipRound reads only v0 and v1, which the seed alone determines: it is done
+ * here too, so each hash starts with ADICT_SIPROUND_REST().
+ */
 static inline void adict_sip_init(__u64 sip[4], const __u64 seed[2])
 {
-	sip[0] = seed[0] ^ 0x736f6d6570736575ULL;
-	sip[1] = seed[1] ^ 0x646f72616e646f6dULL;
+	__u64 v0 = seed[0] ^ 0x736f6d6570736575ULL;
+	__u64 v1 = seed[1] ^ 0x646f72616e646f6dULL;
+
+	v0 += v1;
+	v1 = ADICT_SIP_ROTL(v1, 13);
+	v1 ^= v0;
+	v0 = ADICT_SIP_ROTL(v0, 32);
+	sip[0] = v0;
+	sip[1] = v1;
 	sip[2] = seed[0] ^ 0x6c7967656e657261ULL;
 	sip[3] = seed[1] ^ 0x7465646279746573ULL;
 }
@@ -135,7 +155,7 @@ static __always_inline __u64 adict_sip_u64(const __u64 sip[4], __u64 key)
 	__u64 v0 = sip[0], v1 = sip[1], v2 = sip[2], v3 = sip[3] ^ key;
 	const __u64 b = 8ULL << 56;	/* length 8, no tail bytes */
 
-	ADICT_SIPROUND(v0, v1, v2, v3);
+	ADICT_SIPROUND_REST(v0, v1, v2, v3);	/* the first round's rest */
 	v0 ^= key;
 	v3 ^= b;
 	ADICT_SIPROUND(v0, v1, v2, v3);
@@ -174,27 +194,30 @@ static inline __u64 adict_khash(const struct adict_core *c, const __u64 *key)
 	const struct adict_layout *l = &c->layout;
 	const __u64 *k32 = key + l->key64;
 	__u64 v0 = c->sip[0], v1 = c->sip[1], v2 = c->sip[2], v3 = c->sip[3];
+	bool first = true;	/* sip[] holds the first round's first line */
 	__u64 m;
 	__u32 i;
 
-	for (i = 0; i < l->key64; i++) {
-		m = key[i];
-		v3 ^= m;
-		ADICT_SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
+#define ADICT_SIP_BLOCK(m) do {						\
+	v3 ^= (m);							\
+	if (first)							\
+		ADICT_SIPROUND_REST(v0, v1, v2, v3);			\
+	else								\
+		ADICT_SIPROUND(v0, v1, v2, v3);				\
+	first = false;							\
+	v0 ^= (m);							\
+} while (0)
+	for (i = 0; i < l->key64; i++)
+		ADICT_SIP_BLOCK(key[i]);
 	for (i = 0; i + 1 < l->key32; i += 2) {
 		m = (__u64)(__u32)k32[i] | (__u64)(__u32)k32[i + 1] << 32;
-		v3 ^= m;
-		ADICT_SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
+		ADICT_SIP_BLOCK(m);
 	}
 	m = (__u64)l->key_bytes << 56;
 	if (l->key32 & 1)
 		m |= (__u32)k32[l->key32 - 1];
-	v3 ^= m;
-	ADICT_SIPROUND(v0, v1, v2, v3);
-	v0 ^= m;
+	ADICT_SIP_BLOCK(m);	/* the last block, with the length */
+#undef ADICT_SIP_BLOCK
 	v2 ^= 0xff;
 	ADICT_SIPROUND(v0, v1, v2, v3);
 	ADICT_SIPROUND(v0, v1, v2, v3);
