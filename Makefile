@@ -3,7 +3,7 @@
 # atomic-dict: one entry point.
 #
 #   make               library (static + shared), tools, tests, Python package
-#   make check         every test: host tests, sanitizers, VM tests
+#   make check         every test: host tests, sanitizers, VM tests, checkers
 #   make check-host    the tests that need no VM
 #   make check-vm      device tests, KUnit, fuzzer in qemu (tests/vm/)
 #   make bench         adict-bench + peers
@@ -70,7 +70,7 @@ HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*.c))
 TOOLS := adict-bench adict-demo adict-kbench
 
 .PHONY: all lib tools tests check check-host check-bench-smoke bench demo \
-	install uninstall clean kmod check-vm deps print-version
+	install uninstall clean kmod check-vm check-vm-harness deps print-version
 
 all: lib tools tests
 
@@ -122,7 +122,7 @@ $(B)/adict-%: tools/adict-%.c $(B)/libadict.a $(HDRS)
 # ---- host tests ------------------------------------------------------------
 tests: $(HOST_TESTS:%=$(B)/tests/%)
 
-$(B)/tests/%: tests/host/%.c tests/host/testutil.h $(B)/libadict.a $(HDRS)
+$(B)/tests/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(B)/libadict.a $(HDRS)
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -Itests/host -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lpthread
@@ -130,23 +130,29 @@ $(B)/tests/%: tests/host/%.c tests/host/testutil.h $(B)/libadict.a $(HDRS)
 # Sanitizer builds compile the library sources straight into each test.
 SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_tsan := -fsanitize=thread
-$(B)/asan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
+$(B)/asan/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
 	$(call msg,CC-ASAN,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
-$(B)/tsan/%: tests/host/%.c tests/host/testutil.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
+$(B)/tsan/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
 	$(call msg,CC-TSAN,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
 
-check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%) check-bench-smoke
+check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%) check-bench-smoke \
+		check-vm-harness
 	$(Q)tests/run-host.sh $(B) $(HOST_TESTS)
+
+# The VM harness's verdicts on fixed console logs (tests/vm/selftest.sh).
+check-vm-harness:
+	$(Q)tests/vm/selftest.sh
 
 # `make check` installs what it needs first (Debian packages), then runs
 # the host tests and the VM tests.
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-host
 	$(Q)$(MAKE) --no-print-directory check-vm
+	$(Q)$(MAKE) --no-print-directory check-static
 
 deps:
 	$(Q)tests/deps.sh
@@ -202,9 +208,10 @@ print-version:
 print-abi-version:
 	@echo $(ABI_VERSION)
 
-# Sub-makefiles of the other parts (each owns its targets).
--include kmod/kmod.mk
--include tests/vm/vm.mk
--include lib/python/python.mk
--include tools/tools.mk
--include tools/bench.mk
+# Sub-makefiles of the other parts (each owns its targets).  Plain include:
+# a missing one stops make instead of dropping its targets silently.
+include kmod/kmod.mk
+include tests/vm/vm.mk
+include lib/python/python.mk
+include tools/tools.mk
+include tools/bench.mk

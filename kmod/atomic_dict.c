@@ -425,9 +425,10 @@ static bool adict_may_unlink(const struct adict_table *t)
 /* Files                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* The bound table, or NULL.  Pairs with smp_store_release() in bind. */
+/* The bound table, or NULL. */
 static struct adict_table *adict_file_table(struct adict_file *af)
 {
+	/* Pairs with smp_store_release() in adict_file_bind(). */
 	return smp_load_acquire(&af->table);
 }
 

@@ -16,6 +16,7 @@
 
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -222,20 +223,38 @@ static void core_test_garbage_table_should_stay_bounded(struct kunit *test)
 #define CONC_THREADS	4
 #define CONC_SHARED	400
 #define CONC_OWN	300
+#define CONC_MEET_SECS	30
+
+/*
+ * The racing threads start together and provably overlap: @go releases
+ * them all at once (complete_all), and no thread makes its second operation
+ * before every thread has made its first (@arrived counts first operations
+ * and never goes down).  So each thread's operations interleave with every
+ * other's.  A thread that waited CONC_MEET_SECS without meeting the others
+ * goes on and reports it (@met false): the test fails, it does not hang.
+ */
+struct conc_shared {
+	struct completion go;
+	atomic_t arrived;
+};
 
 struct conc_arg {
 	struct adict_core *c;
+	struct conc_shared *s;
 	unsigned int idx;
 	int errors;
+	bool met;
 	struct completion done;
 };
 
 static int conc_thread(void *data)
 {
 	struct conc_arg *a = data;
+	unsigned long deadline;
 	unsigned int i;
 	u64 r;
 
+	wait_for_completion(&a->s->go);
 	for (i = 0; i < CONC_SHARED + CONC_OWN; i++) {
 		/* Shared keys interleaved with this thread's own keys. */
 		u64 key = i < CONC_SHARED ? 1000 + i :
@@ -243,6 +262,14 @@ static int conc_thread(void *data)
 
 		if (adict_core_op(a->c, ADICT_OP_ADD, key, 1, 0, &r))
 			a->errors++;
+		if (i == 0) {
+			atomic_inc(&a->s->arrived);
+			deadline = jiffies + CONC_MEET_SECS * HZ;
+			while (atomic_read(&a->s->arrived) < CONC_THREADS &&
+			       time_before(jiffies, deadline))
+				usleep_range(500, 1000);
+			a->met = atomic_read(&a->s->arrived) == CONC_THREADS;
+		}
 		if (!(i & 31))
 			cond_resched();
 	}
@@ -260,6 +287,7 @@ static int cmp_u64(const void *a, const void *b)
 static void core_test_concurrent_inserts_should_publish_each_key_once(struct kunit *test)
 {
 	const u64 want = CONC_SHARED + CONC_THREADS * CONC_OWN;
+	struct conc_shared shared;
 	struct conc_arg *args;
 	struct ktable kt;
 	u64 *keys, n = 0, b, r;
@@ -268,18 +296,32 @@ static void core_test_concurrent_inserts_should_publish_each_key_once(struct kun
 	ktable_init(test, &kt, want + 100);
 	args = kunit_kcalloc(test, CONC_THREADS, sizeof(*args), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, args);
+	init_completion(&shared.go);
+	atomic_set(&shared.arrived, 0);
 	for (i = 0; i < CONC_THREADS; i++) {
 		struct task_struct *tsk;
 
 		args[i].c = &kt.c;
+		args[i].s = &shared;
 		args[i].idx = i;
 		init_completion(&args[i].done);
 		tsk = kthread_run(conc_thread, &args[i], "adict_kunit/%u", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(tsk));
+		if (IS_ERR(tsk)) {
+			/* release and reap the ones already started */
+			complete_all(&shared.go);
+			while (i--)
+				wait_for_completion(&args[i].done);
+			ktable_fini(&kt);
+			KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(tsk));
+			return;
+		}
 	}
+	complete_all(&shared.go);
 	for (i = 0; i < CONC_THREADS; i++) {
 		wait_for_completion(&args[i].done);
 		KUNIT_EXPECT_EQ(test, args[i].errors, 0);
+		KUNIT_EXPECT_TRUE_MSG(test, args[i].met,
+				      "thread %u did not overlap the others", i);
 	}
 
 	/* Each key exactly once, used exact, shared counters exact. */

@@ -3,12 +3,16 @@
 # Included by the top-level Makefile.  Targets:
 #
 #   make kmod         build $(KMOD_OUT)/atomic_dict.ko (default build/kmod/)
-#                     against KDIR (default: the newest installed Debian
-#                     bookworm headers, installed with apt-get when absent).
+#                     against KDIR (default: kmod/kdir.sh picks the running
+#                     kernel's headers, else the newest installed 6.12 or
+#                     6.1 headers, else those make check-vm cached, else it
+#                     installs 6.1's with apt-get --no-install-recommends).
 #                     Against a KUnit kernel tree atomic_dict_kunit.ko too.
 #   make kmod-check   the same with W=1 and sparse (C=1), from scratch, in
 #                     build/kmod-check/; fails on any warning at all (the
 #                     Debian headers themselves give none).
+#   make check-static checkpatch --strict, sparse C=2 (kmod/lint.sh)
+#   make lint         the same and coccicheck MODE=report
 #   make kmod-clean
 #
 #   make kmod KDIR=/lib/modules/$(uname -r)/build KMOD_OUT=build/kmod-local
@@ -44,7 +48,16 @@ kmod-check: $(KMOD_DEPS)
 			echo "kmod-check: warnings (W=1 or sparse)" >&2; exit 1; fi; \
 		echo "kmod-check: clean (W=1, sparse)"
 
+# checkpatch --strict and sparse C=2 with the kernel trees that make
+# check-vm caches (kmod/lint.sh; part of make check); make lint adds
+# coccicheck (too slow for every run).
+check-static:
+	$(Q)kmod/lint.sh static
+
+lint:
+	$(Q)kmod/lint.sh all
+
 kmod-clean:
 	rm -rf $(KMOD_OUT) $(B)/kmod-check $(B)/kmod-check.log
 
-.PHONY: kmod kmod-check kmod-clean
+.PHONY: kmod kmod-check kmod-clean check-static lint

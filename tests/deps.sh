@@ -8,7 +8,9 @@ PKGS="make gcc libc6-dev pkg-config python3 python3-dev liburing-dev
 python3-pip python3-setuptools python3-wheel python3-venv mypy
 libhiredis-dev redis-server sparse gnuplot-nox libbpf-dev bpftool
 qemu-system-x86 busybox-static cpio flex bison bc libelf-dev libssl-dev
-linux-source-6.1 dwarves rsync kmod xz-utils"
+dwarves rsync kmod xz-utils coccinelle ocaml-nox"
+# The kernels, their headers and sources are not installed: tests/vm/run.sh
+# downloads them into its cache (apt-get download, dpkg-deb -x).
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -22,6 +22,7 @@ run() {
 	fi
 }
 
+[ $# -gt 0 ] || { echo "run-host.sh: no host tests given (tests/host/*.c)"; exit 1; }
 for t in "$@"; do
 	run "$t" "$B/tests/$t"
 	run "asan/$t" "$B/asan/$t"

@@ -14,6 +14,7 @@
 
 #include "adict.h"
 #include "testutil.h"
+#include "../selftests/race.h"
 
 static struct adict *mk(__u64 capacity)
 {
@@ -86,10 +87,8 @@ static void named_table_without_device_should_be_enodev(void)
 	struct adict_opts o = { .sz = sizeof(o), .name = "counters" };
 	struct adict *t;
 
-	if (access(ADICT_DEVICE_PATH, F_OK) == 0) {
-		printf("# %s exists: skipped the no-device case\n", ADICT_DEVICE_PATH);
-		return;
-	}
+	if (access(ADICT_DEVICE_PATH, F_OK) == 0)
+		SKIP_TEST(ADICT_DEVICE_PATH " exists: this case needs it absent");
 	CHECK_EQ(-ENODEV, adict_create(&t, 10, &o));
 	CHECK_EQ(-ENODEV, adict_attach(&t, "counters", 0));
 	CHECK_EQ(-ENODEV, adict_unlink("counters"));
@@ -401,6 +400,7 @@ static void bucket_scan_should_match_whole_keys_only(void)
 			CHECK_EQ(j, adict_core_match_slot(m));
 		s[(j + 2) % ADICT_BUCKET_SLOTS].key = k;	/* two: the first wins */
 		m = adict_core_bucket_scan(s, k);
+		CHECK(m != 0);
 		if (m)
 			CHECK_EQ(j < 2 ? j : (j + 2) % ADICT_BUCKET_SLOTS,
 				 adict_core_match_slot(m));
@@ -501,21 +501,33 @@ static void kernel_paths_on_memfd_should_be_eopnotsupp(void)
 	adict_close(t);
 }
 
+/* Four forked children, started together and overlapping (race.h). */
 static void fork_children_should_share_the_table(void)
 {
 	struct adict *t = mk(1000);
+	struct race *race = race_new(4);
 	int i, status, bad = 0;
 	__u64 v = 0;
 
+	CHECK(race != NULL);
+	if (!race)
+		return;
 	for (i = 0; i < 4; i++) {
 		if (fork() == 0) {
 			__u64 k;
 
-			for (k = 1; k <= 500; k++)
-				adict_add(t, k, 1, NULL);
+			if (!race_wait_go(race))
+				_exit(3);
+			for (k = 1; k <= 500; k++) {
+				if (adict_add(t, k, 1, NULL))
+					_exit(1);
+				if (k == 1 && !race_arrive(race))
+					_exit(3);
+			}
 			_exit(0);
 		}
 	}
+	race_go(race);
 	for (i = 0; i < 4; i++) {
 		wait(&status);
 		bad |= !WIFEXITED(status) || WEXITSTATUS(status);
@@ -529,6 +541,7 @@ static void fork_children_should_share_the_table(void)
 	}
 	CHECK_EQ(0, bad);
 	CHECK_EQ(500, t->core.kused[0]);
+	race_free(race);
 	adict_close(t);
 }
 

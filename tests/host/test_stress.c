@@ -6,7 +6,11 @@
  *  - random-key traffic on a shared key range, whose totals the parent
  *    recomputes by replaying each worker's seed;
  *  - iteration then sees every key exactly once and `used` is exact.
- * The thread variant runs the same workers as threads, for TSan.
+ * The thread variant runs the same workers as threads, for TSan.  The
+ * workers of each case start together and provably overlap (race.h: none
+ * makes its second operation before all made their first; one that waited
+ * 60 s for the others fails the case).  With ADICT_TEST_DEVICE=1 (the VM)
+ * every case runs on device tables.
  */
 #include <pthread.h>
 #include <unistd.h>
@@ -14,6 +18,7 @@
 
 #include "adict.h"
 #include "testutil.h"
+#include "../selftests/race.h"
 
 #define WORKERS		8
 #define ITERS		20000
@@ -22,7 +27,20 @@
 #define RANDOPS		20000
 
 static struct adict *t;
+static struct race *race;
 static int worker_bad;
+
+/* The backend every table of these tests lives on. */
+static int backend(void)
+{
+	return getenv("ADICT_TEST_DEVICE") ? ADICT_BACKEND_DEVICE : ADICT_BACKEND_MEMFD;
+}
+
+/* Wait at the start line for race_go(): 0, or 1 after 60 s without it. */
+static int race_start(void)
+{
+	return race_wait_go(race) ? 0 : 1;
+}
 
 static __u64 rkey(__u64 *seed)
 {
@@ -32,11 +50,15 @@ static __u64 rkey(__u64 *seed)
 static int work(int id)
 {
 	__u64 i, idx, seed = 0x9e3779b97f4a7c15ULL * (id + 1);
-	int bad = 0;
+	int bad = race_start();
 
-	for (i = 0; i < ITERS; i++) {
+	for (i = 0; i < ITERS && !bad; i++) {
 		bad |= adict_add(t, 1, 1, &idx) != 0;
 		bad |= adict_store(t, 100 + idx, id) != 0;
+		if (i == 0 && !race_arrive(race)) {
+			printf("#   worker %d: the others never started\n", id);
+			bad = 1;
+		}
 	}
 	for (i = 0; i < RANDOPS; i++)
 		bad |= adict_add(t, rkey(&seed), id + 1, NULL) != 0;
@@ -105,10 +127,14 @@ static void verify(void)
 
 static void create_table(void)
 {
-	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_MEMFD };
+	struct adict_opts o = { .sz = sizeof(o), .backend = backend() };
 
-	if (getenv("ADICT_TEST_DEVICE"))
-		o.backend = ADICT_BACKEND_DEVICE;
+	race_free(race);
+	race = race_new(WORKERS);
+	if (!race) {
+		printf("# cannot map the race page\n");
+		exit(1);
+	}
 	if (adict_create(&t, (__u64)WORKERS * ITERS + RKEYS + 1, &o)) {
 		printf("# cannot create the table\n");
 		exit(1);
@@ -129,6 +155,7 @@ static void forked_workers_should_produce_exact_totals(void)
 	for (w = 0; w < WORKERS; w++)
 		if (fork() == 0)
 			_exit(work(w));
+	race_go(race);
 	for (w = 0; w < WORKERS; w++) {
 		wait(&status);
 		bad |= !WIFEXITED(status) || WEXITSTATUS(status);
@@ -149,7 +176,8 @@ static void forked_workers_should_produce_exact_totals(void)
 
 static void racing_inserts_of_the_same_keys_should_be_new_exactly_once(void)
 {
-	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_MEMFD };
+	struct adict_opts o = { .sz = sizeof(o), .backend = backend() };
+	struct adict_opts bk = { .sz = sizeof(bk), .backend = ADICT_BACKEND_MEMFD };
 	int w, status, bad = 0, round;
 	struct adict *news;	/* key -> how many inserts reported it new */
 
@@ -157,12 +185,20 @@ static void racing_inserts_of_the_same_keys_should_be_new_exactly_once(void)
 		__u64 k, v = 0, cnt = 0;
 
 		CHECK_EQ(0, adict_create(&t, SAME_KEYS, &o));
-		CHECK_EQ(0, adict_create(&news, SAME_KEYS, &o));
+		CHECK_EQ(o.backend, adict_backend(t));
+		CHECK_EQ(0, adict_create(&news, SAME_KEYS, &bk));
+		race_free(race);
+		race = race_new(WORKERS);
+		CHECK(race != NULL);
+		if (!race)
+			break;
 		for (w = 0; w < WORKERS; w++) {
 			if (fork() == 0) {
 				/* 7919 * odd is prime to SAME_KEYS: a permutation */
 				__u64 i, step = 7919 * (2 * w + 1);
 
+				if (race_start())
+					_exit(3);
 				for (i = 0; i < SAME_KEYS; i++) {
 					__u64 key = 1 + (i * step + w * 13) % SAME_KEYS;
 					int r = adict_insert(t, key);
@@ -174,10 +210,13 @@ static void racing_inserts_of_the_same_keys_should_be_new_exactly_once(void)
 					}
 					if (r == 1)
 						adict_add(news, key, 1, NULL);
+					if (i == 0 && !race_arrive(race))
+						_exit(3);
 				}
 				_exit(0);
 			}
 		}
+		race_go(race);
 		for (w = 0; w < WORKERS; w++) {
 			wait(&status);
 			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
@@ -215,7 +254,8 @@ static void threads_should_produce_exact_totals(void)
 	create_table();
 	worker_bad = 0;
 	for (w = 0; w < WORKERS; w++)
-		pthread_create(&th[w], NULL, thread_main, (void *)w);
+		CHECK_EQ(0, pthread_create(&th[w], NULL, thread_main, (void *)w));
+	race_go(race);
 	for (w = 0; w < WORKERS; w++)
 		pthread_join(th[w], NULL);
 	CHECK_EQ(0, worker_bad);

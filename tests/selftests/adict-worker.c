@@ -6,7 +6,9 @@
  *
  *   adict-worker add NAME ITERS NKEYS map|ioctl
  *       attach NAME read-write and add 1 to keys 1..NKEYS round-robin,
- *       ITERS times in all, through the mapping or ADICT_IOC_OP.
+ *       ITERS times in all, through the mapping or ADICT_IOC_OP.  With
+ *       $ADICT_RACE naming a race.h file, start at its go and meet the
+ *       other workers after the first add (exit 3 when they never meet).
  *   adict-worker probe NAME rw|ro
  *       try to attach; exit status is the errno (0: attached).
  *   adict-worker create NAME CAPACITY MODE
@@ -18,6 +20,7 @@
  * success; failures print one line to stderr.
  */
 #include "adict_test.h"
+#include "race.h"
 
 static int die(const char *what)
 {
@@ -25,8 +28,20 @@ static int die(const char *what)
 	return 100;
 }
 
+/* With $ADICT_RACE: after the first add, meet the other workers. */
+static struct race *race;
+
+static bool met(__u64 i)
+{
+	if (i || !race || race_arrive(race))
+		return true;
+	fprintf(stderr, "adict-worker: the other workers never made their first add\n");
+	return false;
+}
+
 static int do_add(const char *name, __u64 iters, __u64 nkeys, bool map)
 {
+	const char *rpath = getenv("ADICT_RACE");
 	struct mtable m;
 	__u64 i, r;
 	int fd, ret;
@@ -34,6 +49,13 @@ static int do_add(const char *name, __u64 iters, __u64 nkeys, bool map)
 	fd = table_attach(name, O_RDWR, 0);
 	if (fd < 0)
 		return die("attach");
+	if (rpath) {
+		race = race_attach(rpath);
+		if (!race)
+			return die(rpath);
+		if (!race_wait_go(race))
+			return 3;
+	}
 	if (map) {
 		ret = mtable_map(&m, fd, PROT_READ | PROT_WRITE);
 		if (ret) {
@@ -47,12 +69,17 @@ static int do_add(const char *name, __u64 iters, __u64 nkeys, bool map)
 				errno = -ret;
 				return die("add (mapping)");
 			}
+			if (!met(i))
+				return 3;
 		}
 		mtable_unmap(&m);
 	} else {
-		for (i = 0; i < iters; i++)
+		for (i = 0; i < iters; i++) {
 			if (ioc_op(fd, ADICT_OP_ADD, 1 + i % nkeys, 1, 0, &r))
 				return die("add (ioctl)");
+			if (!met(i))
+				return 3;
+		}
 		close(fd);
 	}
 	return 0;

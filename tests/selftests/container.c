@@ -21,7 +21,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
 
 #define BASE_A 100000
 #define BASE_B 200000
@@ -106,12 +106,19 @@ static int container_run(unsigned int base, char *const argv[])
 	return pid < 0 ? -1 : wait_exit(pid);
 }
 
+/*
+ * Can this kernel make the namespaces a container needs?  Asked of the
+ * kernel alone, never through the module: a regression in the module's
+ * attach path must fail the tests below, not turn them into skips.
+ */
 static bool userns_usable(void)
 {
-	char *argv[] = { "adict-worker", "probe", "t-nonexistent", "ro", NULL };
+	pid_t pid = fork();
 
-	/* the worker reaches the device and gets ENOENT */
-	return container_run(BASE_A, argv) == ENOENT;
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
+			      CLONE_NEWIPC) ? 1 : 0);
+	return pid > 0 && wait_exit(pid) == 0;
 }
 
 #define ITERS "100000"
@@ -160,6 +167,8 @@ TEST_F_TIMEOUT(ctr, host_table_shared_by_two_containers, 300)
 	char *b[] = { "adict-worker", "add", self->name, ITERS, "50", "ioctl", NULL };
 	pid_t pa, pb;
 
+	RETURN_IF_SKIPPED();
+
 	self->fd = table_new(1000, self->name, 0666);
 	ASSERT_LE(0, self->fd);
 	b[3] = "20000";
@@ -178,6 +187,8 @@ TEST_F_TIMEOUT(ctr, container_table_shared_and_owned_by_its_root, 300)
 	char *a[] = { "adict-worker", "add", self->name, ITERS, "50", "map", NULL };
 	struct adict_info info;
 	pid_t pa, pb;
+
+	RETURN_IF_SKIPPED();
 
 	ASSERT_EQ(0, container_run(BASE_A, create));
 	self->fd = table_attach(self->name, O_RDONLY, ADICT_ATTACH_RDONLY);
@@ -202,6 +213,8 @@ TEST_F(ctr, container_0600_table_private_to_its_container)
 	char *ro[] = { "adict-worker", "probe", self->name, "ro", NULL };
 	char *unl[] = { "adict-worker", "unlink", self->name, NULL };
 
+	RETURN_IF_SKIPPED();
+
 	ASSERT_EQ(0, container_run(BASE_A, create));
 	EXPECT_EQ(EACCES, container_run(BASE_B, rw));
 	EXPECT_EQ(EACCES, container_run(BASE_B, ro));
@@ -217,6 +230,8 @@ TEST_F(ctr, container_root_cannot_use_host_0600_tables)
 	char *unl[] = { "adict-worker", "unlink", self->name, NULL };
 	char *create[] = { "adict-worker", "create", self->name, "10", "0600", NULL };
 	pid_t pid;
+
+	RETURN_IF_SKIPPED();
 
 	/* a table of host root */
 	self->fd = table_new(10, self->name, 0600);

@@ -16,8 +16,10 @@
  *   reads and random writes through the mappings (scribbling keys, values
  *   and the used word), and fork (the child runs a short random sequence).
  * A process's own faults (SIGSEGV/SIGBUS on a page it may not write) are
- * caught and counted.  What is checked here: every process exits normally,
- * and the device still works afterwards.  What matters most is checked by
+ * caught and counted.  What is checked here: every process and every
+ * forked child exits with status 0, each process had an io_uring ring and
+ * no batch it submitted stayed without a completion for 10 s, and the
+ * device still works afterwards.  What matters most is checked by
  * the VM harness: no BUG/WARNING/KASAN/lockdep/kmemleak report.
  *
  * Output is TAP with one result ("ok 1 fuzz ..."), for tests/vm/run.sh.
@@ -46,6 +48,7 @@ struct fuzzer {
 	struct io_uring ring;
 	bool have_ring;
 	unsigned long faults, ok, fail, stuck;
+	unsigned long bad_children;	/* forked children that did not exit 0 */
 	int depth;	/* 0 in a top-level process, 1 in a forked child */
 };
 
@@ -362,6 +365,19 @@ static void do_batch(struct fuzzer *f)
 
 static void run(struct fuzzer *f, unsigned long iters);
 
+/* Wait for @pid (or any child, -1); count one that did not exit 0. */
+static pid_t reap(struct fuzzer *f, pid_t pid)
+{
+	int st;
+
+	pid = waitpid(pid, &st, 0);
+	if (pid > 0 && (!WIFEXITED(st) || WEXITSTATUS(st))) {
+		printf("# forked child %d ended badly: status %#x\n", (int)pid, st);
+		f->bad_children++;
+	}
+	return pid;
+}
+
 static void do_fork(struct fuzzer *f)
 {
 	pid_t pid;
@@ -378,7 +394,7 @@ static void do_fork(struct fuzzer *f)
 		_exit(0);
 	}
 	if (pid > 0 && rnd(f, 2))
-		waitpid(pid, NULL, 0);
+		reap(f, pid);
 }
 
 static void step(struct fuzzer *f)
@@ -505,6 +521,7 @@ static void run(struct fuzzer *f, unsigned long iters)
 static int fuzz_process(__u64 seed, unsigned long iters)
 {
 	struct fuzzer f;
+	bool ring;
 	int i;
 
 	memset(&f, 0, sizeof(f));
@@ -513,17 +530,26 @@ static int fuzz_process(__u64 seed, unsigned long iters)
 		f.fd[i] = -1;
 	f.fd[0] = dev_open(O_RDWR);
 	f.have_ring = io_uring_queue_init(8, &f.ring, 0) == 0;
+	ring = f.have_ring;
 	signal(SIGSEGV, on_fault);
 	signal(SIGBUS, on_fault);
 	run(&f, iters);
-	while (wait(NULL) > 0)
+	while (reap(&f, -1) > 0)
 		;
-	printf("# process seed %#llx: %lu ok, %lu refused, %lu own faults%s\n",
-	       (unsigned long long)seed, f.ok, f.fail, f.faults,
-	       f.stuck ? " (an io_uring command never completed)" :
-	       f.have_ring ? "" : " (no io_uring)");
+	printf("# process seed %#llx: %lu ok, %lu refused, %lu own faults\n",
+	       (unsigned long long)seed, f.ok, f.fail, f.faults);
+	/* Each of these fails the process, so the run. */
+	if (!ring)
+		printf("# process seed %#llx: no io_uring: the batch path was not fuzzed\n",
+		       (unsigned long long)seed);
+	if (f.stuck)
+		printf("# process seed %#llx: %lu io_uring commands never completed\n",
+		       (unsigned long long)seed, f.stuck);
+	if (f.bad_children)
+		printf("# process seed %#llx: %lu forked children ended badly\n",
+		       (unsigned long long)seed, f.bad_children);
 	fflush(stdout);
-	return 0;
+	return !ring || f.stuck || f.bad_children ? 1 : 0;
 }
 
 /* After the storm: the device must still do its job. */

@@ -20,7 +20,7 @@
  *    everything it had.
  */
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
 
 /* A buffer @len bytes long that ends where an unmapped page begins. */
 static char *edge_buffer(size_t len)

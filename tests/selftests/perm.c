@@ -16,7 +16,7 @@
  *    capacity, used, bytes and users.
  */
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
 
 #define PARAM_DIR "/sys/module/atomic_dict/parameters/"
 #define PROC_HEADER "id name state uid gid mode capacity used bytes users\n"

@@ -8,8 +8,12 @@
  *    through ADICT_IOC_OP, or one each, lose no update: exact totals;
  *  - forked children share the parent's mapping and fd, also after the
  *    parent closed its fd: exact totals;
- *  - unlinking a table while processes hammer it changes nothing for them
- *    (exact totals), only the name goes;
+ *  - unlinking a table while processes hammer it (each has made its first
+ *    add before the unlink and makes half of its adds after it) changes
+ *    nothing for them (exact totals), only the name goes;
+ *  - the racing workers of each case start together and provably overlap
+ *    (race.h: none makes its second operation before all made their
+ *    first);
  *  - SIGKILL in the middle of operations leaves a consistent table: every
  *    key once and no key lost, `used` equal to the keys (ioctl path) or at
  *    most one short per killed mapping user (killed between publishing a
@@ -18,7 +22,8 @@
  */
 #include <time.h>
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
+#include "race.h"
 
 FIXTURE(unrelated) {
 	char name[64];
@@ -57,14 +62,20 @@ FIXTURE_TEARDOWN(unrelated)
 
 TEST_F_TIMEOUT(unrelated, exact_totals, 300)
 {
-	char iters[32], nkeys[32];
+	char iters[32], nkeys[32], rpath[96];
 	struct adict_info info;
+	struct race *race;
 	pid_t pid[2];
 	__u64 k, r;
 	int i;
 
 	snprintf(iters, sizeof(iters), "%u", variant->iters);
 	snprintf(nkeys, sizeof(nkeys), "%u", NKEYS);
+	/* The two workers start together and overlap (race.h). */
+	snprintf(rpath, sizeof(rpath), "/tmp/%s.race", self->name);
+	race = race_create(rpath, 2);
+	ASSERT_NE(NULL, race);
+	ASSERT_EQ(0, setenv("ADICT_RACE", rpath, 1));
 	for (i = 0; i < 2; i++) {
 		char *argv[] = { "adict-worker", "add", self->name, iters,
 				 nkeys, (char *)variant->how[i], NULL };
@@ -72,8 +83,12 @@ TEST_F_TIMEOUT(unrelated, exact_totals, 300)
 		pid[i] = spawn_helper(argv);
 		ASSERT_LT(0, pid[i]);
 	}
+	unsetenv("ADICT_RACE");
+	race_go(race);
 	for (i = 0; i < 2; i++)
 		EXPECT_EQ(0, wait_exit(pid[i]));
+	race_free(race);
+	unlink(rpath);
 	for (k = 1; k <= NKEYS; k++) {
 		ASSERT_EQ(0, ioc_op(self->fd, ADICT_OP_LOAD, k, 0, 0, &r));
 		ASSERT_EQ(2 * variant->iters / NKEYS, r) TH_LOG("key %llu", (unsigned long long)k);
@@ -83,16 +98,29 @@ TEST_F_TIMEOUT(unrelated, exact_totals, 300)
 	EXPECT_EQ(1, info.users);
 }
 
-/* Children add 1 to keys 1..NKEYS, iters times, through @m. */
-static void hammer(struct mtable *m, int fd, unsigned int iters, bool use_ioctl)
+/*
+ * Children add 1 to keys 1..NKEYS, iters times, through @m or ioctl.  They
+ * start together at @race's go and overlap (race.h).  With @mid_mark >= 0 a
+ * child stops half way until the parent sets that mark, so half of its
+ * operations come after whatever the parent did first.  Exit status: 0, 1
+ * (an operation failed), 3 (no overlap, or the mark never came).
+ */
+static void hammer(struct mtable *m, int fd, unsigned int iters, bool use_ioctl,
+		   struct race *race, int mid_mark)
 {
 	unsigned int i;
 	__u64 r;
 
+	if (!race_wait_go(race))
+		_exit(3);
 	for (i = 0; i < iters; i++) {
 		if (use_ioctl ? ioc_op(fd, ADICT_OP_ADD, 1 + i % NKEYS, 1, 0, &r)
 			      : mop(m, ADICT_OP_ADD, 1 + i % NKEYS, 1, 0, &r))
 			_exit(1);
+		if (i == 0 && !race_arrive(race))
+			_exit(3);
+		if (mid_mark >= 0 && i == iters / 2 && !race_marked(race, mid_mark))
+			_exit(3);
 	}
 	_exit(0);
 }
@@ -128,10 +156,12 @@ FIXTURE_TEARDOWN(forked)
 TEST_F_TIMEOUT(forked, children_share_exact_totals, 300)
 {
 	unsigned int iters = variant->use_ioctl ? 8000 : 102400;	/* NKEYS * n */
+	struct race *race = race_new(4);
 	pid_t pid[4];
 	__u64 k;
 	int i;
 
+	ASSERT_NE(NULL, race);
 	if (variant->close_before_fork) {
 		ASSERT_EQ(0, close(self->fd));
 		self->fd = -1;
@@ -140,10 +170,12 @@ TEST_F_TIMEOUT(forked, children_share_exact_totals, 300)
 		pid[i] = fork();
 		ASSERT_LE(0, pid[i]);
 		if (pid[i] == 0)
-			hammer(&self->m, self->fd, iters, variant->use_ioctl);
+			hammer(&self->m, self->fd, iters, variant->use_ioctl, race, -1);
 	}
+	race_go(race);
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(0, wait_exit(pid[i]));
+	race_free(race);
 	for (k = 1; k <= NKEYS; k++)
 		ASSERT_EQ(4 * iters / NKEYS, mget(&self->m, k));
 	EXPECT_EQ(NKEYS, adict_a_load(self->m.core.kused));
@@ -153,11 +185,13 @@ TEST_F_TIMEOUT(forked, unlink_while_hammering, 300)
 {
 	char name[64];
 	unsigned int iters = 102400;	/* NKEYS * n */
+	struct race *race = race_new(2);
 	struct mtable m;
 	pid_t pid[2];
 	int fd, i, ret;
 	__u64 k;
 
+	ASSERT_NE(NULL, race);
 	tname(name, sizeof(name), "unlhammer");
 	fd = table_new(1000, name, 0600);
 	ASSERT_LE(0, fd);
@@ -166,16 +200,24 @@ TEST_F_TIMEOUT(forked, unlink_while_hammering, 300)
 		pid[i] = fork();
 		ASSERT_LE(0, pid[i]);
 		if (pid[i] == 0)
-			hammer(&m, fd, iters, i == 1);
+			hammer(&m, fd, iters, i == 1, race, 0);
 	}
-	usleep(20000);
+	race_go(race);
+	/*
+	 * Both children have made their first add and wait half way for
+	 * mark 0: the unlink happens while they run, and half of their adds
+	 * come after it.
+	 */
+	EXPECT_TRUE(race_all_arrived(race));
 	EXPECT_EQ(0, ioc_unlink(fd, name));
 	ret = table_attach(name, O_RDWR, 0);
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(ENOENT, errno);
 	EXPECT_EQ(0, close(fd));	/* the children still hold it */
+	race_mark(race, 0);
 	for (i = 0; i < 2; i++)
 		EXPECT_EQ(0, wait_exit(pid[i]));
+	race_free(race);
 	for (k = 1; k <= NKEYS; k++)
 		ASSERT_EQ(2 * iters / NKEYS, mget(&m, k));
 	mtable_unmap(&m);

@@ -14,7 +14,7 @@
  */
 #include <dirent.h>
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
 
 static int mod_unload(void)
 {
@@ -111,6 +111,8 @@ TEST_F(mod, refused_while_fd_open)
 {
 	int fd, ret;
 
+	RETURN_IF_SKIPPED();
+
 	fd = dev_open(O_RDONLY);
 	ASSERT_LE(0, fd);
 	ret = mod_unload();
@@ -136,6 +138,8 @@ TEST_F(mod, refused_while_mapped_after_close)
 	__u64 r;
 	int fd, ret;
 
+	RETURN_IF_SKIPPED();
+
 	fd = table_new(1000, NULL, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, mtable_map(&m, fd, PROT_READ | PROT_WRITE));
@@ -158,6 +162,8 @@ TEST_F(mod, refused_while_another_process_maps)
 	__u64 r;
 	pid_t pid;
 	char c;
+
+	RETURN_IF_SKIPPED();
 
 	ASSERT_EQ(0, pipe(go));
 	fd = table_new(1000, NULL, 0);
@@ -192,6 +198,8 @@ TEST_F(mod, unused_named_table_is_freed_at_unload)
 {
 	char name[64];
 	int fd, ret;
+
+	RETURN_IF_SKIPPED();
 
 	tname(name, sizeof(name), "unload");
 	fd = table_new(1000, name, 0600);

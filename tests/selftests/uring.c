@@ -18,13 +18,15 @@
  *    EACCES, a store through it SIGSEGV), operations outside the grant get
  *    EPERM through uring and ioctl alike, granted ones work;
  *  - closing the fd, unmapping the entries or exiting while batches are in
- *    flight (forced to io-wq with IOSQE_ASYNC) is safe;
+ *    flight (forced to io-wq with IOSQE_ASYNC; the exiting child checks
+ *    that all of its batches were submitted) is safe;
  *  - many processes, each with its own ring and its own mediated fd, adding
- *    to one table: exact totals.
+ *    to one table, started together and overlapping (race.h): exact totals.
  */
 #include <liburing.h>
 #include "adict_test.h"
-#include "kselftest_harness.h"
+#include "adict_harness.h"
+#include "race.h"
 
 static int ring_init(struct io_uring *ring, unsigned int entries)
 {
@@ -124,6 +126,8 @@ TEST_F_TIMEOUT(ring, random_batches_match_mmap_path, 300)
 	int refd, batch, i, n, ok, ret, st1, st2;
 	__u64 k;
 
+	RETURN_IF_SKIPPED();
+
 	/* the reference: an identical table driven through its mapping */
 	refd = table_new(2000, NULL, 0);
 	ASSERT_LE(0, refd);
@@ -170,6 +174,8 @@ TEST_F(ring, refused_batches_run_nothing)
 	struct adict_batch_op *ops, *ro, *edge;
 	__u64 r;
 	int fd, ret, i;
+
+	RETURN_IF_SKIPPED();
 
 	ops = calloc(ADICT_BATCH_MAX + 1, sizeof(*ops));
 	ASSERT_NE(NULL, ops);
@@ -228,6 +234,8 @@ TEST_F(ring, bad_entries_get_their_own_status)
 {
 	struct adict_batch_op ops[6];
 
+	RETURN_IF_SKIPPED();
+
 	ent(&ops[0], ADICT_OP_ADD, 1, 5, 0);
 	ent(&ops[1], ADICT_OP_ADD, 0, 5, 0);		/* key 0 */
 	ent(&ops[2], ADICT_OP_COUNT, 1, 5, 0);		/* unknown op */
@@ -259,6 +267,8 @@ TEST_F(ring, async_batch_completes)
 	struct io_uring_cqe *cqe;
 	__u64 r;
 	int i, ret;
+
+	RETURN_IF_SKIPPED();
 
 	for (i = 0; i < 64; i++)
 		ent(&ops[i], ADICT_OP_ADD, 9, 1, 0);
@@ -322,6 +332,8 @@ TEST_F(mediated, grant_enforced)
 	pid_t pid;
 	int ret;
 
+	RETURN_IF_SKIPPED();
+
 	ASSERT_EQ(0, ioc_info(self->fd, &info));
 	EXPECT_EQ(ADICT_ACCESS_MEDIATED, info.access);
 	EXPECT_EQ(GRANT_COUNTER, info.grant);
@@ -372,6 +384,8 @@ TEST_F(mediated, read_only_attach_gets_no_writes_through_uring)
 	struct adict_batch_op ops[2];
 	int fd;
 
+	RETURN_IF_SKIPPED();
+
 	fd = table_attach(self->name, O_RDONLY, ADICT_ATTACH_RDONLY);
 	ASSERT_LE(0, fd);
 	ent(&ops[0], ADICT_OP_ADD, 10, 3, 0);
@@ -396,6 +410,8 @@ TEST_F_TIMEOUT(ring, close_unmap_exit_while_in_flight, 300)
 	char name[64];
 	pid_t pid;
 	__u64 r;
+
+	RETURN_IF_SKIPPED();
 
 	/*
 	 * Close the only fd of a table right after submitting async batches:
@@ -461,14 +477,17 @@ TEST_F_TIMEOUT(ring, close_unmap_exit_while_in_flight, 300)
 		for (i = 0; i < INFLIGHT; i++) {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring2);
 
+			if (!sqe)
+				_exit(2);
 			prep_batch(sqe, self->fd, ADICT_URING_CMD_BATCH, o,
 				   ADICT_BATCH_MAX, 0);
 			sqe->flags |= IOSQE_ASYNC;
 		}
-		io_uring_submit(&ring2);
-		_exit(0);
+		/* all of them in flight, then exit without waiting */
+		_exit(io_uring_submit(&ring2) == INFLIGHT ? 0 : 3);
 	}
-	EXPECT_EQ(0, wait_exit(pid));
+	EXPECT_EQ(0, wait_exit(pid))
+		TH_LOG("1: no ring, 2: no SQE, 3: not all %d batches submitted", INFLIGHT);
 	/* the table is still fine */
 	ASSERT_EQ(0, ioc_op(self->fd, ADICT_OP_ADD, 1, 0, 0, &r));
 }
@@ -481,10 +500,14 @@ TEST_F_TIMEOUT(ring, close_unmap_exit_while_in_flight, 300)
 
 TEST_F_TIMEOUT(mediated, many_processes_exact_totals, 300)
 {
+	struct race *race = race_new(PROCS);
 	pid_t pid[PROCS];
 	__u64 k, r;
 	int p;
 
+	RETURN_IF_SKIPPED();
+
+	ASSERT_NE(NULL, race);
 	for (p = 0; p < PROCS; p++) {
 		pid[p] = fork();
 		ASSERT_LE(0, pid[p]);
@@ -497,17 +520,25 @@ TEST_F_TIMEOUT(mediated, many_processes_exact_totals, 300)
 			fd = table_attach(self->name, O_RDONLY, ADICT_ATTACH_MEDIATED);
 			if (fd < 0 || ring_init(&ring2, 8))
 				_exit(1);
+			/* all start together and overlap (race.h) */
+			if (!race_wait_go(race))
+				_exit(3);
 			for (b = 0; b < BATCHES; b++) {
 				for (i = 0; i < 64; i++)
 					ent(&ops[i], ADICT_OP_ADD, 1 + (b * 64 + i) % NKEYS, 1, 0);
 				if (run_batch(&ring2, fd, ops, 64) != 64)
 					_exit(2);
+				if (b == 0 && !race_arrive(race))
+					_exit(3);
 			}
 			_exit(0);
 		}
 	}
+	race_go(race);
 	for (p = 0; p < PROCS; p++)
-		EXPECT_EQ(0, wait_exit(pid[p]));
+		EXPECT_EQ(0, wait_exit(pid[p]))
+			TH_LOG("1: setup, 2: a batch, 3: the processes did not overlap");
+	race_free(race);
 	for (k = 1; k <= NKEYS; k++) {
 		ASSERT_EQ(0, ioc_op(self->owner, ADICT_OP_LOAD, k, 0, 0, &r));
 		EXPECT_EQ(PROCS * BATCHES * 64 / NKEYS, r);

@@ -79,14 +79,30 @@ printf '1 requests\n' >"$T/map"
 t 0 "^app_total\\{what=\"requests\"\\} 20$" "export with a key-to-label map" \
 	"$A" export --prometheus "$NAME" --metric app_total --label what --map "$T/map"
 
-# watch sees a key change that another process makes.
-"$A" watch "$NAME" --interval 0.3 --count 4 >"$T/watch" 2>/dev/null &
+# watch sees a key change that another process makes.  No deadline races
+# the VM's speed: the adds wait for watch's baseline ("watching ..." on
+# stderr), and watch runs until both changes are printed; each wait gives
+# up after 120 s (then the case fails).
+"$A" watch "$NAME" --interval 0.3 --count 100000 >"$T/watch" 2>"$T/watch.err" &
 wpid=$!
-sleep 0.4
+# wait_for FILE ERE: poll every 0.1 s, at most 120 s.
+wait_for() {
+	i=0
+	until grep -Eq -- "$2" "$1"; do
+		i=$((i + 1))
+		[ $i -gt 1200 ] && return 1
+		kill -0 $wpid 2>/dev/null || return 1
+		sleep 0.1
+	done
+}
+wait_for "$T/watch.err" "^watching "
 "$A" add "$NAME" 1 7 >/dev/null
 "$A" add "$NAME" 2 1 >/dev/null
-wait $wpid
-cp "$T/watch" "$T/out"; : >"$T/err"
+wait_for "$T/watch" " 2 +1 +\\+1 .*\\(new\\)"
+wait_for "$T/watch" " 1 +27 +\\+7 "
+kill $wpid 2>/dev/null
+wait $wpid 2>/dev/null
+cp "$T/watch" "$T/out"; cp "$T/watch.err" "$T/err"
 if grep -Eq " 1 +27 +\\+7 " "$T/watch" && grep -Eq " 2 +1 +\\+1 .*\\(new\\)" "$T/watch"; then
 	ok "watch shows a changed key and a new key"
 else

@@ -43,25 +43,31 @@ echo 'nogroup:x:65534:' >> /etc/group
 
 . /etc/adict/env
 export ADICT_DEV=/dev/atomic_dict ADICT_KO=/lib/adict/atomic_dict.ko
-export ADICT_BIN=/bin ADICT_KIND ADICT_SEED
+export ADICT_BIN=/bin ADICT_KIND ADICT_NAME ADICT_SEED
 
 up() { cut -d' ' -f1 /proc/uptime; }
 # References to atomic_dict once a step's processes are gone ("-" when the
 # module is not loaded).  Releases can be deferred (fput, io_uring ring
-# teardown), so a non-zero count gets 3 s to drain.
+# teardown, io-wq workers), so a non-zero count gets up to 60 s to drain:
+# polled every 0.1 s, so a clean step costs nothing and a slow VM is not a
+# failure.
 modrefs() {
 	local n i=0
 	while :; do
 		n=$(awk '$1 == "atomic_dict" { print $3 }' /proc/modules)
 		[ -z "$n" ] && { echo -; return; }
-		[ "$n" = 0 ] || [ $i -ge 30 ] && { echo "$n"; return; }
+		[ "$n" = 0 ] || [ $i -ge 600 ] && { echo "$n"; return; }
 		i=$((i + 1))
 		sleep 0.1
 	done
 }
 elapsed() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
 
-echo "@@ADICT BOOT kind=$ADICT_KIND kernel=$(uname -r) cpus=$(nproc) seed=$ADICT_SEED"
+echo "@@ADICT BOOT name=$ADICT_NAME kind=$ADICT_KIND kernel=$(uname -r) cpus=$(nproc) seed=$ADICT_SEED"
+# What the kernel's watchdogs will report (debug kernels; "-" where absent).
+for f in hung_task_timeout_secs softlockup_panic watchdog_thresh; do
+	printf '# %s=%s\n' "$f" "$(cat /proc/sys/kernel/$f 2>/dev/null || echo -)"
+done
 echo "@@ADICT DMESG boot"
 dmesg -c
 echo "@@ADICT DMESG-END boot"

@@ -3,8 +3,8 @@
 #
 # tests/vm/kernel.sh SRC OUT_PARENT FRAGMENT
 #
-# Build (or reuse) the debug test kernel from an extracted linux-source-6.1
-# tree SRC.  The build directory is OUT_PARENT/<source version>-<key>, where
+# Build (or reuse) the debug test kernel from an extracted linux-source
+# tree SRC (6.1 or 6.12).  The build directory is OUT_PARENT/<source version>-<key>, where
 # key is the first 16 hex digits of sha256(fragment + recipe below), so a
 # changed fragment or recipe gets a fresh tree and an unchanged one is reused.
 # A stamp file marks a finished build; an interrupted build is resumed
@@ -26,6 +26,14 @@ key=$( { cat "$FRAG"; echo "$RECIPE"; } | sha256sum | cut -c1-16)
 OUT=$PARENT/$srcver-$key
 mkdir -p "$PARENT"
 
+# A finished build is used as it is: .adict-done is written last, so no
+# lock is needed to read it (and a cached kernel never waits for a build of
+# another one).
+if [ -f "$OUT/.adict-done" ] && [ -f "$OUT/arch/x86/boot/bzImage" ]; then
+	echo "$OUT"
+	exit 0
+fi
+
 exec 9>"$PARENT/.build.lock"
 if ! flock -n 9; then
 	echo "kernel.sh: another debug kernel build is running; waiting for it" >&2
@@ -39,7 +47,7 @@ fi
 
 mkdir -p "$OUT"
 log=$OUT/build.log
-echo "kernel.sh: building debug kernel in $OUT (log: $log); about 10 min cold on 2 cores" >&2
+echo "kernel.sh: building debug kernel in $OUT (log: $log); about 20 min on 2 cores" >&2
 jobs=$(nproc)
 {
 	if [ ! -f "$OUT/.adict-configured" ]; then

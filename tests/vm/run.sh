@@ -4,15 +4,20 @@
 # tests/vm/run.sh [check|fuzz]: the VM harness behind `make check-vm` and
 # `make fuzz`.  See Documentation/testing.rst.
 #
-#   check  stock Debian kernel: every device kselftest;
-#          debug kernel (KASAN, lockdep, kmemleak, KUnit): KUnit, every
-#          device kselftest again, the fuzzer at CI size, a kmemleak scan.
-#   fuzz   debug kernel only: the fuzzer at a long count, then kmemleak.
+#   check  every kernel of tests/vm/kernels, one after the other:
+#          stock and rt (Debian's images): every device kselftest, adictctl,
+#          adict-kbench, the libadict stress test, the Python suite;
+#          debug (built from linux-source, KASAN, lockdep, kmemleak, UBSAN,
+#          watchdogs, KUnit): KUnit, every device kselftest, the Python
+#          suite, the fuzzer at CI size, a kmemleak scan.
+#   fuzz   the debug kernels only: the fuzzer at a long count, then kmemleak.
 #
 # Environment:
+#   KERNELS            kernel names or kinds from tests/vm/kernels, e.g.
+#                      "6.12-debug" or "stock" (default: all of them);
+#                      ADICT_VM_KERNELS is the same
 #   ADICT_CACHE        cache root (default /var/cache/adict)
 #   ADICT_VM_OUT       per-run build products (default <repo>/build/vm)
-#   ADICT_VM_KERNELS   "stock debug" (default), or one of them
 #   ADICT_VM_TESTS     only these kselftest binaries, e.g. "mmap ioctl"
 #   ADICT_SEED         fuzzer seed (default: time); printed either way
 #   ADICT_FUZZ_ITERS   operations per fuzz process (check: 20000, fuzz: 200000)
@@ -24,12 +29,14 @@
 # $ADICT_CACHE, keyed by package version and config:
 #   src/<linux-source version>/              extracted source tree
 #   debs/                                   apt-get download scratch
-#   stock/<abi>-<version>/vmlinuz           Debian's stock kernel
+#   image/<abi>_<version>/vmlinuz, config   a Debian kernel image, and
+#   image/<abi>_<version>/root/usr/src/...  its headers (+ -common, kbuild)
 #   debug/<source version>-<config key>/    debug kernel build tree (O=)
 # The per-run products (module copies, test binaries, initramfs, console
 # logs) go under $ADICT_VM_OUT.
 #
-# Exit status: 0 when every test passed and no kernel splat was seen.
+# Exit status: 0 when every kernel passed (tests/vm/judge.sh says what
+# that takes).
 
 set -uo pipefail
 
@@ -38,27 +45,26 @@ HERE=$REPO/tests/vm
 CACHE=${ADICT_CACHE:-/var/cache/adict}
 OUT=${ADICT_VM_OUT:-$REPO/build/vm}
 MODE=${1:-check}
-KINDS=${ADICT_VM_KERNELS:-stock debug}
+SELECT=${KERNELS:-${ADICT_VM_KERNELS:-}}
 ONLY=${ADICT_VM_TESTS:-}
 SEED=${ADICT_SEED:-$(date +%s)}
 FUZZ_PROCS=${ADICT_FUZZ_PROCS:-4}
 VM_MEM=${ADICT_VM_MEM:-2G}
 case $MODE in
 check) FUZZ_ITERS=${ADICT_FUZZ_ITERS:-20000} ;;
-fuzz)  FUZZ_ITERS=${ADICT_FUZZ_ITERS:-200000}; KINDS=debug ;;
+fuzz)  FUZZ_ITERS=${ADICT_FUZZ_ITERS:-200000} ;;
 *) echo "usage: $0 [check|fuzz]" >&2; exit 2 ;;
 esac
+
+log() { printf '[vm] %s\n' "$*" >&2; }
+# shellcheck source=tests/vm/judge.sh
+. "$HERE/judge.sh"
 
 T_START=$(date +%s.%N)
 PH_NAMES=()
 PH_SECS=()
-FAILS=()		# "kind: step: text" lines for the summary
-declare -A NPASS NFAIL NSKIP
-TOTAL_PASS=0
-TOTAL_FAIL=0
-TOTAL_SKIP=0
+declare -A K_SECS
 
-log() { printf '[vm] %s\n' "$*" >&2; }
 die() { log "FATAL: $*"; FAILS+=("setup: $*"); TOTAL_FAIL=$((TOTAL_FAIL + 1)); summary; exit 1; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -75,18 +81,55 @@ phase() {
 	return $rc
 }
 
-infra_fail() {	# kind, what: a failure that is not a test case
+infra_fail() {	# kernel, what: a failure that is not a test case
 	FAILS+=("$1: $2")
 	NFAIL[$1]=$(( ${NFAIL[$1]:-0} + 1 ))
 	TOTAL_FAIL=$((TOTAL_FAIL + 1))
 }
 
 # ---------------------------------------------------------------------------
+# The kernel list (tests/vm/kernels)
+# ---------------------------------------------------------------------------
+ALL_NAMES=()
+declare -A K_KIND K_PKG
+while read -r n k p; do
+	case $n in ''|'#'*) continue ;; esac
+	ALL_NAMES+=("$n"); K_KIND[$n]=$k; K_PKG[$n]=$p
+done < "$HERE/kernels"
+[ ${#ALL_NAMES[@]} -gt 0 ] || { echo "tests/vm/kernels lists no kernel" >&2; exit 1; }
+NAMES=()
+for n in "${ALL_NAMES[@]}"; do
+	want=0
+	if [ -z "$SELECT" ]; then
+		want=1
+	else
+		for w in $SELECT; do
+			[ "$w" = "$n" ] || [ "$w" = "${K_KIND[$n]}" ] && want=1
+		done
+	fi
+	[ "$MODE" = fuzz ] && [ "${K_KIND[$n]}" != debug ] && want=0
+	[ $want = 1 ] && NAMES+=("$n")
+done
+for w in $SELECT; do
+	case " ${ALL_NAMES[*]} stock rt debug " in
+	*" $w "*) ;;
+	*) echo "KERNELS: no kernel or kind named '$w' in tests/vm/kernels (${ALL_NAMES[*]})" >&2; exit 2 ;;
+	esac
+done
+[ ${#NAMES[@]} -gt 0 ] || { echo "KERNELS='$SELECT' selects no kernel for $MODE" >&2; exit 2; }
+# The kselftest harness comes from the first debug kernel's source.
+KSFT_PKG=
+for n in "${ALL_NAMES[@]}"; do
+	[ "${K_KIND[$n]}" = debug ] && { KSFT_PKG=${K_PKG[$n]}; break; }
+done
+[ -n "$KSFT_PKG" ] || { echo "tests/vm/kernels has no debug kernel (its source gives the kselftest harness)" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------
 # Packages
 # ---------------------------------------------------------------------------
 PKGS="qemu-system-x86 busybox-static cpio flex bison bc libelf-dev libssl-dev
-linux-source-6.1 dwarves rsync kmod liburing-dev linux-headers-amd64 gcc make
-libc6-dev xz-utils util-linux python3 python3-dev"
+dwarves rsync kmod liburing-dev gcc make libc6-dev xz-utils util-linux python3
+python3-dev"
 
 APT_UPDATED=0
 apt_update_once() {
@@ -118,64 +161,139 @@ ensure_pkgs() {
 
 deps() {
 	# shellcheck disable=SC2086
-	ensure_pkgs $PKGS || return 1
-	# The headers the stock module is built against name the stock kernel.
-	ABI=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
-	      grep -o 'linux-headers-[0-9.]*-[0-9]*-amd64' | head -n1)
-	ABI=${ABI#linux-headers-}
-	[ -n "$ABI" ] || { log "cannot derive the kernel ABI from linux-headers-amd64"; return 1; }
-	ensure_pkgs "linux-headers-$ABI" || return 1
-	HVER=$(dpkg-query -W -f='${Version}' "linux-headers-$ABI")
-	KDIR_STOCK=/usr/src/linux-headers-$ABI
-	SVER=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-	log "stock kernel $ABI ($HVER); linux-source-6.1 $SVER; cache $CACHE"
+	ensure_pkgs $PKGS
 }
 
-# ---------------------------------------------------------------------------
-# Cached inputs: stock kernel image, source tree, debug kernel
-# ---------------------------------------------------------------------------
-stock_image() {
-	STOCK_DIR=$CACHE/stock/$ABI-$HVER
-	STOCK_KERNEL=$STOCK_DIR/vmlinuz
-	[ -f "$STOCK_KERNEL" ] && return 0
-	local pkg=linux-image-$ABI deb tmp
-	mkdir -p "$CACHE/debs" "$CACHE/stock" || return 1
-	log "downloading $pkg=$HVER"
-	if ! (cd "$CACHE/debs" && apt-get download -qq "$pkg=$HVER" >&2 2>/dev/null); then
-		apt_update_once || return 1
-		(cd "$CACHE/debs" && apt-get download -qq "$pkg=$HVER" >&2) || return 1
+# newest_pkg REGEX: the newest package name apt-cache knows that matches.
+newest_pkg() {
+	local re=$1 prefix p
+	prefix=${re%%[\\[]*}
+	p=$(apt-cache pkgnames "$prefix" 2>/dev/null | grep -E "^($re)\$" | sort -V | tail -n1)
+	if [ -z "$p" ]; then
+		apt_update_once >/dev/null 2>&1 || return 1
+		p=$(apt-cache pkgnames "$prefix" 2>/dev/null | grep -E "^($re)\$" | sort -V | tail -n1)
 	fi
-	deb=$(ls "$CACHE/debs/${pkg}_"*.deb | head -n1)
-	tmp=$(mktemp -d "$CACHE/stock/.tmp.XXXXXX") || return 1
-	dpkg-deb --fsys-tarfile "$deb" |
-		tar -x -C "$tmp" "./boot/vmlinuz-$ABI" "./boot/config-$ABI" || return 1
-	mv "$tmp/boot/vmlinuz-$ABI" "$tmp/vmlinuz"
-	mv "$tmp/boot/config-$ABI" "$tmp/config"
-	rmdir "$tmp/boot"
-	rm -rf "$STOCK_DIR"
-	mv "$tmp" "$STOCK_DIR" && rm -f "$deb"
+	[ -n "$p" ] && echo "$p"
 }
 
+# candidate PKG: the version apt would install.
+candidate() {
+	apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }'
+}
+
+# download DIR PKG=VER...: apt-get download into DIR (run in a subshell).
+download() {
+	local dir=$1
+	shift
+	mkdir -p "$dir" || return 1
+	(cd "$dir" && apt-get download -qq "$@" >&2 2>/dev/null) && return 0
+	apt_update_once || return 1
+	(cd "$dir" && apt-get download -qq "$@" >&2)
+}
+
+# ---------------------------------------------------------------------------
+# Cached inputs: Debian images + headers, source trees, debug kernels
+# ---------------------------------------------------------------------------
+
+# image_unpack DEBS TMP PKG ABI: vmlinuz and config from the image package,
+# the headers packages unpacked under TMP/root.
+image_unpack() {
+	local d=$1 tmp=$2 pkg=$3 abi=$4 x
+	mkdir -p "$tmp/root" || return 1
+	dpkg-deb --fsys-tarfile "$d/${pkg}_"*.deb |
+		tar -x -C "$tmp" "./boot/vmlinuz-$abi" "./boot/config-$abi" || return 1
+	mv "$tmp/boot/vmlinuz-$abi" "$tmp/vmlinuz" &&
+	mv "$tmp/boot/config-$abi" "$tmp/config" &&
+	rmdir "$tmp/boot" || return 1
+	for x in "$d"/linux-headers-*.deb "$d"/linux-kbuild-*.deb; do
+		dpkg-deb -x "$x" "$tmp/root" || return 1
+	done
+	rm -rf "$tmp/root/lib/modules"	# build/source links to /usr/src
+}
+
+# image NAME: sets IMG_KERNEL, IMG_KDIR, IMG_DESC for a stock or rt kernel:
+# the newest image package of its line, with the headers to build against.
+image() {
+	local n=$1 pkg ver abi dir hdr deps tmp x p rc=1
+	pkg=$(newest_pkg "${K_PKG[$n]}") ||
+		{ log "$n: apt-cache knows no package matching ${K_PKG[$n]}"; return 1; }
+	ver=$(candidate "$pkg")
+	[ -n "$ver" ] || { log "$n: no candidate version of $pkg"; return 1; }
+	abi=${pkg#linux-image-}
+	hdr=linux-headers-$abi
+	dir=$CACHE/image/${abi}_$ver
+	IMG_KERNEL=$dir/vmlinuz
+	IMG_KDIR=$dir/root/usr/src/$hdr
+	IMG_DESC="$pkg $ver"
+	[ -f "$dir/.adict-complete" ] && return 0
+	mkdir -p "$CACHE/image" || return 1
+	exec 7>"$CACHE/image/.lock"
+	flock 7
+	if [ -f "$dir/.adict-complete" ]; then
+		exec 7>&-
+		return 0
+	fi
+	# The headers, their arch-independent -common part and the kbuild
+	# scripts: what apt would install with them, less the image itself.
+	deps=$(apt-cache depends "$hdr=$ver" 2>/dev/null |
+	       awk '$1 == "Depends:" && $2 ~ /^linux-(headers|kbuild)-/ { print $2 }')
+	p="$pkg=$ver $hdr=$ver"
+	for x in $deps; do p="$p $x=$ver"; done
+	log "$n: downloading $p"
+	tmp=$(mktemp -d "$CACHE/image/.tmp.XXXXXX") || { exec 7>&-; return 1; }
+	# shellcheck disable=SC2086
+	if [ -z "$deps" ]; then
+		log "$n: cannot read the dependencies of $hdr=$ver"
+	elif download "$tmp/debs" $p && image_unpack "$tmp/debs" "$tmp" "$pkg" "$abi"; then
+		# The headers' Makefile includes the -common tree by its
+		# absolute /usr/src path; every other link is relative.
+		sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" \
+			"$tmp/root/usr/src/$hdr/Makefile" &&
+		rm -rf "$tmp/debs" "$dir" && mv "$tmp" "$dir" &&
+		touch "$dir/.adict-complete" && rc=0
+	fi
+	rm -rf "$tmp"
+	exec 7>&-
+	return $rc
+}
+
+# source_tree PKG: sets SRC (and SRC_VER) to the extracted linux-source PKG
+# at its candidate version.
 source_tree() {
-	SRC=$CACHE/src/$SVER
-	KSFT_DIR=$SRC/tools/testing/selftests
+	local pkg=$1 ver tar tmp d
+	ver=$(candidate "$pkg")
+	[ -n "$ver" ] || { apt_update_once; ver=$(candidate "$pkg"); }
+	[ -n "$ver" ] || { log "no candidate version of $pkg"; return 1; }
+	SRC=$CACHE/src/$ver
+	SRC_VER=$ver
 	[ -f "$SRC/.adict-source-version" ] && return 0
-	local tar=/usr/src/linux-source-6.1.tar.xz tmp
 	mkdir -p "$CACHE/src" || return 1
 	exec 8>"$CACHE/src/.lock"
 	flock 8
 	if [ ! -f "$SRC/.adict-source-version" ]; then
-		log "extracting $tar (about 15 s)"
 		tmp=$(mktemp -d "$CACHE/src/.tmp.XXXXXX") || return 1
-		tar -xJf "$tar" -C "$tmp" || return 1
+		tar=/usr/src/$pkg.tar.xz
+		if [ "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)" = "$ver" ] && [ -f "$tar" ]; then
+			log "extracting $tar (about 15 s)"
+			tar -xJf "$tar" -C "$tmp" || { rm -rf "$tmp"; exec 8>&-; return 1; }
+		else
+			d=$CACHE/debs/$pkg
+			log "downloading and extracting $pkg $ver (about 30 s)"
+			rm -rf "$d"
+			download "$d" "$pkg=$ver" &&
+			dpkg-deb --fsys-tarfile "$d/${pkg}_"*.deb |
+				tar -xO "./usr/src/$pkg.tar.xz" | xz -dc | tar -x -C "$tmp" ||
+				{ rm -rf "$tmp" "$d"; exec 8>&-; return 1; }
+			rm -rf "$d"
+		fi
 		rm -rf "$SRC"
-		mv "$tmp/linux-source-6.1" "$SRC" && rmdir "$tmp"
-		echo "$SVER" > "$SRC/.adict-source-version"
+		mv "$tmp/$pkg" "$SRC" && rmdir "$tmp" &&
+		echo "$ver" > "$SRC/.adict-source-version" || { exec 8>&-; return 1; }
 	fi
 	exec 8>&-
 }
 
-debug_kernel() {
+debug_kernel() {	# sets DBG, DEBUG_KERNEL from $SRC
 	DBG=$("$HERE/kernel.sh" "$SRC" "$CACHE/debug" "$HERE/debug.config" | tail -n1)
 	[ -n "$DBG" ] && [ -f "$DBG/arch/x86/boot/bzImage" ] || return 1
 	DEBUG_KERNEL=$DBG/arch/x86/boot/bzImage
@@ -185,7 +303,7 @@ debug_kernel() {
 # Build products of this run
 # ---------------------------------------------------------------------------
 
-# A private copy of kmod/ (+ the headers it includes) per kernel, so the two
+# A private copy of kmod/ (+ the headers it includes) per kernel, so the
 # builds never share objects and nothing is built inside the repository.
 kmod_copy() {
 	local d=$OUT/kmod-$1 x
@@ -199,27 +317,21 @@ kmod_copy() {
 	echo "$d/kmod"
 }
 
-kmod_stock() {
-	local m
-	[ -f "$REPO/kmod/Kbuild" ] || [ -f "$REPO/kmod/Makefile" ] ||
-		{ log "kmod/ has no Kbuild or Makefile yet"; return 1; }
-	m=$(kmod_copy stock) || return 1
-	make -C "$KDIR_STOCK" M="$m" modules > "$OUT/kmod-stock.log" 2>&1 ||
-		{ tail -n 30 "$OUT/kmod-stock.log" >&2; return 1; }
-	KO_STOCK=$m/atomic_dict.ko
-	[ -f "$KO_STOCK" ]
-}
-
-kmod_debug() {
-	local m
-	m=$(kmod_copy debug) || return 1
-	make -C "$SRC" O="$DBG" M="$m" modules > "$OUT/kmod-debug.log" 2>&1 ||
-		{ tail -n 30 "$OUT/kmod-debug.log" >&2; return 1; }
-	KO_DEBUG=$m/atomic_dict.ko
+# kmod NAME ARGS...: build the module(s) for kernel NAME with make ARGS;
+# sets KO, KO_KUNIT.
+kmod() {
+	local n=$1 m
+	shift
+	m=$(kmod_copy "$n") || return 1
+	make "$@" M="$m" modules > "$OUT/kmod-$n.log" 2>&1 ||
+		{ tail -n 30 "$OUT/kmod-$n.log" >&2; return 1; }
+	if grep -E ': (warning|error):' "$OUT/kmod-$n.log" >&2; then
+		log "$n: the module build warned (log $OUT/kmod-$n.log)"
+		return 1
+	fi
+	KO=$m/atomic_dict.ko
 	KO_KUNIT=$m/atomic_dict_kunit.ko
-	[ -f "$KO_DEBUG" ] || return 1
-	[ -f "$KO_KUNIT" ] || log "warning: atomic_dict_kunit.ko was not built"
-	return 0
+	[ -f "$KO" ]
 }
 
 # Static builds of the user tools that run in the VM: adictctl (with
@@ -235,7 +347,7 @@ vm_tools() {
 }
 
 # The atomic_dict Python package and its tests, for Debian's python3 (the
-# interpreter the VM gets): named tables on the device, run in the stock VM.
+# interpreter the VM gets): named tables on the device.
 VM_PY=/usr/bin/python3
 vm_python() {
 	local d=$OUT/py inc suffix
@@ -280,40 +392,44 @@ python_root() {
 }
 
 selftests() {
+	local t keep=""
 	make -s -j"$(nproc)" -C "$REPO/tests/selftests" KSFT_DIR="$KSFT_DIR" OUT="$OUT/bin" \
 		> "$OUT/selftests.log" 2>&1 || { cat "$OUT/selftests.log" >&2; return 1; }
 	vm_tools >> "$OUT/selftests.log" 2>&1 || { cat "$OUT/selftests.log" >&2; return 1; }
 	vm_python >> "$OUT/selftests.log" 2>&1 || { cat "$OUT/selftests.log" >&2; return 1; }
-	TESTS=$(make -s -C "$REPO/tests/selftests" KSFT_DIR=. print-tests)
+	TESTS=$(make -s -C "$REPO/tests/selftests" KSFT_DIR=. print-tests) ||
+		{ log "tests/selftests: print-tests failed"; return 1; }
+	[ -n "$TESTS" ] || { log "tests/selftests: print-tests lists no test"; return 1; }
 	if [ -n "$ONLY" ]; then
 		# In ADICT_VM_TESTS order; a name that is not a listed test but
 		# an executable in $OUT/bin (a scratch program) is run too.
-		local t keep=""
 		for t in $ONLY; do
 			case " $TESTS " in
 			*" $t "*) keep="$keep $t" ;;
-			*) [ -x "$OUT/bin/$t" ] && keep="$keep $t" ||
-				log "ADICT_VM_TESTS: no test named $t" ;;
+			*) if [ -x "$OUT/bin/$t" ]; then keep="$keep $t"; else
+				log "ADICT_VM_TESTS: no test named $t"; return 1; fi ;;
 			esac
 		done
 		TESTS=$keep
 	fi
 }
 
-# initramfs KIND KO [KUNIT_KO]: write $OUT/initramfs-KIND.cpio and the plan.
+# initramfs NAME KIND KO [KUNIT_KO]: write $OUT/initramfs-NAME.cpio and the
+# plan; the plan's steps go to $OUT/steps-NAME.
 initramfs() {
-	local kind=$1 ko=$2 kunit=${3:-} root=$OUT/initramfs-$kind t plan steps
+	local n=$1 kind=$2 ko=$3 kunit=${4:-} root=$OUT/initramfs-$1 t plan steps
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,sbin,etc/adict,lib/adict,proc,sys,dev,tmp,run} || return 1
 	cp /bin/busybox "$root/bin/busybox"
 	cp "$HERE/init.sh" "$root/init"
 	cp "$OUT"/bin/* "$root/bin/"
 	cp "$ko" "$root/lib/adict/"
-	[ -n "$kunit" ] && [ -f "$kunit" ] && cp "$kunit" "$root/lib/adict/"
 	plan=$root/etc/adict/plan
 	steps="insmod"
 	: > "$plan"
 	if [ "$kind" = debug ] && [ "$MODE" = check ]; then
+		[ -f "$kunit" ] || { log "$n: atomic_dict_kunit.ko was not built"; return 1; }
+		cp "$kunit" "$root/lib/adict/"
 		echo "kunit atomic_dict_kunit 300" >> "$plan"
 		steps="$steps atomic_dict_kunit"
 	fi
@@ -324,7 +440,7 @@ initramfs() {
 			steps="$steps $t"
 		done
 	fi
-	if [ "$kind" = stock ] && [ "$MODE" = check ] && [ -z "$ONLY" ]; then
+	if [ "$kind" != debug ] && [ "$MODE" = check ] && [ -z "$ONLY" ]; then
 		echo "ksft adictctl 300 /bin/sh /bin/adictctl-vm.sh /bin/adictctl" >> "$plan"
 		echo "ksft kbench 300 /bin/adict-kbench -t" >> "$plan"
 		# libadict's device backend under the host stress test's load
@@ -349,9 +465,9 @@ initramfs() {
 		echo "kmemleak kmemleak 600" >> "$plan"
 		steps="$steps kmemleak"
 	fi
-	printf 'ADICT_KIND=%s\nADICT_SEED=%s\n' "$kind" "$SEED" > "$root/etc/adict/env"
-	echo "$steps" > "$OUT/steps-$kind"
-	(cd "$root" && find . | cpio -o -H newc --quiet) > "$OUT/initramfs-$kind.cpio"
+	printf 'ADICT_KIND=%s\nADICT_NAME=%s\nADICT_SEED=%s\n' "$kind" "$n" "$SEED" > "$root/etc/adict/env"
+	echo "$steps" > "$OUT/steps-$n"
+	(cd "$root" && find . | cpio -o -H newc --quiet) > "$OUT/initramfs-$n.cpio"
 }
 
 # ---------------------------------------------------------------------------
@@ -364,106 +480,108 @@ on_exit() { [ -n "$QPID" ] && kill "$QPID" 2>/dev/null; }
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
-# vm KIND KERNEL TIMEOUT: boot, run the plan, parse the console.
+# vm NAME KIND KERNEL TIMEOUT SUITES: boot, run the plan, judge the console.
 vm() {
-	local kind=$1 kernel=$2 tmo=$3 log=$OUT/console-$kind.log rc qpid
+	local n=$1 kind=$2 kernel=$3 tmo=$4 suites=$5 log=$OUT/console-$1.log rc qpid
 	local append="console=ttyS0 panic=-1 oops=panic quiet"
-	log "booting the $kind kernel ($kernel); limit ${tmo}s; log $log"
+	log "$n: booting $kernel; limit ${tmo}s; log $log"
 	: > "$log"
 	timeout -k 10 "$tmo" qemu-system-x86_64 -accel tcg,thread=multi -smp 2 \
 		-m "$VM_MEM" -bios /usr/share/qemu/qboot.rom -nodefaults \
 		-nographic -serial stdio -no-reboot \
-		-kernel "$kernel" -initrd "$OUT/initramfs-$kind.cpio" \
+		-kernel "$kernel" -initrd "$OUT/initramfs-$n.cpio" \
 		-append "$append" < /dev/null > "$log" 2>&1 &
 	qpid=$!
 	QPID=$qpid
 	if [ "${V:-0}" = 1 ]; then
 		tail -n +1 -f --pid=$qpid "$log" >&2 &
 	else
-		tail -n +1 -f --pid=$qpid "$log" 2>/dev/null | awk -v k="$kind" '
-			/^@@ADICT END / { printf "[vm]   %-6s %-22s %s %s\n", k, $3, $4, $5; fflush() }
-			/^@@ADICT BOOT / { printf "[vm]   %-6s booted: %s\n", k, $0; fflush() }' >&2 &
+		tail -n +1 -f --pid=$qpid "$log" 2>/dev/null | awk -v k="$n" '
+			/^@@ADICT END / { printf "[vm]   %-10s %-22s %s %s\n", k, $3, $4, $5; fflush() }
+			/^@@ADICT BOOT / { printf "[vm]   %-10s booted: %s\n", k, $0; fflush() }' >&2 &
 	fi
 	wait $qpid
 	rc=$?
 	QPID=
 	sleep 0.5
-	[ $rc = 124 ] && log "$kind VM hit the ${tmo}s limit"
-	judge "$kind" "$log"
-}
-
-judge() {
-	local kind=$1 log=$2 rec step a b c d
-	local parsed=$OUT/results-$kind.tsv
-	local splats=0 leaks=0 done=0
-	awk -v expect="$(cat "$OUT/steps-$kind")" -v kunit="atomic_dict_kunit" \
-		-f "$HERE/parse.awk" "$log" > "$parsed"
-	NPASS[$kind]=0; NFAIL[$kind]=0; NSKIP[$kind]=0
-	while IFS=$'\t' read -r rec step a b c d; do
-		case $rec in
-		CASE)
-			case $a in
-			pass) NPASS[$kind]=$(( ${NPASS[$kind]} + 1 )) ;;
-			skip) NSKIP[$kind]=$(( ${NSKIP[$kind]} + 1 )) ;;
-			*)    NFAIL[$kind]=$(( ${NFAIL[$kind]} + 1 ))
-			      FAILS+=("$kind: $step: $b") ;;
-			esac ;;
-		NOTE)  FAILS+=("$kind: $step: $a") ;;
-		SPLAT) splats=$((splats + 1))
-		       [ $splats -le 20 ] && FAILS+=("$kind: splat during $step: $a") ;;
-		LEAK)  leaks=$((leaks + 1)) ;;
-		DONE)  done=$step ;;
-		esac
-	done < "$parsed"
-	# The kernel log must be clean: one check per kernel.
-	if [ $splats = 0 ]; then
-		NPASS[$kind]=$(( ${NPASS[$kind]} + 1 ))
-	else
-		NFAIL[$kind]=$(( ${NFAIL[$kind]} + 1 ))
-		FAILS+=("$kind: $splats kernel log lines matched BUG/WARNING/KASAN/lockdep/Oops/kmemleak")
-	fi
-	if [ $leaks != 0 ]; then
-		log "kmemleak report ($kind):"
-		grep $'^LEAK\t' "$parsed" | cut -f2 | head -n 60 >&2
-	fi
-	if [ "$done" != 1 ]; then
-		FAILS+=("$kind: the VM did not reach the end of its plan")
-		log "last 60 console lines ($kind):"
-		tail -n 60 "$log" >&2
-	fi
-	TOTAL_PASS=$((TOTAL_PASS + ${NPASS[$kind]}))
-	TOTAL_FAIL=$((TOTAL_FAIL + ${NFAIL[$kind]}))
-	TOTAL_SKIP=$((TOTAL_SKIP + ${NSKIP[$kind]}))
-	log "$kind: ${NPASS[$kind]} passed, ${NFAIL[$kind]} failed, ${NSKIP[$kind]} skipped"
+	[ $rc = 124 ] && log "$n: the VM hit the ${tmo}s limit"
+	judge "$n" "$kind" "$log" "$(cat "$OUT/steps-$n")" "$suites"
+	log "$n: ${NPASS[$n]} passed, ${NFAIL[$n]} failed, ${NSKIP[$n]} skipped"
 }
 
 summary() {
-	local i k
+	local i n
 	echo
 	echo "==== atomic-dict VM tests ($MODE, seed $SEED) ===="
-	for k in $KINDS; do
-		[ -n "${NPASS[$k]:-}${NFAIL[$k]:-}" ] || continue
-		printf '%-6s kernel: %d passed, %d failed, %d skipped\n' "$k" \
-			"${NPASS[$k]:-0}" "${NFAIL[$k]:-0}" "${NSKIP[$k]:-0}"
-	done
-	for k in $KINDS; do
-		[ -f "$OUT/results-$k.tsv" ] || continue
-		echo "slowest steps ($k):"
+	for n in "${NAMES[@]}"; do
+		[ -f "$OUT/results-$n.tsv" ] || continue
+		echo "slowest steps ($n):"
 		awk -F'\t' '$1 == "STEP" { printf "%s\t%s\t%s\n", $4, $2, $3 }' \
-			"$OUT/results-$k.tsv" | sort -t$'\t' -k1,1 -rn | head -n 12 |
-			awk -F'\t' '{ printf "  %-22s %7ss rc=%s\n", $2, $1, $3 }' 
+			"$OUT/results-$n.tsv" | sort -t$'\t' -k1,1 -rn | head -n 8 |
+			awk -F'\t' '{ printf "  %-22s %7ss rc=%s\n", $2, $1, $3 }'
 	done
+	echo "timing:"
+	for i in "${!PH_NAMES[@]}"; do
+		printf '  %-22s %7ss\n' "${PH_NAMES[$i]}" "${PH_SECS[$i]}"
+	done
+	printf '  %-22s %7ss\n' total "$(secs "$T_START" "$(now)")"
+	echo "logs: $OUT/console-*.log"
+	if [ ${#ALLOWED[@]} -gt 0 ]; then
+		echo "skips allowed by tests/vm/skips:"
+		for i in "${ALLOWED[@]}"; do echo "  $i"; done
+	fi
 	if [ ${#FAILS[@]} -gt 0 ]; then
 		echo "failures:"
 		for i in "${FAILS[@]}"; do echo "  $i"; done
 	fi
-	echo "timing:"
-	for i in "${!PH_NAMES[@]}"; do
-		printf '  %-14s %7ss\n' "${PH_NAMES[$i]}" "${PH_SECS[$i]}"
+	for n in "${NAMES[@]}"; do
+		if [ -z "${NPASS[$n]:-}${NFAIL[$n]:-}" ]; then
+			echo "[vm] $n: did not run"
+			continue
+		fi
+		printf '[vm] %s: %d passed, %d failed, %d skipped (allowed); %ss\n' "$n" \
+			"${NPASS[$n]:-0}" "${NFAIL[$n]:-0}" "${NSKIP[$n]:-0}" "${K_SECS[$n]:-?}"
 	done
-	printf '  %-14s %7ss\n' total "$(secs "$T_START" "$(now)")"
-	echo "logs: $OUT/console-*.log"
 	echo "$TOTAL_PASS passed, $TOTAL_FAIL failed, $TOTAL_SKIP skipped"
+}
+
+# run_kernel NAME: fetch or build it, build the module, boot, judge.
+run_kernel() {
+	local n=$1 kind=${K_KIND[$1]} kernel tmo suites=""
+	case $kind in
+	stock|rt)
+		if ! phase "$n:image" image "$n"; then
+			infra_fail "$n" "fetching the kernel image and headers failed"; return
+		fi
+		log "$n: $IMG_DESC"
+		if ! phase "$n:kmod" kmod "$n" -C "$IMG_KDIR"; then
+			infra_fail "$n" "building atomic_dict.ko against $IMG_KDIR failed (log $OUT/kmod-$n.log)"; return
+		fi
+		kernel=$IMG_KERNEL
+		tmo=${ADICT_VM_TIMEOUT:-1200}
+		;;
+	debug)
+		if ! phase "$n:source" source_tree "${K_PKG[$n]}"; then
+			infra_fail "$n" "fetching ${K_PKG[$n]} failed"; return
+		fi
+		if ! phase "$n:kernel" debug_kernel; then
+			infra_fail "$n" "building the debug kernel from ${K_PKG[$n]} $SRC_VER failed"; return
+		fi
+		log "$n: ${K_PKG[$n]} $SRC_VER, $DBG"
+		if ! phase "$n:kmod" kmod "$n" -C "$SRC" O="$DBG"; then
+			infra_fail "$n" "building the modules against the debug kernel failed (log $OUT/kmod-$n.log)"; return
+		fi
+		kernel=$DEBUG_KERNEL
+		tmo=${ADICT_VM_TIMEOUT:-$((1500 + FUZZ_ITERS / 50))}
+		[ "$MODE" = check ] && suites=$(kunit_suites "$REPO/kmod/atomic_dict_kunit.c")
+		;;
+	*)
+		infra_fail "$n" "unknown kind $kind in tests/vm/kernels"; return
+		;;
+	esac
+	phase "$n:initramfs" initramfs "$n" "$kind" "$KO" "$KO_KUNIT" ||
+		{ infra_fail "$n" "initramfs"; return; }
+	phase "$n:vm" vm "$n" "$kind" "$kernel" "$tmo" "$suites"
 }
 
 # ---------------------------------------------------------------------------
@@ -471,40 +589,23 @@ summary() {
 # ---------------------------------------------------------------------------
 mkdir -p "$OUT" "$CACHE" || exit 1
 rm -f "$OUT"/results-*.tsv "$OUT"/console-*.log "$OUT"/steps-*
-log "mode $MODE, kernels: $KINDS, seed $SEED, fuzz ${FUZZ_PROCS}x$FUZZ_ITERS"
+log "mode $MODE, kernels: ${NAMES[*]}, seed $SEED, fuzz ${FUZZ_PROCS}x$FUZZ_ITERS"
 
 phase deps deps || die "package setup failed"
-phase source source_tree || die "extracting linux-source-6.1 failed"
+phase ksft-source source_tree "$KSFT_PKG" || die "fetching $KSFT_PKG (kselftest harness) failed"
+KSFT_DIR=$SRC/tools/testing/selftests
 phase selftests selftests || die "building the device tests failed"
 
-for kind in $KINDS; do
-	case $kind in
-	stock)
-		if ! phase stock-image stock_image; then
-			infra_fail stock "downloading the stock kernel failed"; continue
-		fi
-		if ! phase kmod-stock kmod_stock; then
-			infra_fail stock "building atomic_dict.ko against $KDIR_STOCK failed (log $OUT/kmod-stock.log)"; continue
-		fi
-		phase initramfs-stock initramfs stock "$KO_STOCK" || { infra_fail stock "initramfs"; continue; }
-		phase vm-stock vm stock "$STOCK_KERNEL" "${ADICT_VM_TIMEOUT:-1200}"
-		;;
-	debug)
-		if ! phase debug-kernel debug_kernel; then
-			infra_fail debug "building the debug kernel failed"; continue
-		fi
-		if ! phase kmod-debug kmod_debug; then
-			infra_fail debug "building the modules against the debug kernel failed (log $OUT/kmod-debug.log)"; continue
-		fi
-		phase initramfs-debug initramfs debug "$KO_DEBUG" "$KO_KUNIT" || { infra_fail debug "initramfs"; continue; }
-		phase vm-debug vm debug "$DEBUG_KERNEL" \
-			"${ADICT_VM_TIMEOUT:-$((1500 + FUZZ_ITERS / 50))}"
-		;;
-	*)
-		die "unknown kernel kind $kind"
-		;;
-	esac
+for n in "${NAMES[@]}"; do
+	t0=$(now)
+	run_kernel "$n"
+	K_SECS[$n]=$(secs "$t0" "$(now)")
 done
 
 summary
-[ "$TOTAL_FAIL" = 0 ] && [ "$TOTAL_PASS" -gt 0 ]
+ok=1
+[ "$TOTAL_FAIL" = 0 ] || ok=0
+for n in "${NAMES[@]}"; do
+	[ "${NPASS[$n]:-0}" -gt 0 ] || ok=0
+done
+[ $ok = 1 ]
