@@ -38,8 +38,17 @@ OPT ?= -O2
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
 	-Wmissing-prototypes -Werror=implicit-function-declaration
 CPPFLAGS_ADICT := -Iuapi -Ilib/include
+# Write-intent prefetches (batches): GCC turns __builtin_prefetch(p, 1, ..)
+# into PREFETCHW only with -mprfchw; without it the "write" prefetch is a
+# plain read prefetch (prefetcht0/prefetchnta), which brings a line shared
+# and leaves the locked add to upgrade it.  PREFETCHW (CPUID PRFCHW) is on
+# every 64-bit AMD CPU and on Intel's since Broadwell: build with PRFCHW=
+# for an older CPU.  check-prefetchw proves the library has it.
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+PRFCHW ?= -mprfchw
+endif
 CFLAGS_ADICT = -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE $(CPPFLAGS_ADICT) \
-	$(CFLAGS_ADICT_URING) -fvisibility=hidden $(CFLAGS)
+	$(CFLAGS_ADICT_URING) $(PRFCHW) -fvisibility=hidden $(CFLAGS)
 
 ifeq ($(V),1)
 Q :=
@@ -69,19 +78,19 @@ SHLIB := $(B)/libadict.so.$(ABI_VERSION)
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*.c))
 TOOLS := adict-bench adict-demo adict-kbench
 
-.PHONY: all lib tools tests check check-host check-bench-smoke bench demo \
+.PHONY: all lib tools tests check check-host check-bench-smoke check-prefetchw bench demo \
 	install uninstall clean kmod check-vm check-vm-harness deps print-version
 
 all: lib tools tests
 
 lib: $(B)/libadict.a $(SHLIB) $(B)/libadict.so $(B)/libadict.pc
 
-$(B)/obj/%.o: lib/%.c $(HDRS) lib/adict-internal.h
+$(B)/obj/%.o: lib/%.c $(HDRS) lib/adict-internal.h Makefile
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -c -o $@ $<
 
-$(B)/pic/%.o: lib/%.c $(HDRS) lib/adict-internal.h
+$(B)/pic/%.o: lib/%.c $(HDRS) lib/adict-internal.h Makefile
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -fPIC -DADICT_SHLIB -c -o $@ $<
@@ -160,6 +169,19 @@ deps:
 # ---- bench and demo ---------------------------------------------------------
 bench: $(B)/adict-bench
 	$(Q)$(B)/adict-bench $(BENCH_ARGS)
+
+# The write prefetches of adict_add_batch() must be PREFETCHW, not a read
+# prefetch (x86-64 builds with -mprfchw; Documentation/bench.rst).
+check-prefetchw: $(B)/libadict.a
+	$(Q)if [ -n "$(PRFCHW)" ]; then \
+		objdump -d --no-show-raw-insn $(B)/obj/adict.o | \
+		awk '/^[0-9a-f]+ <adict_add_batch>:/ { f = 1; next } /^[0-9a-f]+ <.*>:/ { f = 0 } \
+		     f && /prefetchw/ { w++ } f && /prefetch(t[0-2]|nta)/ { r++ } \
+		     END { if (!w || r) { printf "check-prefetchw: adict_add_batch has %d prefetchw, %d read prefetches\n", w, r; exit 1 } \
+			   printf "check-prefetchw: adict_add_batch: %d prefetchw, no read prefetch\n", w }'; \
+	else echo "check-prefetchw: PRFCHW is empty (not x86-64, or disabled): skipped"; fi
+
+check-host: check-prefetchw
 
 # A smoke run of the benchmark itself, so check-host proves it works.
 check-bench-smoke: $(B)/adict-bench

@@ -386,9 +386,16 @@ static void header_test_single_field_corruption_should_be_rejected(struct kunit 
 	CORRUPT(header_bytes, 8192);
 	CORRUPT(row_bytes, 8);
 	CORRUPT(bucket_rows, 8);
+	/*
+	 * Another valid geometry with the same bucket count (a u32 value
+	 * instead of a u64 one) is a self-consistent header: only geometries
+	 * that are invalid or change the size are caught.
+	 */
 	CORRUPT(key64, 2);
+	CORRUPT(key64, 9);
 	CORRUPT(key32, 1);
-	CORRUPT(value_bytes, 4);
+	CORRUPT(key32, 17);
+	CORRUPT(value_bytes, 2);
 	CORRUPT(reserved0, 1);
 	/* A capacity in the same geometry is self-consistent: change it a lot. */
 	CORRUPT(capacity, good.capacity * 4);
@@ -526,8 +533,12 @@ static void v2_test_garbage_rows_should_stay_bounded(struct kunit *test)
 			ret = adict_core_klookup(&kt.c, key, i & 1, &v);
 			KUNIT_EXPECT_TRUE(test, ret == 0 || ret == 1 ||
 					  ret == -ENOENT || ret == -ENOSPC);
-			if (ret >= 0)
-				KUNIT_EXPECT_TRUE(test, in_row_area(&kt.c, v));
+			/* the row (a set's "value" is the end of its row) */
+			if (ret >= 0) {
+				char *row = (char *)v - kt.c.layout.value_offset;
+
+				KUNIT_EXPECT_TRUE(test, in_row_area(&kt.c, row));
+			}
 		}
 		KUNIT_EXPECT_LE(test, adict_core_count(&kt.c),
 				(kt.c.nbuckets - 1) * kt.c.layout.rows);

@@ -71,10 +71,9 @@ fi
 
 # --- sparse C=2 ----------------------------------------------------------------
 n=0
-for kdir in "$CACHE"/image/*/root/usr/src/linux-headers-*[0-9]-amd64 \
-	    "$CACHE"/image/*/root/usr/src/linux-headers-*+deb12-amd64; do
+for kdir in "$CACHE"/image/*/root/usr/src/linux-headers-*-amd64; do
 	[ -f "$kdir/Makefile" ] || continue
-	case $kdir in *-rt-amd64) continue ;; esac
+	case $kdir in *-rt-amd64|*-common*) continue ;; esac
 	n=$((n + 1))
 	rm -rf "$TMP/sparse" && cp -r "$mod" "$TMP/sparse"
 	make -C "$kdir" M="$TMP/sparse" ADICT_ROOT="$REPO" C=2 modules > "$TMP/sparse.log" 2>&1

@@ -14,6 +14,7 @@
  * copied once and validated before anything trusts it.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdint.h>
 #include <fcntl.h>
@@ -66,6 +67,51 @@ static unsigned long long mem_available(void)
 	return kb * 1024;
 }
 
+/* The PMD (huge page) size, or 0 when the kernel has no THP. */
+static size_t huge_page_bytes(void)
+{
+	static size_t cached = 1;
+	unsigned long long v = 0;
+	FILE *f;
+
+	if (cached != 1)
+		return cached;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	cached = v > (unsigned long long)sysconf(_SC_PAGESIZE) ? v : 0;
+	return cached;
+}
+
+/*
+ * A PROT_NONE reservation of @bytes.  Tables of two huge pages or more get
+ * one aligned to the huge page size, so that file offset and address agree
+ * modulo it and every whole huge page of the data area can be mapped by a
+ * PMD (the first one holds the 4 KiB header page, mapped on its own).
+ */
+static void *reserve(size_t bytes)
+{
+	size_t huge = huge_page_bytes(), slack;
+	char *p, *a;
+
+	if (!huge || bytes < 2 * huge || bytes > SIZE_MAX - huge)
+		return mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+			    MAP_NORESERVE, -1, 0);
+	p = mmap(NULL, bytes + huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		 MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	a = (char *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+	slack = a - p;
+	if (slack)
+		munmap(p, slack);
+	munmap(a + bytes, huge - slack);
+	return a;
+}
+
 /*
  * Map a table of @map_bytes from @fd: header read-only, data area with
  * @data_prot.  A PROT_NONE reservation first, so the two parts are
@@ -75,8 +121,7 @@ static int map_table(struct adict *t, int fd, size_t map_bytes, int data_prot)
 {
 	void *base, *p;
 
-	base = mmap(NULL, map_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-		    MAP_NORESERVE, -1, 0);
+	base = reserve(map_bytes);
 	if (base == MAP_FAILED)
 		return neg_errno();
 	p = mmap(base, ADICT_HEADER_BYTES, PROT_READ, MAP_SHARED | MAP_FIXED,
@@ -114,6 +159,113 @@ static int adopt_header(struct adict *t)
 	return 0;
 }
 
+/*
+ * The kernel's policy for huge pages in memfd memory: the internal shm
+ * mount follows /sys/kernel/mm/transparent_hugepage/shmem_enabled, which the
+ * PMD size's own hugepages-<size>kB/shmem_enabled overrides unless it says
+ * "inherit" (Linux 6.11+).  THP_ALLOC: pages allocated by fallocate() are
+ * huge where they fit ("always", "within_size", "force"); THP_ADVISE: only
+ * pages faulted in through a MADV_HUGEPAGE mapping are; THP_NONE: none.
+ */
+enum { THP_NONE, THP_ADVISE, THP_ALLOC };
+
+static int shmem_thp_word(const char *path, char *word, size_t n)
+{
+	char buf[128], *l, *r;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	l = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!l || !(l = strchr(buf, '[')) || !(r = strchr(l, ']')) ||
+	    (size_t)(r - l) > n)
+		return -1;
+	snprintf(word, n, "%.*s", (int)(r - l - 1), l + 1);
+	return 0;
+}
+
+static int shmem_thp_policy(void)
+{
+	char path[128], w[32];
+	size_t huge = huge_page_bytes();
+
+	if (!huge)
+		return THP_NONE;
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/mm/transparent_hugepage/hugepages-%zukB/shmem_enabled",
+		 huge >> 10);
+	if (shmem_thp_word(path, w, sizeof(w)) || !strcmp(w, "inherit"))
+		if (shmem_thp_word("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
+				   w, sizeof(w)))
+			return THP_NONE;
+	if (!strcmp(w, "always") || !strcmp(w, "within_size") ||
+	    !strcmp(w, "force"))
+		return THP_ALLOC;
+	return strcmp(w, "advise") ? THP_NONE : THP_ADVISE;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23	/* Linux 5.14 */
+#endif
+
+/*
+ * Under the "advise" policy, fault the data area in through a MADV_HUGEPAGE
+ * mapping, so that whole huge pages of it come huge (fallocate() alone would
+ * allocate small pages).  Best effort: any refusal leaves small pages, which
+ * the fallocate() after it commits as always.
+ */
+static void populate_huge(struct adict *t)
+{
+	char *data = (char *)t->map + ADICT_HEADER_BYTES;
+	size_t len = t->map_bytes - ADICT_HEADER_BYTES;
+
+	if (madvise(data, len, MADV_HUGEPAGE))
+		return;
+	madvise(data, len, MADV_POPULATE_WRITE);
+}
+
+/*
+ * The page size the data area got: the huge page size when any of it is
+ * mapped by a PMD here (ShmemPmdMapped, or FilePmdMapped for device memory,
+ * in /proc/self/smaps), else the base page size.  One byte of the first
+ * whole huge page of data is read first, so that a huge page there is
+ * mapped.  Reads /proc: called once, at create or attach.
+ */
+static unsigned long data_page_bytes(const struct adict *t)
+{
+	unsigned long pg = (unsigned long)sysconf(_SC_PAGESIZE);
+	size_t huge = huge_page_bytes();
+	uintptr_t data = (uintptr_t)t->map + ADICT_HEADER_BYTES, lo, hi, probe;
+	unsigned long long kb;
+	char line[256];
+	int in = 0;
+	FILE *f;
+
+	if (!huge || t->map_bytes < 2 * huge)
+		return pg;
+	probe = (data + huge - 1) & ~(uintptr_t)(huge - 1);
+	if (probe + huge > (uintptr_t)t->map + t->map_bytes)
+		return pg;
+	(void)*(volatile const char *)probe;
+	f = fopen("/proc/self/smaps", "re");
+	if (!f)
+		return pg;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &lo, &hi) == 2) {
+			in = lo <= probe && probe < hi;
+			continue;
+		}
+		if (in && (sscanf(line, "ShmemPmdMapped: %llu kB", &kb) == 1 ||
+			   sscanf(line, "FilePmdMapped: %llu kB", &kb) == 1) && kb) {
+			fclose(f);
+			return huge;
+		}
+	}
+	fclose(f);
+	return pg;
+}
+
 /* The table's secret hash seed: 16 bytes from the kernel's CSPRNG. */
 static int random_seed(__u64 seed[2])
 {
@@ -136,8 +288,8 @@ static int create_memfd(struct adict *t, __u64 capacity,
 			const struct adict_layout *l)
 {
 	struct adict_table_header h;
+	int fd, ret, thp;
 	__u64 seed[2];
-	int fd, ret;
 
 	ret = random_seed(seed);
 	if (ret)
@@ -152,6 +304,14 @@ static int create_memfd(struct adict *t, __u64 capacity,
 		return neg_errno();
 	if (ftruncate(fd, (off_t)h.map_bytes) < 0)
 		goto out_errno;
+	thp = huge_page_bytes() && h.map_bytes >= 2 * huge_page_bytes() ?
+	      shmem_thp_policy() : THP_NONE;
+	if (thp == THP_ADVISE) {
+		ret = map_table(t, fd, h.map_bytes, PROT_READ | PROT_WRITE);
+		if (ret)
+			goto out_close;
+		populate_huge(t);
+	}
 	/* Commit the memory now: a clean error here, not an OOM kill later. */
 	ret = posix_fallocate(fd, 0, (off_t)h.map_bytes);
 	if (ret) {
@@ -163,13 +323,18 @@ static int create_memfd(struct adict *t, __u64 capacity,
 	/* Nobody may shrink or grow it under the sharers' mappings. */
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		goto out_errno;
-	ret = map_table(t, fd, h.map_bytes, PROT_READ | PROT_WRITE);
-	if (ret)
-		goto out_close;
+	if (!t->map) {
+		ret = map_table(t, fd, h.map_bytes, PROT_READ | PROT_WRITE);
+		if (ret)
+			goto out_close;
+	}
 	t->fd = fd;
 	t->backend = ADICT_BACKEND_MEMFD;
 	t->access = ADICT_ACCESS_RDWR;
-	return adopt_header(t);
+	ret = adopt_header(t);
+	if (!ret)
+		t->page_bytes = data_page_bytes(t);
+	return ret;
 
 out_errno:
 	ret = neg_errno();
@@ -224,6 +389,8 @@ static int map_device(struct adict *t, int fd)
 	if (!ret && (t->core.capacity != info.capacity ||
 		     t->core.nbuckets != info.nbuckets))
 		ret = -EBADMSG;
+	if (!ret)
+		t->page_bytes = data_page_bytes(t);
 	return ret;
 }
 
@@ -530,6 +697,11 @@ void adict_close(struct adict *t)
 	free(t);
 }
 
+unsigned long adict_page_bytes(const struct adict *t)
+{
+	return t ? t->page_bytes : 0;
+}
+
 /*
  * In the shared library, adict_info@@LIBADICT_0.2 fills the whole struct,
  * geometry included, and adict_info@LIBADICT_0.1, what binaries linked
@@ -763,7 +935,10 @@ int adict_kernel_tuple_op(struct adict *t, __u32 op, const __u64 *key,
 
 /*
  * Batches: hash key i + ADICT_PREFETCH_DIST and prefetch its home bucket
- * while key i is processed, so up to that many cache misses overlap.
+ * while key i is processed, so up to that many cache misses overlap.  Adds
+ * prefetch for writing (PREFETCHW on x86-64, see the Makefile): the line
+ * comes exclusive, not shared and then upgraded by the locked add, which
+ * matters when several processes share the table.
  * Return: n, or the index of the first failing key, or -errno if key 0 fails.
  */
 int adict_add_batch(struct adict *t, const __u64 *keys, const __u64 *deltas,

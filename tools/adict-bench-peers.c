@@ -30,6 +30,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,7 +51,8 @@
 #define BATCH		64	/* keys per adict_add_batch() */
 #define PIPE_DEPTH	64	/* Redis commands in flight when pipelined */
 #define MAX_SIZES	5
-#define MAX_PROCS	2
+#define MAX_PROCS	BENCH_MAX_PROCS
+#define MAX_PCOUNTS	8	/* process counts of one run: 1, 2, 4, ... */
 
 static struct {
 	long ops;		/* per process: floor, libadict, mutex_shm */
@@ -64,28 +66,36 @@ static struct {
 	int sweep;
 	int redis;
 	int bpf;
+	int procs;		/* --procs: the most processes measured */
 	unsigned long long large;
 	const char *plot;	/* NULL: no plot */
 } cfg = {
 	.ops = 2000000, .redis_ops = 30000, .pipe_ops = 100000,
 	.bpf_ops = 100000, .repeat = 3, .slow_repeat = 2, .sweep = 1,
-	.redis = 1, .bpf = 1, .large = 64ULL << 20,
+	.redis = 1, .bpf = 1, .procs = 2, .large = 64ULL << 20,
 	.plot = "build/bench-peers.svg",
 };
 
 static struct bench_ctl *ctl;
 static int status;	/* exit status: 1 after any error */
 
+/* The process counts measured: 1, 2, 4, ... below cfg.procs, then it. */
+static int pcount[MAX_PCOUNTS], npcounts;
+
 /* ---- results ---------------------------------------------------------- */
 
+/* Peers from S_MUTEX on; CPU-bound systems up to S_BPF_ARRAY. */
 enum sys {
-	S_FLOOR, S_ADD, S_ADD_BATCH, S_MUTEX, S_REDIS, S_REDIS_PIPE, S_BPF, S_NR
+	S_FLOOR, S_ADD, S_ADD_BATCH, S_MUTEX, S_SPIN, S_BPF_ARRAY, S_REDIS,
+	S_REDIS_PIPE, S_BPF, S_BPF_BATCH, S_NR
 };
 static const char *const sys_name[S_NR] = {
-	"floor", "libadict", "libadict", "mutex_shm", "redis", "redis", "bpf_hash",
+	"floor", "libadict", "libadict", "mutex_shm", "spin_shm", "bpf_array",
+	"redis", "redis", "bpf_hash", "bpf_hash",
 };
 static const char *const case_name[S_NR] = {
-	"add", "add", "add_batch", "add", "incr", "incr_pipe64", "lookup_update",
+	"add", "add", "add_batch", "add", "add", "mmap_add", "incr",
+	"incr_pipe64", "lookup_update", "update_batch64",
 };
 
 struct size_res {
@@ -153,7 +163,7 @@ struct flat_arg {
 	size_t words;
 };
 
-static int floor_prep(void *a, int proc)
+static int floor_prep(void *a, int proc, long ops, __u64 seed)
 {
 	struct flat_arg *f = a;
 
@@ -177,7 +187,7 @@ struct adict_arg {
 	__u64 nkeys;
 };
 
-static int adict_prep(void *a, int proc)
+static int adict_prep(void *a, int proc, long ops, __u64 seed)
 {
 	struct adict_arg *x = a;
 
@@ -336,16 +346,17 @@ static int mtx_add(struct mtx_map *m, __u64 key, __u64 delta)
 	return ret;
 }
 
-static __u64 mtx_sum(const struct mtx_map *m)
+/* The sum of the values of @n slots (both shared-memory maps). */
+static __u64 slots_sum(const struct mtx_slot *s, __u64 n)
 {
 	__u64 i, sum = 0;
 
-	for (i = 0; i < m->h->nslots; i++)
-		sum += m->slots[i].value;
+	for (i = 0; i < n; i++)
+		sum += s[i].value;
 	return sum;
 }
 
-static int mtx_prep(void *a, int proc)
+static int mtx_prep(void *a, int proc, long ops, __u64 seed)
 {
 	struct mtx_map *m = a;
 
@@ -362,6 +373,140 @@ static int mtx_run(void *a, int proc, long ops, __u64 seed)
 
 	for (i = 0; i < ops; i++) {
 		ret = mtx_add(m, bench_key(bench_pick(&seed, nkeys)), 1);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- striped-spinlock map in POSIX shared memory ------------------------ */
+
+/*
+ * What a careful engineer writes without libadict: the same open-addressing
+ * map (16-byte slots, linear probing from mulhi(adict_sip_u64(), nslots)),
+ * with one spinlock per group of SPIN_GROUP slots (one 64-byte line of
+ * slots) instead of one mutex.  An add takes the lock of the key's home
+ * group only: a key's home never changes, so every update of one key is
+ * serialised by the same lock.  Claiming an empty slot is a CAS on its key
+ * word, so two inserters of different keys (different home locks) cannot
+ * both take a slot their probes share.  The locks are 32-bit words packed
+ * in front of the slots, inside the same byte footprint.  Not robust: a
+ * process that dies holding a lock leaves it held.
+ */
+#define SPIN_GROUP	4
+
+struct spin_map {
+	void *base;
+	__u32 *locks;		/* nslots / SPIN_GROUP + 1 */
+	struct mtx_slot *slots;
+	__u64 nslots;
+	__u64 capacity;
+	__u64 *used;		/* in the header page */
+	size_t bytes;
+};
+
+static int spin_create(struct spin_map *m, size_t bytes, __u64 capacity)
+{
+	__u64 nslots, nlocks;
+	void *p;
+
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	memset(p, 0, bytes);	/* fault every page in, as the others */
+	/* bytes = header page + 4 bytes per group of 4 slots + 16 per slot */
+	nslots = (bytes - MTX_HDR_BYTES) * SPIN_GROUP /
+		 (SPIN_GROUP * sizeof(struct mtx_slot) + sizeof(__u32));
+	nlocks = nslots / SPIN_GROUP + 1;
+	nslots = (bytes - MTX_HDR_BYTES - ((nlocks * 4 + 63) & ~63ULL)) /
+		 sizeof(struct mtx_slot);
+	if (nslots <= capacity) {
+		munmap(p, bytes);
+		return -ENOSPC;
+	}
+	m->base = p;
+	m->used = p;
+	m->locks = (__u32 *)((char *)p + MTX_HDR_BYTES);
+	m->slots = (struct mtx_slot *)((char *)m->locks + ((nlocks * 4 + 63) & ~63ULL));
+	m->nslots = nslots;
+	adict_sip_init(mtx_sip, mtx_seed);	/* inherited by the workers */
+	m->capacity = capacity;
+	m->bytes = bytes;
+	return 0;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/* Test and test-and-set: spin on a plain load, not on the locked op. */
+static void spin_lock(__u32 *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			cpu_relax();
+}
+
+static void spin_unlock(__u32 *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+/* Add @delta to @key's value, inserting it if absent; 0 or -errno. */
+static int spin_add(struct spin_map *m, __u64 key, __u64 delta)
+{
+	__u64 i = adict_a_mulhi(adict_sip_u64(mtx_sip, key), m->nslots), n, k;
+	__u32 *l = &m->locks[i / SPIN_GROUP];
+	int ret = -ENOSPC;
+
+	spin_lock(l);
+	for (n = 0; n < m->nslots; n++) {
+		struct mtx_slot *s = &m->slots[i];
+
+		k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+		if (!k) {
+			if (__atomic_load_n(m->used, __ATOMIC_RELAXED) >= m->capacity)
+				break;
+			if (__atomic_compare_exchange_n(&s->key, &k, key, 0,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				__atomic_fetch_add(m->used, 1, __ATOMIC_RELAXED);
+				k = key;
+			}
+		}
+		if (k == key) {
+			s->value += delta;	/* under the home lock */
+			ret = 0;
+			break;
+		}
+		if (++i == m->nslots)
+			i = 0;
+	}
+	spin_unlock(l);
+	return ret;
+}
+
+static int spin_prep(void *a, int proc, long ops, __u64 seed)
+{
+	struct spin_map *m = a;
+
+	bench_touch(m->base, m->bytes);
+	return 0;
+}
+
+static int spin_run(void *a, int proc, long ops, __u64 seed)
+{
+	struct spin_map *m = a;
+	long i;
+	int ret;
+
+	for (i = 0; i < ops; i++) {
+		ret = spin_add(m, bench_key(bench_pick(&seed, m->capacity)), 1);
 		if (ret)
 			return ret;
 	}
@@ -530,16 +675,56 @@ static int redis_fill(__u64 n)
 	return ok ? 0 : -EIO;
 }
 
+/*
+ * Pinning: with more CPUs than client processes, the server gets the last
+ * CPU we may run on and the clients the others, so that no client and the
+ * server take turns on one CPU; otherwise (2 CPUs, 2 clients) nobody is
+ * pinned.  redis_pin() sets it before the rows of a process count.
+ */
+static cpu_set_t all_cpus, server_cpu, client_cpus;
+static int ncpus;
+
+/* 1 if the server and @procs clients were pinned apart, 0 if not. */
+static int redis_pin(int procs)
+{
+	int pin = ncpus > procs;
+
+	sched_setaffinity(redis_pid, sizeof(cpu_set_t),
+			  pin ? &server_cpu : &all_cpus);
+	return pin;
+}
+
+static void redis_pin_init(void)
+{
+	int cpu, last = -1;
+
+	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus))
+		return;
+	ncpus = CPU_COUNT(&all_cpus);
+	client_cpus = all_cpus;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &all_cpus))
+			last = cpu;
+	CPU_ZERO(&server_cpu);
+	if (last >= 0) {
+		CPU_SET(last, &server_cpu);
+		CPU_CLR(last, &client_cpus);
+	}
+}
+
 struct redis_arg {
 	__u64 nkeys;
 	int depth;
+	int pin;		/* pin the clients away from the server */
 	redisContext *c;	/* this worker's own connection */
 };
 
-static int redis_prep(void *a, int proc)
+static int redis_prep(void *a, int proc, long ops, __u64 seed)
 {
 	struct redis_arg *x = a;
 
+	if (x->pin)
+		sched_setaffinity(0, sizeof(client_cpus), &client_cpus);
 	x->c = redis_connect();	/* after fork(): one connection per process */
 	return x->c ? 0 : -ECONNREFUSED;
 }
@@ -551,6 +736,8 @@ static void redis_done(void *a, int proc)
 	if (x->c)
 		redisFree(x->c);
 	x->c = NULL;
+	if (x->pin)	/* worker 0 may be the bench itself: undo */
+		sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
 }
 
 /* INCR random existing keys, @depth commands per round trip. */
@@ -592,6 +779,8 @@ static long sys_bpf(int cmd, union bpf_attr *attr)
 	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
 }
 
+static int bpf_has_batch;	/* BPF_MAP_UPDATE_BATCH worked when filling */
+
 /* A hash map of @capacity u64 -> u64, filled with value 0; fd or -errno. */
 static int bpf_create(__u64 capacity, char *why, size_t whylen)
 {
@@ -601,6 +790,7 @@ static int bpf_create(__u64 capacity, char *why, size_t whylen)
 	__u64 i;
 	int fd, j, k, batch = 1;
 
+	bpf_has_batch = 0;
 	if (capacity > UINT_MAX) {
 		snprintf(why, whylen, "capacity above 2^32");
 		return -E2BIG;
@@ -629,8 +819,10 @@ static int bpf_create(__u64 capacity, char *why, size_t whylen)
 			a.batch.keys = (__u64)(unsigned long)keys;
 			a.batch.values = (__u64)(unsigned long)vals;
 			a.batch.count = k;
-			if (!sys_bpf(BPF_MAP_UPDATE_BATCH, &a))
+			if (!sys_bpf(BPF_MAP_UPDATE_BATCH, &a)) {
+				bpf_has_batch = 1;
 				continue;
+			}
 			batch = 0;	/* old kernel: one by one */
 		}
 		for (j = 0; j < k; j++) {
@@ -676,6 +868,129 @@ static int bpf_run(void *a, int proc, long ops, __u64 seed)
 		at.flags = BPF_EXIST;
 		if (sys_bpf(BPF_MAP_UPDATE_ELEM, &at))
 			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * BPF's fast forms.  An array map with BPF_F_MMAPABLE is mapped and updated
+ * with the same atomic add as the floor, at the index of the key: not a
+ * dictionary (keys must be dense indices 0 .. N-1, which the bench's
+ * bijection happens to give), but what BPF offers a user who can number his
+ * keys.  BPF_MAP_UPDATE_BATCH stores BATCH (key, value) pairs of a hash map
+ * per system call: a store of values computed elsewhere, not an add.
+ */
+struct bpf_array {
+	int fd;
+	__u64 *vals;
+	size_t bytes;
+	__u64 nkeys;
+};
+
+/* An mmapable BPF array of @n u64 values, mapped; 0 or -errno (@why). */
+static int bpf_array_create(struct bpf_array *b, __u64 n, char *why,
+			    size_t whylen)
+{
+	union bpf_attr a;
+	long pg = sysconf(_SC_PAGESIZE);
+	void *p;
+	int err;
+
+	b->fd = -1;
+	if (n > UINT_MAX / 8) {
+		snprintf(why, whylen, "capacity above 2^29");
+		return -E2BIG;
+	}
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = n;
+	a.map_flags = BPF_F_MMAPABLE;
+	strncpy(a.map_name, "adict_bench_a", sizeof(a.map_name) - 1);
+	b->fd = sys_bpf(BPF_MAP_CREATE, &a);
+	if (b->fd < 0) {
+		err = errno;
+		snprintf(why, whylen, "bpf(BPF_MAP_CREATE, BPF_F_MMAPABLE): %s",
+			 strerror(err));
+		return -err;
+	}
+	b->bytes = (n * 8 + pg - 1) & ~(size_t)(pg - 1);
+	p = mmap(NULL, b->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
+	if (p == MAP_FAILED) {
+		err = errno;
+		snprintf(why, whylen, "mmap of the BPF array: %s", strerror(err));
+		close(b->fd);
+		b->fd = -1;
+		return -err;
+	}
+	b->vals = p;
+	b->nkeys = n;
+	return 0;
+}
+
+static void bpf_array_destroy(struct bpf_array *b)
+{
+	if (b->fd < 0)
+		return;
+	munmap(b->vals, b->bytes);
+	close(b->fd);
+	b->fd = -1;
+}
+
+static int bpf_array_prep(void *a, int proc, long ops, __u64 seed)
+{
+	struct bpf_array *b = a;
+
+	bench_touch(b->vals, b->bytes);
+	return 0;
+}
+
+/* The key's index is its bench index: the same random key as the others. */
+static int bpf_array_run(void *a, int proc, long ops, __u64 seed)
+{
+	struct bpf_array *b = a;
+	long i;
+
+	for (i = 0; i < ops; i++)
+		__atomic_fetch_add(&b->vals[bench_pick(&seed, b->nkeys)], 1,
+				   __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+static __u64 bpf_array_sum(const struct bpf_array *b)
+{
+	__u64 i, sum = 0;
+
+	for (i = 0; i < b->nkeys; i++)
+		sum += b->vals[i];
+	return sum;
+}
+
+/* BATCH random existing keys per BPF_MAP_UPDATE_BATCH, value = the index. */
+static int bpf_batch_run(void *a, int proc, long ops, __u64 seed)
+{
+	struct bpf_arg *x = a;
+	__u64 keys[BATCH], vals[BATCH];
+	union bpf_attr at;
+	long i;
+	int j, n;
+
+	for (i = 0; i < ops; i += n) {
+		n = ops - i < BATCH ? (int)(ops - i) : BATCH;
+		for (j = 0; j < n; j++) {
+			vals[j] = i + j;
+			keys[j] = bench_key(bench_pick(&seed, x->nkeys));
+		}
+		memset(&at, 0, sizeof(at));
+		at.batch.map_fd = x->fd;
+		at.batch.keys = (__u64)(unsigned long)keys;
+		at.batch.values = (__u64)(unsigned long)vals;
+		at.batch.count = n;
+		if (sys_bpf(BPF_MAP_UPDATE_BATCH, &at))
+			return -errno;
+		if (at.batch.count != (__u32)n)
+			return -EIO;
 	}
 	return 0;
 }
@@ -736,8 +1051,8 @@ static void skip_row(struct size_res *sr, enum sys s, int procs, const char *why
 static int measure(struct size_res *sr, enum sys s, int procs,
 		   const struct bench_job *j, long ops, int repeat, __u64 seed)
 {
-	/* CPU-bound rows with 2 workers: prefer runs where both had a CPU */
-	double want = procs > 1 && s <= S_MUTEX ? 1.5 : 0;
+	/* CPU-bound rows with N workers: prefer runs where each had a CPU */
+	double want = procs > 1 && s <= S_BPF_ARRAY ? 0.75 * procs : 0;
 	double ns = bench_best(ctl, j, procs, ops, repeat, seed, want);
 	char why[96];
 
@@ -759,13 +1074,15 @@ static int bench_size(struct size_res *sr)
 	struct flat_arg fa;
 	struct adict_arg aa;
 	struct mtx_map mm;
+	struct spin_map sm;
 	struct redis_arg ra;
 	struct bpf_arg ba = { .fd = -1 };
-	char bpf_skip[160] = "";
+	struct bpf_array bar = { .fd = -1 };
+	char bpf_skip[160] = "", bar_skip[160] = "";
 	__u64 cap = bench_capacity_for(sr->bytes), i, k, v, cur, sum, adds = 0;
-	__u64 mtx_adds = 0, seed;
+	__u64 mtx_adds = 0, spin_adds = 0, bar_adds = 0, seed;
 	double t0;
-	int ret, procs;
+	int ret, procs, pi;
 
 	ret = adict_create(&aa.t, cap, &o);
 	if (ret) {
@@ -802,6 +1119,16 @@ static int bench_size(struct size_res *sr)
 		if (ret)
 			goto out_destroy_mtx;
 	}
+	ret = spin_create(&sm, info.bytes, cap);
+	if (ret) {
+		fprintf(stderr, "adict-bench-peers: spinlock map: %s\n", strerror(-ret));
+		goto out_destroy_mtx;
+	}
+	for (i = 0; i < cap; i++) {
+		ret = spin_add(&sm, bench_key(i), 0);
+		if (ret)
+			goto out_destroy_spin;
+	}
 	if (cfg.redis && !redis_skip[0]) {
 		t0 = bench_now_ns();
 		ret = redis_fill(cap);
@@ -816,19 +1143,25 @@ static int bench_size(struct size_res *sr)
 	if (cfg.bpf) {
 		ba.nkeys = cap;
 		ba.fd = bpf_create(cap, bpf_skip, sizeof(bpf_skip));
+		bpf_array_create(&bar, cap, bar_skip, sizeof(bar_skip));
 	}
 	if (!cfg.json)
 		note("# %s: %llu keys (table filled to capacity), %llu bytes per system\n",
 		     sr->label, (unsigned long long)cap,
 		     (unsigned long long)info.bytes);
 
-	for (procs = 1; procs <= MAX_PROCS; procs++) {
+	for (pi = 0; pi < npcounts; pi++) {
 		struct bench_job jf = { floor_prep, floor_run, NULL, &fa };
 		struct bench_job ja = { adict_prep, adict_add_run, NULL, &aa };
 		struct bench_job jb = { adict_prep, adict_batch_run, NULL, &aa };
 		struct bench_job jm = { mtx_prep, mtx_run, NULL, &mm };
+		struct bench_job js = { spin_prep, spin_run, NULL, &sm };
+		struct bench_job jy = { bpf_array_prep, bpf_array_run, NULL, &bar };
 		struct bench_job jr = { redis_prep, redis_run, redis_done, &ra };
 		struct bench_job jp = { NULL, bpf_run, NULL, &ba };
+		struct bench_job jq = { NULL, bpf_batch_run, NULL, &ba };
+
+		procs = pcount[pi];
 
 		seed = 0x1234567ULL + procs;
 		ret = measure(sr, S_FLOOR, procs, &jf, cfg.ops, cfg.repeat, seed);
@@ -846,12 +1179,30 @@ static int bench_size(struct size_res *sr)
 			mtx_adds += (__u64)cfg.ops * procs * ctl->runs;
 		else
 			status = 1;
+		if (!measure(sr, S_SPIN, procs, &js, cfg.ops, cfg.repeat, seed))
+			spin_adds += (__u64)cfg.ops * procs * ctl->runs;
+		else
+			status = 1;
+		if (!cfg.bpf)
+			;
+		else if (bar.fd < 0)
+			skip_row(sr, S_BPF_ARRAY, procs, bar_skip);
+		else if (!measure(sr, S_BPF_ARRAY, procs, &jy, cfg.ops,
+				  cfg.repeat, seed))
+			bar_adds += (__u64)cfg.ops * procs * ctl->runs;
+		else
+			status = 1;
 		if (!cfg.redis) {
 		} else if (redis_skip[0]) {
 			skip_row(sr, S_REDIS, procs, redis_skip);
 			skip_row(sr, S_REDIS_PIPE, procs, redis_skip);
 		} else {
-			ra = (struct redis_arg){ .nkeys = cap, .depth = 1 };
+			ra = (struct redis_arg){ .nkeys = cap, .depth = 1,
+						 .pin = redis_pin(procs) };
+			note("# redis, %d process%s: %s\n", procs,
+			     procs > 1 ? "es" : "", ra.pin ?
+			     "server pinned to one CPU, clients to the others" :
+			     "not pinned (no CPU to spare for the server)");
 			if (measure(sr, S_REDIS, procs, &jr, cfg.redis_ops,
 				    cfg.slow_repeat, seed))
 				status = 1;
@@ -867,6 +1218,14 @@ static int bench_size(struct size_res *sr)
 		else if (measure(sr, S_BPF, procs, &jp, cfg.bpf_ops,
 				 cfg.slow_repeat, seed))
 			status = 1;
+		if (!cfg.bpf || ba.fd < 0)
+			;
+		else if (!bpf_has_batch)
+			skip_row(sr, S_BPF_BATCH, procs,
+				 "bpf(BPF_MAP_UPDATE_BATCH) not supported by this kernel");
+		else if (measure(sr, S_BPF_BATCH, procs, &jq, cfg.bpf_ops,
+				 cfg.slow_repeat, seed))
+			status = 1;
 	}
 
 	/* Nothing lost: every add of libadict and of the mutex map counted. */
@@ -879,16 +1238,31 @@ static int bench_size(struct size_res *sr)
 			(unsigned long long)sum, (unsigned long long)adds);
 		status = 1;
 	}
-	if (mtx_sum(&mm) != mtx_adds) {
+	if (slots_sum(mm.slots, mm.h->nslots) != mtx_adds) {
 		fprintf(stderr, "adict-bench-peers: mutex_shm sum %llu, want %llu\n",
-			(unsigned long long)mtx_sum(&mm),
+			(unsigned long long)slots_sum(mm.slots, mm.h->nslots),
 			(unsigned long long)mtx_adds);
+		status = 1;
+	}
+	if (slots_sum(sm.slots, sm.nslots) != spin_adds) {
+		fprintf(stderr, "adict-bench-peers: spin_shm sum %llu, want %llu\n",
+			(unsigned long long)slots_sum(sm.slots, sm.nslots),
+			(unsigned long long)spin_adds);
+		status = 1;
+	}
+	if (bar.fd >= 0 && bpf_array_sum(&bar) != bar_adds) {
+		fprintf(stderr, "adict-bench-peers: bpf_array sum %llu, want %llu\n",
+			(unsigned long long)bpf_array_sum(&bar),
+			(unsigned long long)bar_adds);
 		status = 1;
 	}
 	ret = 0;
 out_bpf:
 	if (ba.fd >= 0)
 		close(ba.fd);
+	bpf_array_destroy(&bar);
+out_destroy_spin:
+	munmap(sm.base, sm.bytes);
 out_destroy_mtx:
 	mtx_destroy(&mm);
 out_unmap_floor:
@@ -900,58 +1274,77 @@ out_close_table:
 
 /* ---- targets and plot ------------------------------------------------------ */
 
-static int shared_cpu;	/* a 2-process verdict came from workers sharing a CPU */
+static int shared_cpu;	/* a verdict came from workers sharing CPUs */
 
 /*
  * One verdict.  @cw is the lowest cpu/wall of the CPU-bound rows compared;
- * with 2 processes below 1.5 the workers mostly took turns on one CPU, and
- * the verdict is starred: it is not a measurement of parallel processes.
+ * with N processes below 0.75 N the workers mostly took turns on fewer
+ * CPUs, and the verdict is starred: it is not a measurement of parallel
+ * processes.
  */
-static void target(const char *what, struct size_res *sr, int procs,
-		   double measured, double want, int at_most, double cw)
+static void target(const char *what, const char *issue, struct size_res *sr,
+		   int procs, double measured, double want, int at_most,
+		   double cw)
 {
 	int pass = at_most ? measured <= want : measured >= want;
-	int star = procs > 1 && cw < 1.5;
+	int star = procs > 1 && cw < 0.75 * procs;
 
 	if (!measured || measured != measured || measured > 1e12)
 		return;	/* a row was skipped: no verdict */
 	shared_cpu |= star;
-	note("%-28s %-5s %5d %10.2fx   %s %6.2fx   %s%s\n", what, sr->label,
-	     procs, measured, at_most ? "<=" : ">=", want, pass ? "PASS" : "MISS",
-	     star ? "*" : "");
+	note("%-32s %-5s %-6s %5d %10.2fx   %s %6.2fx   %s%s\n", what, issue,
+	     sr->label, procs, measured, at_most ? "<=" : ">=", want,
+	     pass ? "PASS" : "MISS", star ? "*" : "");
+}
+
+static double min2(double a, double b)
+{
+	return a < b ? a : b;
 }
 
 static void targets(void)
 {
-	int i, p;
+	int i, pi, p;
 
-	note("\n# targets: libadict add (one key at a time) in this run\n"
-	     "%-28s %-5s %5s %11s   %9s   %s\n", "target", "size", "procs",
-	     "measured", "want", "result");
+	note("\n# targets: libadict add (one key at a time) in this run; "
+	     "speedup = peer ns/op / libadict add ns/op\n"
+	     "%-32s %-5s %-6s %5s %11s   %9s   %s\n", "target", "issue", "size",
+	     "procs", "measured", "want", "result");
 	for (i = 0; i < nsizes; i++) {
 		struct size_res *sr = &res[i];
 
 		if (i && i != nsizes - 1)
 			continue;	/* small and large only */
-		for (p = 1; p <= MAX_PROCS; p++) {
-			double *ns = sr->ns[p], a = ns[S_ADD];
-			double *cw = sr->cpu_wall[p], ca = cw[S_ADD];
+		for (pi = 0; pi < npcounts; pi++) {
+			double *ns, a, *cw, ca;
 
+			p = pcount[pi];
+			ns = sr->ns[p];
+			a = ns[S_ADD];
+			cw = sr->cpu_wall[p];
+			ca = cw[S_ADD];
 			if (!a)
 				continue;
-			target("speedup vs redis INCR", sr, p,
+			target("speedup vs redis incr", "8", sr, p,
 			       ns[S_REDIS] / a, 100, 0, ca);
-			target("speedup vs redis pipelined", sr, p,
+			target("speedup vs redis incr_pipe64", "8", sr, p,
 			       ns[S_REDIS_PIPE] / a, 20, 0, ca);
-			if (p == 2)
-				target("speedup vs mutex_shm", sr, p, ns[S_MUTEX] / a,
-				       5, 0, ca < cw[S_MUTEX] ? ca : cw[S_MUTEX]);
-			target("ratio to floor", sr, p, a / ns[S_FLOOR], 1.3, 1,
-			       ca < cw[S_FLOOR] ? ca : cw[S_FLOOR]);
+			if (p < 2)
+				;
+			else {
+				target("speedup vs mutex_shm", "8", sr, p,
+				       ns[S_MUTEX] / a, 5, 0,
+				       min2(ca, cw[S_MUTEX]));
+				target("speedup vs spin_shm", "17", sr, p,
+				       ns[S_SPIN] / a, 3, 0,
+				       min2(ca, cw[S_SPIN]));
+			}
+			target("add / floor (flat array)", "8", sr, p,
+			       a / ns[S_FLOOR], 1.3, 1, min2(ca, cw[S_FLOOR]));
 		}
 	}
 	if (shared_cpu)
-		note("* the 2 workers had less than 1.5 CPUs between them (cpu/wall):\n"
+		note("* the workers had less than 0.75 CPU each (cpu/wall):\n"
 		     "  the machine was busy, so this is not a parallel measurement\n");
 }
 
@@ -959,14 +1352,15 @@ static void targets(void)
 static void plot(void)
 {
 	static const enum sys order[] = {
-		S_FLOOR, S_ADD, S_ADD_BATCH, S_MUTEX, S_REDIS_PIPE, S_REDIS, S_BPF,
+		S_FLOOR, S_ADD, S_ADD_BATCH, S_BPF_ARRAY, S_SPIN, S_MUTEX,
+		S_REDIS_PIPE, S_BPF_BATCH, S_REDIS, S_BPF,
 	};
 	const int nord = sizeof(order) / sizeof(order[0]);
 	char dat[PATH_MAX], gp[PATH_MAX], cmd[3 * PATH_MAX];
 	size_t base = strlen(cfg.plot);
 	const char *dot = strrchr(cfg.plot, '.');
 	FILE *f;
-	int i, p, s, col, png;
+	int i, p, pi, s, col, png;
 
 	if (!in_path("gnuplot")) {
 		note("# plot: gnuplot not found, no plot; install it with: apt-get install gnuplot-nox\n");
@@ -982,16 +1376,16 @@ static void plot(void)
 		return;
 	}
 	fprintf(f, "# table_bytes, then Mops/s for");
-	for (p = 1; p <= MAX_PROCS; p++)
+	for (pi = 0; pi < npcounts; pi++)
 		for (s = 0; s < nord; s++)
 			fprintf(f, " %s/%s/%dp", sys_name[order[s]],
-				case_name[order[s]], p);
+				case_name[order[s]], pcount[pi]);
 	fprintf(f, "\n");
 	for (i = 0; i < nsizes; i++) {
 		fprintf(f, "%llu", res[i].bytes);
-		for (p = 1; p <= MAX_PROCS; p++)
+		for (pi = 0; pi < npcounts; pi++)
 			for (s = 0; s < nord; s++) {
-				double ns = res[i].ns[p][order[s]];
+				double ns = res[i].ns[pcount[pi]][order[s]];
 
 				if (ns)
 					fprintf(f, " %.6g", 1e3 / ns);
@@ -1018,14 +1412,15 @@ static void plot(void)
 		"set ylabel 'Mops/s, all processes'\n"
 		"set grid\n"
 		"set key below horizontal maxcols 4\n"
-		"set multiplot layout 1,2 title 'adict-bench-peers: random existing keys, table filled to capacity'\n",
-		png ? "set terminal pngcairo size 1400,700 font 'sans,10'"
-		    : "set terminal svg size 1400,700 dynamic font 'sans,11'",
-		cfg.plot);
-	for (p = 1; p <= MAX_PROCS; p++) {
+		"set multiplot layout 1,%d title 'adict-bench-peers: random existing keys, table filled to capacity'\n",
+		png ? "set terminal pngcairo size 1400,800 font 'sans,10'"
+		    : "set terminal svg size 1400,800 dynamic font 'sans,11'",
+		cfg.plot, npcounts);
+	for (pi = 0; pi < npcounts; pi++) {
+		p = pcount[pi];
 		fprintf(f, "set title '%d process%s'\nplot ", p, p > 1 ? "es" : "");
 		for (s = 0; s < nord; s++) {
-			col = 2 + (p - 1) * nord + s;
+			col = 2 + pi * nord + s;
 			fprintf(f, "%s'%s' using ($1/1048576):%d with linespoints lw 2 title '%s %s'",
 				s ? ", " : "", dat, col, sys_name[order[s]],
 				case_name[order[s]]);
@@ -1061,17 +1456,18 @@ static void usage(void)
 {
 	printf("usage: adict-bench-peers [--json] [--quick] [--ops N] [--redis-ops N]\n"
 	       "         [--pipe-ops N] [--bpf-ops N] [--repeat N] [--slow-repeat N]\n"
-	       "         [--large-mb N] [--no-sweep] [--no-redis] [--no-bpf]\n"
+	       "         [--large-mb N] [--procs N] [--no-sweep] [--no-redis] [--no-bpf]\n"
 	       "         [--plot FILE.svg|FILE.png | --no-plot]\n"
 	       "libadict add against a flat atomic array (the floor), Redis INCR,\n"
-	       "a mutex map in POSIX shared memory and a BPF hash map, on random\n"
-	       "existing keys, with 1 and 2 processes.  Documentation/bench.rst.\n");
+	       "a mutex map and a striped-spinlock map in shared memory, and BPF\n"
+	       "maps, on random existing keys, with 1, 2, 4, ... up to --procs\n"
+	       "processes (default 2).  Documentation/bench.rst.\n");
 }
 
 int main(int argc, char **argv)
 {
 	enum { O_REDIS_OPS = 256, O_PIPE_OPS, O_BPF_OPS, O_SLOW, O_NOSWEEP,
-	       O_NOREDIS, O_NOBPF, O_PLOT, O_NOPLOT };
+	       O_NOREDIS, O_NOBPF, O_PLOT, O_NOPLOT, O_PROCS };
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "quick", no_argument, NULL, 'q' },
@@ -1085,6 +1481,7 @@ int main(int argc, char **argv)
 		{ "no-sweep", no_argument, NULL, O_NOSWEEP },
 		{ "no-redis", no_argument, NULL, O_NOREDIS },
 		{ "no-bpf", no_argument, NULL, O_NOBPF },
+		{ "procs", required_argument, NULL, O_PROCS },
 		{ "plot", required_argument, NULL, O_PLOT },
 		{ "no-plot", no_argument, NULL, O_NOPLOT },
 		{ "help", no_argument, NULL, 'h' },
@@ -1110,6 +1507,7 @@ int main(int argc, char **argv)
 		case O_NOSWEEP: cfg.sweep = 0; break;
 		case O_NOREDIS: cfg.redis = 0; break;
 		case O_NOBPF: cfg.bpf = 0; break;
+		case O_PROCS: cfg.procs = atoi(optarg); break;
 		case O_PLOT: cfg.plot = optarg; plot_set = 1; break;
 		case O_NOPLOT: cfg.plot = NULL; plot_set = 1; break;
 		case 'h': usage(); return 0;
@@ -1130,10 +1528,14 @@ int main(int argc, char **argv)
 	}
 	if (cfg.ops < 1 || cfg.redis_ops < 1 || cfg.pipe_ops < 1 ||
 	    cfg.bpf_ops < 1 || cfg.repeat < 1 || cfg.slow_repeat < 1 ||
-	    cfg.large < (1ULL << 20)) {
+	    cfg.large < (1ULL << 20) || cfg.procs < 1 ||
+	    cfg.procs > BENCH_MAX_PROCS) {
 		usage();
 		return 2;
 	}
+	for (i = 1; i < cfg.procs && npcounts < MAX_PCOUNTS - 1; i *= 2)
+		pcount[npcounts++] = i;
+	pcount[npcounts++] = cfg.procs;
 	main_pid = getpid();
 	atexit(cleanup);
 	sigaction(SIGINT, &sa, NULL);
@@ -1162,6 +1564,7 @@ int main(int argc, char **argv)
 	if (cfg.large > small)
 		res[nsizes++] = (struct size_res){ .label = "large", .bytes = cfg.large };
 
+	redis_pin_init();
 	if (cfg.redis)
 		redis_start();
 	if (!cfg.json) {

@@ -30,7 +30,7 @@
 #include <linux/types.h>
 
 #define BENCH_ODD	0x9e3779b97f4a7c15ULL
-#define BENCH_MAX_PROCS	8
+#define BENCH_MAX_PROCS	64	/* --procs: the most workers of one run */
 
 static inline __u64 bench_key(__u64 i)
 {
@@ -103,12 +103,13 @@ static inline void bench_touch(const void *p, size_t bytes)
 
 /*
  * A measured job.  prep() runs in the worker before the start barrier
- * (fault pages in, connect to a server); run() is the timed part, @ops
- * operations from the RNG state @seed; done() runs after it, untimed.  Each
- * returns 0 or a negative errno; prep and done may be NULL.
+ * (fault pages in, connect to a server, make the keys of the run), with the
+ * same @ops and @seed as run(); run() is the timed part, @ops operations
+ * from the RNG state @seed; done() runs after it, untimed.  Each returns 0
+ * or a negative errno; prep and done may be NULL.
  */
 struct bench_job {
-	int (*prep)(void *arg, int proc);
+	int (*prep)(void *arg, int proc, long ops, __u64 seed);
 	int (*run)(void *arg, int proc, long ops, __u64 seed);
 	void (*done)(void *arg, int proc);
 	void *arg;
@@ -137,7 +138,7 @@ static inline struct bench_ctl *bench_ctl_create(void)
 static inline int bench__worker(struct bench_ctl *ctl, const struct bench_job *j,
 				int proc, long ops, __u64 seed, int barrier)
 {
-	int ret = j->prep ? j->prep(j->arg, proc) : 0;
+	int ret = j->prep ? j->prep(j->arg, proc, ops, seed) : 0;
 
 	if (ret)
 		__atomic_store_n(&ctl->failed, ret, __ATOMIC_SEQ_CST);

@@ -61,6 +61,7 @@ struct adict {
 	size_t map_bytes;
 	struct adict_uring *kuring;	/* adict_kbatch()'s ring, if any */
 	unsigned int kbatch_path;	/* ADICT_KBATCH_*, 0 until first use */
+	unsigned long page_bytes;	/* adict_page_bytes() */
 	unsigned int fast;		/* RDWR and the default geometry: the
 					 * u64 calls run inline */
 };
@@ -111,6 +112,8 @@ ADICT_API int adict_unlink(const char *name);
 ADICT_API void adict_close(struct adict *t);
 ADICT_API int adict_info(const struct adict *t, struct adict_table_info *info);
 ADICT_API const char *adict_backend_name(unsigned int backend);
+/* Page size backing the data area here: 4096, or the huge page size. */
+ADICT_API unsigned long adict_page_bytes(const struct adict *t);
 ADICT_API int adict_iter_next(const struct adict *t, __u64 *cursor,
 			      __u64 *key, __u64 *value);
 ADICT_API int adict_add_batch(struct adict *t, const __u64 *keys,

@@ -4,8 +4,8 @@
 # line is a JSON object with the fields Documentation/bench.rst promises,
 # that every system measured both table sizes with 1 and 2 processes, and
 # that the bench exited 0 (it checks its own totals: lost adds exit 1).
-# Redis rows are required when redis-server is installed; BPF rows are
-# optional (bpf(2) needs root and BPF enabled).
+# Redis rows are required when redis-server is installed; BPF rows
+# (bpf_hash, bpf_array) are optional (bpf(2) needs root and BPF enabled).
 # Usage: tests/host/bench-peers-smoke.sh [BUILD_DIR]
 B=${1:-build}
 out=$B/bench-peers-smoke.json
@@ -45,7 +45,7 @@ for n, obj in enumerate(objs, 1):
         sys.exit(f"bench-peers-smoke: FAIL: line {n}: table_bytes differ within {obj['size']}")
     seen.add((obj["system"], obj["case"], obj["size"], obj["procs"]))
 rows = [("floor", "add"), ("libadict", "add"), ("libadict", "add_batch"),
-        ("mutex_shm", "add")]
+        ("mutex_shm", "add"), ("spin_shm", "add")]
 if want_redis:
     rows += [("redis", "incr"), ("redis", "incr_pipe64")]
 for system, case in rows:
@@ -53,9 +53,9 @@ for system, case in rows:
         for procs in (1, 2):
             if (system, case, size, procs) not in seen:
                 sys.exit(f"bench-peers-smoke: FAIL: no {system} {case} {size} procs {procs}")
-bpf = any(s[0] == "bpf_hash" for s in seen)
+bpf = any(s[0] in ("bpf_hash", "bpf_array") for s in seen)
 print(f"bench-peers-smoke: {len(objs)} lines ok; redis {'measured' if want_redis else 'skipped'}; "
-      f"bpf_hash {'measured' if bpf else 'skipped'}")
+      f"bpf {'measured' if bpf else 'skipped'}")
 PY
 rc=$?
 grep '^# skipped' "$err" | sed 's/^/bench-peers-smoke: /'

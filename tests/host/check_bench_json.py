@@ -9,7 +9,8 @@ import json
 import sys
 
 REQUIRED = {"case": str, "table_bytes": int, "procs": int,
-            "ns_per_op": float, "floor_ns_per_op": float, "ratio": float}
+            "ns_per_op": float, "floor_ns_per_op": float, "ratio": float,
+            "cpu_per_wall": float}
 
 
 def load_checked(path, required, tag):
@@ -43,13 +44,18 @@ def load_checked(path, required, tag):
 
 
 def main(path):
-    objs = load_checked(path, REQUIRED, "bench json")
+    objs = load_checked(path, {**REQUIRED, "size": str}, "bench json")
     cases = {(obj["case"], obj["procs"]) for obj in objs}
-    for c in ("add", "load", "cas", "insert", "add_batch", "load_batch"):
+    for c in ("add", "load", "cas", "insert", "add_batch", "load_batch",
+              "floor", "floor_keys", "floor_hash", "floor_hash_dep"):
         if (c, 1) not in cases:
             sys.exit(f"bench json: case {c} with 1 process missing")
-    if ("add", 2) not in cases:
-        sys.exit("bench json: add with 2 processes missing")
+    for c in ("add", "add_batch", "floor", "floor_hash_dep"):
+        if (c, 2) not in cases:
+            sys.exit(f"bench json: {c} with 2 processes missing")
+    for obj in objs:
+        if obj["case"] == "floor" and abs(obj["ratio"] - 1) > 0.001:
+            sys.exit(f"bench json: the floor's ratio is {obj['ratio']}, not 1")
     for obj in objs:
         if not isinstance(obj.get("geometry"), str):
             sys.exit(f"bench json: {obj['case']}: no geometry")

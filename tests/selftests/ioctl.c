@@ -102,7 +102,8 @@ TEST_F(unbound, create_size_field)
 	ret = ioctl(self->fd, ADICT_IOC_CREATE, &big);
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(EINVAL, errno);
-	big.a.size = sizeof(big.a) - 8;
+	/* below the first size (32: no geometry) */
+	big.a.size = ADICT_CREATE_ARGS_SIZE_V1 - 8;
 	ret = ioctl(self->fd, ADICT_IOC_CREATE, &big);
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(EINVAL, errno);

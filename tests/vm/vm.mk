@@ -5,7 +5,7 @@
 #   make check-vm        every kernel of tests/vm/kernels: Debian's stock
 #                        and PREEMPT_RT images (device kselftests, adictctl,
 #                        kbench, libadict stress, Python) and the debug
-#                        kernels (KUnit, kselftests, Python, fuzzer, kmemleak)
+#                        kernels (KUnit, kselftests, fuzzer, kmemleak)
 #   make check-vm KERNELS=6.12-debug     one kernel (or a kind: stock rt debug)
 #   make fuzz            debug kernels: a long fuzzer run (ADICT_FUZZ_ITERS)
 #

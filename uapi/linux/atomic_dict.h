@@ -192,6 +192,7 @@ struct adict_create_args {
 	__u32 value_bytes;	/* 8, 4 or 0 (a set) */
 	__u32 reserved;		/* zero */
 };
+
 #define ADICT_CREATE_ARGS_SIZE_V1	32	/* no geometry: u64 -> u64 */
 
 /* ADICT_IOC_ATTACH: bind an existing named table to this fd. */
@@ -248,6 +249,7 @@ struct adict_op_args {
 	__u64 result;		/* out, see enum adict_op */
 	__u64 key_more[ADICT_KEY_WORDS_MAX - 1];	/* key words 1.. */
 };
+
 #define ADICT_OP_ARGS_SIZE_V1	40	/* up to result: one-word keys */
 
 #define ADICT_IOC_CREATE	_IOW(ADICT_IOC_MAGIC, 0x00, struct adict_create_args)

@@ -577,10 +577,6 @@ class LeakTest(unittest.TestCase):
         self.assertEqual(counts(), before)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class SignatureTest(unittest.TestCase):
     """The original's positional parameters; the extras keyword-only."""
 
@@ -802,3 +798,39 @@ class CompositeKeyTest(unittest.TestCase):
             self.assertEqual([d.load((t + 1, 7, 9)) for t in range(8)], [2000] * 8)
             self.assertEqual(d.load((1, 1, 1)), 8 * 2000)
             self.assertEqual(sum(d.load((2, 2, 2 + j)) for j in range(5)), 8 * 2000 * 3)
+
+
+class OriginalCallsTest(unittest.TestCase):
+    """The calls of issue 13 that raised TypeError, as the original makes them."""
+
+    def test_original_constructors_and_tuple_keys_should_work(self):
+        with AtomicDict(100, 2) as d:
+            self.assertEqual(d[(1, 2)].add(1), 0)
+            self.assertEqual(d[(1, 2)].load(), 1)
+            self.assertIsInstance(d[(1, 2)], AtomicValue64)
+            self.assertEqual(list(d), [((1, 2), 1)])
+            self.assertEqual((d.info()["k64"], d.info()["k32"], d.info()["v64"]), (2, 0, 1))
+        with AtomicDict(100, k64=1, k32=1, v64=0, v32=1) as d:
+            v = d[(9, 2**32 - 1)]
+            self.assertIsInstance(v, atomic_dict.capi.AtomicValue32)
+            self.assertEqual(v.sub(1), 0)
+            self.assertEqual(v.add(3), 2**32 - 1)             # wraps modulo 2**32
+            self.assertEqual(list(d), [((9, 2**32 - 1), 2)])
+            self.assertEqual((d.info()["v64"], d.info()["v32"]), (0, 1))
+        with AtomicSet(100, 2) as s:
+            self.assertIs(s.add((3, 4)), True)
+            self.assertIs(s.add((3, 4)), False)
+            self.assertIs(s.add((4, 3)), True)
+            self.assertEqual(sorted(s), [((3, 4), True), ((4, 3), True)])
+            with self.assertRaises(TypeError):
+                s.add(3)
+            with self.assertRaises(ValueError):
+                s.add((3, 0))
+        with AtomicDict(100) as d:
+            d[(9,)].add(4)
+            self.assertEqual(d[9].load(), 4)
+            self.assertEqual(list(d), [((9,), 4)])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -12,6 +12,7 @@ second table in such a child; it raises instead.
 import multiprocessing
 import os
 import pickle
+import socket
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,24 @@ import unittest
 from atomic_dict import AtomicDict, AtomicSet
 
 METHODS = ("fork", "spawn", "forkserver")
+
+
+def _af_unix_error():
+    try:
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()
+    except OSError as e:
+        return e
+    return None
+
+
+# multiprocessing passes an fd to a Pool worker, through a Queue or to a
+# forkserver over an AF_UNIX socket (resource_sharer).  The debug test
+# kernels are built without CONFIG_NET; tests/vm/skips allows these skips
+# there and only there.
+NO_AF_UNIX = _af_unix_error()
+needs_af_unix = unittest.skipIf(
+    NO_AF_UNIX is not None,
+    "no AF_UNIX sockets in this kernel (%s); multiprocessing passes fds over them" % NO_AF_UNIX)
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -42,6 +61,10 @@ def _pair_adds(d, n):
         d[(3, 4)].add(1)
 
 
+def _pair_set_adds(s, n):
+    return sum(s.add((k, k + 1)) for k in range(1, n + 1))
+
+
 def _set_adds(s, keys):
     return sum(s.add(k) for k in keys)
 
@@ -52,6 +75,7 @@ class StartMethodTest(unittest.TestCase):
             with self.subTest(start_method=m):
                 fn(multiprocessing.get_context(m))
 
+    @needs_af_unix
     def test_pool_arguments_should_be_the_parents_table(self):
         def run(ctx):
             with AtomicDict(1000) as d:
@@ -62,6 +86,7 @@ class StartMethodTest(unittest.TestCase):
                 self.assertEqual(d.load(11), 6 * 500 * 2)
         self.for_each_method(run)
 
+    @needs_af_unix
     def test_process_argument_and_queue_should_be_the_parents_table(self):
         def run(ctx):
             with AtomicDict(100) as d, AtomicSet(100) as s:
@@ -82,14 +107,21 @@ class StartMethodTest(unittest.TestCase):
                 self.assertIs(s.add(99), False)
         self.for_each_method(run)
 
-    def test_composite_tables_should_be_shared_under_spawn(self):
-        ctx = multiprocessing.get_context("spawn")
-        with AtomicDict(100, 1, 1, 0, 1) as d:
-            with ctx.Pool(2) as p:
-                p.starmap(_pair_adds, [(d, 300)] * 4)
-            self.assertEqual(d.load((3, 4)), 4 * 300)
-            self.assertEqual(d.info()["v32"], 1)
+    @needs_af_unix
+    def test_composite_dicts_and_sets_should_be_shared_under_spawn_and_forkserver(self):
+        for m in ("spawn", "forkserver"):
+            with self.subTest(start_method=m):
+                ctx = multiprocessing.get_context(m)
+                with AtomicDict(100, 1, 1, 0, 1) as d, AtomicSet(3000, 2) as s:
+                    with ctx.Pool(2) as p:
+                        p.starmap(_pair_adds, [(d, 300)] * 4)
+                        news = p.starmap(_pair_set_adds, [(s, 1000)] * 4)
+                    self.assertEqual(d.load((3, 4)), 4 * 300)
+                    self.assertEqual(d.info()["v32"], 1)
+                    self.assertEqual(sum(news), 1000)
+                    self.assertEqual(len(s), 1000)
 
+    @needs_af_unix
     def test_set_adds_from_spawn_children_should_be_new_exactly_once(self):
         ctx = multiprocessing.get_context("spawn")
         with AtomicSet(5000) as s:
@@ -155,6 +187,7 @@ MODULE_GLOBAL = textwrap.dedent('''
 
 
 class ModuleGlobalTest(unittest.TestCase):
+    @needs_af_unix
     def test_module_global_table_in_a_spawn_child_should_raise(self):
         script = os.path.join(self.tmpdir(), "module_global.py")
         with open(script, "w") as f:
