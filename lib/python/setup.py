@@ -23,6 +23,9 @@ LIBADICT = {
     "include/adict.h": "../include/adict.h",
     "include/adict/core.h": "../include/adict/core.h",
     "include/adict/atomics.h": "../include/adict/atomics.h",
+    # A symlink to uapi/linux/atomic_dict.h in the repository; the copy
+    # holds the file itself.
+    "include/adict/atomic_dict.h": "../include/adict/atomic_dict.h",
     "uapi/linux/atomic_dict.h": "../../uapi/linux/atomic_dict.h",
 }
 
