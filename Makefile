@@ -70,7 +70,8 @@ endif
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(B)/obj/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:lib/%.c=$(B)/pic/%.o)
 HDRS := uapi/linux/atomic_dict.h lib/include/adict.h \
-	lib/include/adict/core.h lib/include/adict/atomics.h
+	lib/include/adict/core.h lib/include/adict/atomics.h \
+	lib/include/adict/hash.h
 
 SONAME := libadict.so.$(ABI_MAJOR)
 SHLIB := $(B)/libadict.so.$(ABI_VERSION)
@@ -201,7 +202,7 @@ install: all
 	ln -sf libadict.so.$(ABI_VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libadict.so
 	install -m 644 lib/include/adict.h $(DESTDIR)$(INCDIR)/
-	install -m 644 lib/include/adict/core.h lib/include/adict/atomics.h $(DESTDIR)$(INCDIR)/adict/
+	install -m 644 lib/include/adict/core.h lib/include/adict/atomics.h lib/include/adict/hash.h $(DESTDIR)$(INCDIR)/adict/
 	install -m 644 uapi/linux/atomic_dict.h $(DESTDIR)$(INCDIR)/linux/
 	sed $(PC_SED) lib/libadict.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libadict.pc
 	install -m 755 $(B)/adict-bench $(DESTDIR)$(BINDIR)/
