@@ -54,7 +54,7 @@ install-dkms:
 	install -m 644 $(DKMS_SRCS) $(DESTDIR)$(DKMSDIR)/kmod/
 	install -m 644 uapi/linux/atomic_dict.h $(DESTDIR)$(DKMSDIR)/uapi/linux/
 	install -m 644 lib/include/adict/core.h lib/include/adict/atomics.h \
-		$(DESTDIR)$(DKMSDIR)/lib/include/adict/
+		lib/include/adict/hash.h $(DESTDIR)$(DKMSDIR)/lib/include/adict/
 	sed 's|@VERSION@|$(VERSION)|' tools/packaging/dkms.conf.in > $(DESTDIR)$(DKMSDIR)/dkms.conf
 	install -m 644 tools/packaging/modules-load.d/atomic_dict.conf $(DESTDIR)$(MODULESLOADDIR)/
 	@echo "now: dkms install atomic_dict/$(VERSION)"

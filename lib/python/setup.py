@@ -23,6 +23,7 @@ LIBADICT = {
     "include/adict.h": "../include/adict.h",
     "include/adict/core.h": "../include/adict/core.h",
     "include/adict/atomics.h": "../include/adict/atomics.h",
+    "include/adict/hash.h": "../include/adict/hash.h",
     "uapi/linux/atomic_dict.h": "../../uapi/linux/atomic_dict.h",
 }
 
