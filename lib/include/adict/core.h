@@ -285,14 +285,15 @@ static inline bool adict_core_has_room(const struct adict_core *c)
 }
 
 /*
- * adict_core_bucket_scan - which slots of a bucket hold @key.
+ * adict_core_bucket_scan - which slots of a bucket hold @key, which are empty.
  *
  * The whole bucket (one cache line) at once, without branches, so the
  * common case costs one predictable branch.  Returns a mask with bit j set
- * when slot j holds @key; adict_core_match_slot() gives the first.  The
- * shim may supply a faster form of the same comparison
+ * when slot j holds @key, and sets *@empty to the mask of empty slots, both
+ * from one read of each slot; adict_core_match_slot() gives a mask's first
+ * slot.  The shim may supply a faster form of the same comparison
  * (adict_a_bucket_match(): SSE2 on x86-64 userspace); otherwise it is the
- * portable code below.
+ * portable code below.  A caller that ignores *@empty pays nothing for it.
  *
  * Few instructions matter as much as few branches: on a table larger than
  * the caches, how many operations' cache misses overlap depends on how many
@@ -300,29 +301,33 @@ static inline bool adict_core_has_room(const struct adict_core *c)
  */
 #ifdef ADICT_A_BUCKET_MATCH
 static __always_inline unsigned int
-adict_core_bucket_scan(struct adict_slot *s, __u64 key)
+adict_core_bucket_scan(struct adict_slot *s, __u64 key, unsigned int *empty)
 {
-	return adict_a_bucket_match(s, key);
+	return adict_a_bucket_match(s, key, empty);
 }
 #else
 static __always_inline unsigned int
-adict_core_bucket_scan(struct adict_slot *s, __u64 key)
+adict_core_bucket_scan(struct adict_slot *s, __u64 key, unsigned int *empty)
 {
 	__u64 k0 = adict_a_load_key(&s[0].key);
 	__u64 k1 = adict_a_load_key(&s[1].key);
 	__u64 k2 = adict_a_load_key(&s[2].key);
 	__u64 k3 = adict_a_load_key(&s[3].key);
-	unsigned int match;
+	unsigned int match, e;
 
 	match = (unsigned int)(k0 == key) | (unsigned int)(k1 == key) << 1 |
 		(unsigned int)(k2 == key) << 2 | (unsigned int)(k3 == key) << 3;
+	e = (unsigned int)(k0 == 0) | (unsigned int)(k1 == 0) << 1 |
+	    (unsigned int)(k2 == 0) << 2 | (unsigned int)(k3 == 0) << 3;
 	/*
-	 * Keep the mask opaque: otherwise the compiler turns the compares
+	 * Keep the masks opaque: otherwise the compiler turns the compares
 	 * back into a branch per slot, which mispredicts on which slot holds
 	 * the key and, on a cache miss, serializes the misses of successive
 	 * operations.
 	 */
 	adict_a_hide(match);
+	adict_a_hide(e);
+	*empty = e;
 	return match;
 }
 #endif
@@ -364,23 +369,30 @@ adict_core_probe(const struct adict_core *c, __u64 key, __u64 b, bool insert,
 	__u64 nb = c->nbuckets;
 	bool checked = false, full = false;
 	struct adict_slot *s = NULL;
-	unsigned int match;
+	unsigned int match, empty;
 	__u64 i, k;
 	int j;
 
 	for (i = 1; i < nb; i++) {
 		s = c->kbuckets[b].slot;
-		match = adict_core_bucket_scan(s, key);
+		match = adict_core_bucket_scan(s, key, &empty);
 		if (match) {
 			j = adict_core_match_slot(match);
 			goto found;
 		}
 		/*
-		 * Not in this bucket a moment ago.  Walk it again slot by slot
-		 * (the line is in L1 now): another process may have published
-		 * @key since, in a slot that was empty, and must be found there.
+		 * Not in this bucket.  Four other keys: the probe goes on (keys
+		 * are never removed, so the bucket stays full of them).  Else
+		 * the first empty slot ends it: the slots before it hold other
+		 * keys, and an inserter of @key would have taken that slot, which
+		 * was empty all along.  When inserting, walk on from that slot
+		 * one at a time: another process may publish @key there first.
 		 */
-		for (j = 0; j < ADICT_BUCKET_SLOTS; j++) {
+		if (!empty)
+			goto next;
+		if (!insert)
+			return full ? -ENOSPC : -ENOENT;
+		for (j = adict_core_match_slot(empty); j < ADICT_BUCKET_SLOTS; j++) {
 			k = adict_a_load_key(&s[j].key);
 			if (k == key)
 				goto found;
@@ -415,6 +427,7 @@ adict_core_probe(const struct adict_core *c, __u64 key, __u64 b, bool insert,
 				goto found;
 			/* Another key took this slot: probe on. */
 		}
+next:
 		if (++b == nb)
 			b = 1;
 	}
@@ -436,7 +449,7 @@ adict_core_lookup_at(const struct adict_core *c, __u64 key, __u64 b,
 		     bool insert, __u64 **valp)
 {
 	struct adict_slot *s = c->kbuckets[b].slot;
-	unsigned int match = adict_core_bucket_scan(s, key);
+	unsigned int empty, match = adict_core_bucket_scan(s, key, &empty);
 
 	if (__builtin_expect(match != 0, 1)) {
 		*valp = &s[adict_core_match_slot(match)].value;
