@@ -9,7 +9,14 @@
 #   make bench         adict-bench + peers
 #   make demo          the original README's workload on an anonymous table
 #   make kmod          the kernel module against Debian's headers
-#   make install       PREFIX=/usr/local DESTDIR=
+#   make install       PREFIX=/usr/local DESTDIR=  (make uninstall: the same
+#                      variables remove it all again)
+#   make deb           Debian packages (tools/packaging/debian/)
+#
+# The distribution's CPPFLAGS, CFLAGS and LDFLAGS are honoured (given on
+# the command line or in the environment, as dpkg-buildflags exports them);
+# they come after the project's own flags, so they win.  adictctl links
+# libadict's shared library; LINK=static links it statically instead.
 #
 # Build outputs go under build/.  V=1 shows the commands.
 
@@ -48,7 +55,7 @@ ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
 PRFCHW ?= -mprfchw
 endif
 CFLAGS_ADICT = -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE $(CPPFLAGS_ADICT) \
-	$(CFLAGS_ADICT_URING) $(PRFCHW) -fvisibility=hidden $(CFLAGS)
+	$(CFLAGS_ADICT_URING) $(PRFCHW) -fvisibility=hidden $(CPPFLAGS) $(CFLAGS)
 
 ifeq ($(V),1)
 Q :=
@@ -66,12 +73,19 @@ HAVE_LIBURING := $(shell test -e /usr/include/liburing.h && echo 1)
 ifeq ($(HAVE_LIBURING),1)
 CFLAGS_ADICT_URING := -DADICT_HAVE_LIBURING
 LIBS_ADICT := -luring
+# liburing-dev ships liburing.pc: static users get -luring through it.
+PC_REQUIRES_PRIVATE := liburing
 endif
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(B)/obj/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:lib/%.c=$(B)/pic/%.o)
 HDRS := uapi/linux/atomic_dict.h lib/include/adict.h \
 	lib/include/adict/core.h lib/include/adict/atomics.h \
 	lib/include/adict/hash.h
+# What `make install` puts under INCDIR: adict.h, and adict/ with the uapi
+# header beside libadict's own (lib/include/adict/atomic_dict.h is a
+# symlink to uapi/linux/atomic_dict.h), never in linux-libc-dev's linux/.
+INSTALL_HDRS := lib/include/adict/core.h lib/include/adict/atomics.h \
+	lib/include/adict/hash.h lib/include/adict/atomic_dict.h
 
 SONAME := libadict.so.$(ABI_MAJOR)
 SHLIB := $(B)/libadict.so.$(ABI_VERSION)
@@ -80,7 +94,8 @@ HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*.c))
 TOOLS := adict-bench adict-demo adict-kbench
 
 .PHONY: all lib tools tests check check-host check-bench-smoke check-prefetchw bench demo \
-	install uninstall clean kmod check-vm check-vm-harness deps print-version
+	install uninstall clean kmod check-vm check-vm-harness deps print-version \
+	print-abi-version check-headers
 
 all: lib tools tests
 
@@ -118,16 +133,29 @@ $(B)/libadict.so: $(SHLIB)
 PC_SED = -e 's|@PREFIX@|$(PREFIX)|' \
 	-e 's|@LIBDIR@|$(patsubst $(PREFIX)%,$${prefix}%,$(LIBDIR))|' \
 	-e 's|@INCDIR@|$(patsubst $(PREFIX)%,$${prefix}%,$(INCDIR))|' \
-	-e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LIBS_ADICT)|'
+	-e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES_PRIVATE)|' \
+	-e 's|@LIBS_PRIVATE@|$(if $(PC_REQUIRES_PRIVATE),,$(LIBS_ADICT))|'
 $(B)/libadict.pc: lib/libadict.pc.in Makefile
 	$(Q)sed $(PC_SED) $< > $@
 
 # ---- tools -----------------------------------------------------------------
+# How programs of the tree link libadict: LINK=shared (default) or static.
+# The in-tree binaries have no RUNPATH; the recipes below find build/'s
+# libadict.so.0 through LD_LIBRARY_PATH.
+LINK ?= shared
+LINK_LIBADICT_shared = -L$(B) -ladict
+LINK_LIBADICT_static = $(B)/libadict.a $(LIBS_ADICT)
+LINK_LIBADICT = $(LINK_LIBADICT_$(LINK))
+LINK_DEPS_shared = $(B)/libadict.so
+LINK_DEPS_static = $(B)/libadict.a
+LINK_DEPS = $(LINK_DEPS_$(LINK))
+export LD_LIBRARY_PATH := $(abspath $(B))$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
+
 tools: $(TOOLS:%=$(B)/%)
 
 $(B)/adict-%: tools/adict-%.c $(B)/libadict.a $(HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lpthread -lm
+	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lpthread -lm $(LDFLAGS)
 
 # ---- host tests ------------------------------------------------------------
 tests: $(HOST_TESTS:%=$(B)/tests/%)
@@ -135,7 +163,7 @@ tests: $(HOST_TESTS:%=$(B)/tests/%)
 $(B)/tests/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(B)/libadict.a $(HDRS)
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -Itests/host -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lpthread
+	$(Q)$(CC) $(CFLAGS_ADICT) -Itests/host -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lpthread $(LDFLAGS)
 
 # Sanitizer builds compile the library sources straight into each test.
 SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -150,12 +178,16 @@ $(B)/tsan/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(LIB_S
 	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
 
 check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%) check-bench-smoke \
-		check-vm-harness
+	check-vm-harness check-headers
 	$(Q)tests/run-host.sh $(B) $(HOST_TESTS)
 
 # The VM harness's verdicts on fixed console logs (tests/vm/selftest.sh).
 check-vm-harness:
 	$(Q)tests/vm/selftest.sh
+
+# The public headers as C99/C11 -pedantic and C++ (g++, clang++), no warning.
+check-headers: lib
+	$(Q)tests/host/headers/check.sh $(B)
 
 # `make check` installs what it needs first (Debian packages), then runs
 # the host tests and the VM tests.
@@ -193,34 +225,61 @@ demo: all
 	$(Q)$(B)/adict-demo
 
 # ---- install ---------------------------------------------------------------
+# Every directory that install may create; install-record notes in
+# $(DIRLIST) those (and their parents) that do not exist yet, before any
+# install step runs, and uninstall removes exactly those once empty.
+# The sub-makefiles add theirs to INSTALL_DIRS_MORE.
+DOCDIR ?= $(PREFIX)/share/doc/atomic-dict
+DIRLIST = $(DESTDIR)$(DOCDIR)/installed-dirs
+INSTALL_DIRS = $(INCDIR)/adict $(LIBDIR)/pkgconfig $(MANDIR)/man3 \
+	$(MANDIR)/man4 $(MANDIR)/man7 $(MANDIR)/man8 $(DOCDIR) $(BINDIR) \
+	$(INSTALL_DIRS_MORE)
+MAN_PAGES := $(wildcard Documentation/man/*.[3478])
+LICENSE_FILES := LICENSE LICENSE.MIT LICENSE.GPL-2.0 LICENSE.Linux-syscall-note
+
+.PHONY: install-record
+install-record:
+	$(Q)tools/packaging/install-dirs.sh record $(DIRLIST) $(INSTALL_DIRS:%=$(DESTDIR)%)
+
+# With `make install`, every install step runs after install-record.  A
+# step run alone (make install-python) records nothing and leaves no list.
+install: install-record
+ifneq ($(filter install,$(MAKECMDGOALS)),)
+install-tools install-python: install-record
+endif
+
 install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/adict $(DESTDIR)$(INCDIR)/linux \
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/adict \
 		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man3 \
-		$(DESTDIR)$(MANDIR)/man4 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man4 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)
 	install -m 644 $(B)/libadict.a $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libadict.so.$(ABI_VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libadict.so
 	install -m 644 lib/include/adict.h $(DESTDIR)$(INCDIR)/
-	install -m 644 lib/include/adict/core.h lib/include/adict/atomics.h lib/include/adict/hash.h $(DESTDIR)$(INCDIR)/adict/
-	install -m 644 uapi/linux/atomic_dict.h $(DESTDIR)$(INCDIR)/linux/
+	install -m 644 $(INSTALL_HDRS) $(DESTDIR)$(INCDIR)/adict/
 	sed $(PC_SED) lib/libadict.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libadict.pc
 	install -m 755 $(B)/adict-bench $(DESTDIR)$(BINDIR)/
-	for s in 3 4 7 8; do \
-		for f in Documentation/man/*.$$s; do \
-			[ -e "$$f" ] || continue; \
-			if [ -L "$$f" ]; then cp -P "$$f" $(DESTDIR)$(MANDIR)/man$$s/; \
-			else install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man$$s/; fi; \
-		done; \
+	install -m 644 $(LICENSE_FILES) Documentation/NEWS.rst $(DESTDIR)$(DOCDIR)/
+	for f in $(MAN_PAGES); do \
+		s=$${f##*.}; \
+		if [ -L "$$f" ]; then cp -P "$$f" $(DESTDIR)$(MANDIR)/man$$s/; \
+		else install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man$$s/; fi; \
 	done
 
+# The sub-makefiles' uninstall steps (uninstall-tools, ...) are
+# prerequisites, so the directories are empty when this recipe runs.
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libadict.a $(DESTDIR)$(LIBDIR)/libadict.so* \
+	rm -f $(DESTDIR)$(LIBDIR)/libadict.a $(DESTDIR)$(LIBDIR)/libadict.so \
+		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libadict.so.$(ABI_VERSION) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libadict.pc $(DESTDIR)$(INCDIR)/adict.h \
-		$(DESTDIR)$(INCDIR)/linux/atomic_dict.h $(DESTDIR)$(BINDIR)/adict-bench
-	rm -rf $(DESTDIR)$(INCDIR)/adict
-	for f in Documentation/man/*.[3478]; do \
+		$(INSTALL_HDRS:lib/include/adict/%=$(DESTDIR)$(INCDIR)/adict/%) \
+		$(DESTDIR)$(BINDIR)/adict-bench \
+		$(LICENSE_FILES:%=$(DESTDIR)$(DOCDIR)/%) $(DESTDIR)$(DOCDIR)/NEWS.rst
+	for f in $(MAN_PAGES); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f##*/}; done
+	$(Q)tools/packaging/install-dirs.sh remove $(DIRLIST)
 
 clean:
 	rm -rf $(B)

@@ -16,7 +16,7 @@ $(B)/adict-bench-peers: tools/adict-bench-peers.c tools/bench-util.h \
 	$(Q)echo '#include <hiredis/hiredis.h>' | $(CC) -E -x c - >/dev/null 2>&1 || \
 		{ echo "adict-bench-peers needs hiredis: apt-get install libhiredis-dev (or make deps)" >&2; exit 1; }
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lhiredis -lpthread
+	$(Q)$(CC) $(CFLAGS_ADICT) -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lhiredis -lpthread $(LDFLAGS)
 
 bench-peers: $(B)/adict-bench-peers
 	$(Q)$(B)/adict-bench-peers --plot $(B)/bench-peers.svg $(BENCH_PEERS_ARGS)

@@ -5,7 +5,7 @@
  *
  * A table lives either in /dev/atomic_dict (kernel pages; named or
  * anonymous) or in a memfd (anonymous, shared with fork()ed children).  Both
- * hold the same format (linux/atomic_dict.h) and run the same core
+ * hold the same format (adict/atomic_dict.h) and run the same core
  * (adict/core.h).  Operations on keys run in the caller's process, on the
  * mapped pages, with no system call; they are inline below.
  *
@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include <linux/atomic_dict.h>
+#include <adict/atomic_dict.h>
 #include <adict/core.h>
 
 #ifdef __cplusplus

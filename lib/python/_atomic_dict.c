@@ -57,6 +57,9 @@ struct value_object {
 	struct table_object *table;	/* strong reference */
 	__u64 key;
 	__u64 *kv;	/* value word (read-write tables), else NULL */
+	/* the key's words on a table of another geometry (t->core.wide) */
+	unsigned int nwords;	/* 0 on the default geometry */
+	__u64 words[ADICT_KEY_WORDS_MAX];
 };
 
 /*
@@ -80,6 +83,7 @@ static PyTypeObject set_type;
 #define FASTKW	(METH_FASTCALL | METH_KEYWORDS)
 #define FN(f)	((PyCFunction)(void (*)(void))(f))
 static PyTypeObject value_type;
+static PyTypeObject value32_type;
 static PyTypeObject iter_type;
 
 /* ------------------------------------------------------------------------ */
@@ -237,6 +241,111 @@ static inline int key_from_py(PyObject *o, __u64 *key)
 	return key_word(o, key);
 }
 
+/*
+ * The key of a table of another geometry (format v2, t->core.wide): its
+ * words packed as libadict's adict_tuple_*() take them, the k64 u64 words
+ * then the k32 u32 words.  A one-word table takes an int or a 1-tuple; a
+ * wider one a tuple of exactly its words.  0 and *n words, or -1.
+ */
+static int wide_word(PyObject *o, unsigned int i, unsigned int n, bool w32,
+		     __u64 *word)
+{
+	int neg, ret;
+
+	ret = int_parts(o, word, &neg);
+	if (ret == 1 && !neg && *word && (!w32 || *word <= 0xffffffffULL))
+		return 0;
+	if (ret < 0) {
+		if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+			PyErr_Clear();
+			PyErr_Format(PyExc_TypeError,
+				     "atomic_dict key word %u of %u must be an int, not %.100s",
+				     i + 1, n, Py_TYPE(o)->tp_name);
+		}
+		return -1;
+	}
+	PyErr_Format(ret == 1 && !neg && !*word ? PyExc_ValueError : PyExc_OverflowError,
+		     "atomic_dict key word %u of %u (%d-bit) must be an integer in "
+		     "1..2**%d-1 (0 marks an empty slot), got %R",
+		     i + 1, n, w32 ? 32 : 64, w32 ? 32 : 64, o);
+	return -1;
+}
+
+static int wide_key(const struct adict *t, PyObject *o, __u64 *words)
+{
+	unsigned int k64 = t->core.layout.key64, n = adict_key_words(t), i;
+
+	if (!PyTuple_Check(o)) {
+		if (n == 1)
+			return wide_word(o, 0, 1, k64 == 0, &words[0]);
+		PyErr_Format(PyExc_TypeError,
+			     "atomic_dict table has %u key words (k64=%u, k32=%u): a key "
+			     "is a tuple of %u ints, not %.100s", n, k64,
+			     t->core.layout.key32, n, Py_TYPE(o)->tp_name);
+		return -1;
+	}
+	if ((unsigned int)PyTuple_GET_SIZE(o) != n) {
+		PyErr_Format(PyExc_TypeError,
+			     "atomic_dict table has %u key word%s (k64=%u, k32=%u): a key "
+			     "is %s, got a %zd-tuple", n, n == 1 ? "" : "s", k64,
+			     t->core.layout.key32,
+			     n == 1 ? "an int or a 1-tuple" : "a tuple of as many ints",
+			     PyTuple_GET_SIZE(o));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (wide_word(PyTuple_GET_ITEM(o, i), i, n, i >= k64, &words[i]))
+			return -1;
+	return 0;
+}
+
+/* The key of @words for messages and v.key: an int for one word. */
+static PyObject *wide_key_obj(unsigned int n, const __u64 *words)
+{
+	unsigned int i;
+	PyObject *tup;
+
+	if (n == 1)
+		return PyLong_FromUnsignedLongLong(words[0]);
+	tup = PyTuple_New(n);
+	if (!tup)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		PyObject *x = PyLong_FromUnsignedLongLong(words[i]);
+
+		if (!x) {
+			Py_DECREF(tup);
+			return NULL;
+		}
+		PyTuple_SET_ITEM(tup, i, x);
+	}
+	return tup;
+}
+
+/* A value argument of a table of 32-bit values: -2**31 .. 2**32-1. */
+static int value32_from_py(PyObject *o, __u64 *value)
+{
+	int neg, ret;
+	__u64 m;
+
+	ret = int_parts(o, &m, &neg);
+	if (ret == 1 && !neg && m <= 0xffffffffULL) {
+		*value = m;
+		return 0;
+	}
+	if (ret == 1 && neg && m <= 0x80000000ULL) {
+		*value = (__u32)-(__u32)m;
+		return 0;
+	}
+	if (ret < 0)
+		return -1;
+	PyErr_Format(PyExc_OverflowError,
+		     "atomic_dict value of a table of 32-bit values must be an "
+		     "integer in -2**31..2**32-1 (negative values are taken as 32-bit "
+		     "two's complement), got %R", o);
+	return -1;
+}
+
 static int value_range_error(PyObject *o)
 {
 	PyErr_Format(PyExc_OverflowError,
@@ -298,34 +407,46 @@ static PyObject *os_error(PyObject *type, int err, const char *fmt, ...)
 }
 
 /* An operation on @key of @self failed with libadict's @ret (-errno). */
+static PyObject *op_error_s(struct table_object *self, int ret, PyObject *key);
+
 static PyObject *op_error(struct table_object *self, int ret, __u64 key)
+{
+	PyObject *k = PyLong_FromUnsignedLongLong(key), *r;
+
+	if (!k)
+		return NULL;
+	r = op_error_s(self, ret, k);
+	Py_DECREF(k);
+	return r;
+}
+
+/* An operation on the key @key (an int or a tuple) failed with @ret. */
+static PyObject *op_error_s(struct table_object *self, int ret, PyObject *key)
 {
 	switch (ret) {
 	case -ENOSPC:
 		PyErr_Format(table_full_error,
 			     "atomic_dict table is full: its capacity is %llu keys, "
-			     "so the new key %llu cannot be inserted (keys are never "
+			     "so the new key %R cannot be inserted (keys are never "
 			     "removed; create the table with a larger max_entries)",
-			     (unsigned long long)self->t->core.capacity,
-			     (unsigned long long)key);
+			     (unsigned long long)self->t->core.capacity, key);
 		return NULL;
 	case -EPERM:
 	case -EACCES:
 		return os_error(PyExc_OSError, -ret,
 				"atomic_dict table is attached %s: this operation on "
-				"key %llu is not permitted",
+				"key %R is not permitted",
 				self->t->access == ADICT_ACCESS_MEDIATED ?
 				"mediated and the table's grant excludes it" :
-				"read-only", (unsigned long long)key);
+				"read-only", key);
 	case -EINVAL:
-		PyErr_Format(PyExc_ValueError, "atomic_dict: invalid key %llu",
-			     (unsigned long long)key);
+		PyErr_Format(PyExc_ValueError, "atomic_dict: invalid key %R", key);
 		return NULL;
 	case -ENOMEM:
 		return PyErr_NoMemory();
 	}
-	return os_error(PyExc_OSError, -ret, "atomic_dict: operation on key %llu failed: %s",
-			(unsigned long long)key, strerror(-ret));
+	return os_error(PyExc_OSError, -ret, "atomic_dict: operation on key %R failed: %s",
+			key, strerror(-ret));
 }
 
 /* Creating, attaching or unlinking a table failed with @ret. */
@@ -499,34 +620,25 @@ static int geometry_check(const char *cls, long k64, long k32, long v64,
 			     "the 64 bytes of a cache line", cls, k64, k32, v64, v32);
 		return -1;
 	}
-	if (k64 != 1 || k32 != 0 || (!set && v64 != 1)) {
-		if (set)
-			PyErr_Format(PyExc_ValueError,
-				     "%s(k64=%ld, k32=%ld): composite keys need table "
-				     "format v2, which this build of libadict does not "
-				     "have; it supports k64=1, k32=0 only", cls, k64, k32);
-		else
-			PyErr_Format(PyExc_ValueError,
-				     "%s(k64=%ld, k32=%ld, v64=%ld, v32=%ld): composite "
-				     "keys and 32-bit values need table format v2, which "
-				     "this build of libadict does not have; it supports "
-				     "k64=1, k32=0, v64=1, v32=0 only",
-				     cls, k64, k32, v64, v32);
-		return -1;
-	}
 	return 0;
 }
 
-/* The keyword-only extras, shared by both constructors. */
+/* The keyword-only extras and the geometry, shared by both constructors. */
 struct create_extras {
 	PyObject *name, *backend;
 	int mode, grant;
+	unsigned int key64, key32, value_bytes;	/* all 0: the default */
 };
 
 static PyObject *table_create(PyTypeObject *type, PyObject *cap_o,
 			      const struct create_extras *x)
 {
-	struct adict_opts opts = { .sz = sizeof(opts) };
+	struct adict_opts opts = {
+		.sz = sizeof(opts),
+		.key64 = x->key64,
+		.key32 = x->key32,
+		.value_bytes = x->value_bytes,
+	};
 	struct table_object *self;
 	unsigned long long cap;
 	struct adict *t;
@@ -594,7 +706,7 @@ static PyObject *dict_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
 	static char *kwlist[] = { "max_entries", "k64", "k32", "v64", "v32",
 				  "name", "mode", "grant", "backend", NULL };
-	struct create_extras x = { Py_None, Py_None, 0600, 0 };
+	struct create_extras x = { Py_None, Py_None, 0600, 0, 0, 0, 0 };
 	long k64 = 1, k32 = 0, v64 = 1, v32 = 0;
 	PyObject *cap_o;
 
@@ -604,6 +716,11 @@ static PyObject *dict_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 		return NULL;
 	if (geometry_check("AtomicDict", k64, k32, v64, v32, 0))
 		return NULL;
+	if (k64 != 1 || k32 != 0 || v32) {	/* else libadict's default */
+		x.key64 = (unsigned int)k64;
+		x.key32 = (unsigned int)k32;
+		x.value_bytes = v64 ? 8 : 4;
+	}
 	return table_create(type, cap_o, &x);
 }
 
@@ -611,7 +728,7 @@ static PyObject *set_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
 	static char *kwlist[] = { "max_entries", "k64", "k32",
 				  "name", "mode", "grant", "backend", NULL };
-	struct create_extras x = { Py_None, Py_None, 0600, 0 };
+	struct create_extras x = { Py_None, Py_None, 0600, 0, 0, 0, 0 };
 	long k64 = 1, k32 = 0;
 	PyObject *cap_o;
 
@@ -621,6 +738,11 @@ static PyObject *set_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 		return NULL;
 	if (geometry_check("AtomicSet", k64, k32, 0, 0, 1))
 		return NULL;
+	/* One u64 word: the default u64 -> u64 table, its value unused. */
+	if (k64 != 1 || k32 != 0) {
+		x.key64 = (unsigned int)k64;
+		x.key32 = (unsigned int)k32;
+	}
 	return table_create(type, cap_o, &x);
 }
 
@@ -795,8 +917,11 @@ static PyObject *table_info(struct table_object *self, PyObject *unused)
 #define DEV_U(x) (dev ? PyLong_FromUnsignedLong(x) : Py_NewRef(Py_None))
 	return Py_BuildValue("{s:K,s:i,s:i,s:i,s:i,s:K,s:K,s:K,s:s,s:s,s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
 		"capacity", (unsigned long long)info.capacity,
-		"k64", 1, "k32", 0,
-		"v64", PyObject_TypeCheck((PyObject *)self, &set_type) ? 0 : 1, "v32", 0,
+		"k64", (int)self->t->core.layout.key64,
+		"k32", (int)self->t->core.layout.key32,
+		"v64", self->t->core.layout.value_bytes == 8 &&
+		       !PyObject_TypeCheck((PyObject *)self, &set_type),
+		"v32", self->t->core.layout.value_bytes == 4,
 		"buckets", (unsigned long long)info.nbuckets,
 		"bytes", (unsigned long long)info.bytes,
 		"used", (unsigned long long)info.used,
@@ -857,7 +982,23 @@ static int table_contains(struct table_object *self, PyObject *key_o)
 	__u64 key, v;
 	int ret;
 
-	if (!table_get(self) || key_from_py(key_o, &key))
+	if (!table_get(self))
+		return -1;
+	if (self->t->core.wide) {
+		__u64 words[ADICT_KEY_WORDS_MAX];
+
+		if (wide_key(self->t, key_o, words))
+			return -1;
+		ret = adict_tuple_find(self->t, words, &v);
+		if (ret == -ENOENT)
+			return 0;
+		if (ret < 0) {
+			op_error_s(self, ret, key_o);
+			return -1;
+		}
+		return 1;
+	}
+	if (key_from_py(key_o, &key))
 		return -1;
 	ret = adict_find(self->t, key, &v);
 	if (ret == -ENOENT)
@@ -872,6 +1013,41 @@ static int table_contains(struct table_object *self, PyObject *key_o)
 /* ------------------------------------------------------------------------ */
 /* AtomicValue: d[key]                                                      */
 /* ------------------------------------------------------------------------ */
+
+/* A value argument for the table's value width. */
+static inline int wide_value(const struct adict *t, PyObject *o, __u64 *v)
+{
+	return t->core.layout.value_bytes == 4 ? value32_from_py(o, v) :
+	       value_from_py(o, v);
+}
+
+/*
+ * One operation on a table of another geometry than u64 -> u64 (format
+ * v2): the key's words and the value arguments parsed for it, then one
+ * adict_tuple_op().  The result as the u64 methods return it; @dflt is
+ * find()'s default.
+ */
+static PyObject *wide_op(struct table_object *self, __u32 op, PyObject *key_o,
+			 PyObject *arg1_o, PyObject *arg2_o, PyObject *dflt)
+{
+	__u64 words[ADICT_KEY_WORDS_MAX], a1 = 1, a2 = 0, r;
+	int ret;
+
+	if (wide_key(self->t, key_o, words) ||
+	    (arg1_o && wide_value(self->t, arg1_o, &a1)) ||
+	    (arg2_o && wide_value(self->t, arg2_o, &a2)))
+		return NULL;
+	if (!table_get(self))	/* the conversions may have run Python code */
+		return NULL;
+	ret = adict_tuple_op(self->t, op, words, a1, a2, &r);
+	if (op == ADICT_OP_FIND && ret == -ENOENT)
+		return Py_NewRef(dflt ? dflt : Py_None);
+	if (ret < 0)
+		return op_error_s(self, ret, key_o);
+	if (op == ADICT_OP_INSERT)
+		return PyBool_FromLong((long)r);
+	return PyLong_FromUnsignedLongLong(r);
+}
 
 /*
  * Freed AtomicValue64 objects kept for reuse: d[k].add(1) makes one and
@@ -893,6 +1069,36 @@ static inline struct value_object *value_alloc(void)
 	return PyObject_New(struct value_object, &value_type);
 }
 
+/* d[key] on a table of another geometry: the value object keeps the words. */
+static PyObject *wide_subscript(struct table_object *self, PyObject *key_o)
+{
+	__u64 words[ADICT_KEY_WORDS_MAX];
+	struct value_object *v;
+	__u64 r;
+	int ret;
+
+	if (wide_key(self->t, key_o, words))
+		return NULL;
+	/* As the original: d[key] inserts key (value 0) if it is absent. */
+	if (self->t->access == ADICT_ACCESS_RDWR) {
+		ret = adict_tuple_op(self->t, ADICT_OP_INSERT, words, 0, 0, &r);
+		if (ret < 0)
+			return op_error_s(self, ret, key_o);
+	}
+	v = value_alloc();
+	if (!v)
+		return NULL;
+	if (self->t->core.layout.value_bytes == 4)
+		Py_SET_TYPE(v, &value32_type);
+	Py_INCREF(self);
+	v->table = self;
+	v->key = 0;
+	v->kv = NULL;
+	v->nwords = adict_key_words(self->t);
+	memcpy(v->words, words, sizeof(words[0]) * v->nwords);
+	return (PyObject *)v;
+}
+
 static PyObject *table_subscript(struct table_object *self, PyObject *key_o)
 {
 	struct value_object *v;
@@ -901,6 +1107,8 @@ static PyObject *table_subscript(struct table_object *self, PyObject *key_o)
 
 	if (__builtin_expect(!self->t, 0))
 		return closed_error();
+	if (__builtin_expect(self->t->core.wide, 0))
+		return wide_subscript(self, key_o);
 	if (key_from_py(key_o, &key))
 		return NULL;
 	/* As the original: d[key] inserts key (value 0) if it is absent. */
@@ -916,6 +1124,7 @@ static PyObject *table_subscript(struct table_object *self, PyObject *key_o)
 	v->table = self;
 	v->key = key;
 	v->kv = kv;
+	v->nwords = 0;
 	return (PyObject *)v;
 }
 
@@ -933,6 +1142,12 @@ static int table_ass_subscript(struct table_object *self, PyObject *key_o,
 	if (__builtin_expect(!self->t, 0)) {
 		closed_error();
 		return -1;
+	}
+	if (__builtin_expect(self->t->core.wide, 0)) {
+		PyObject *r = wide_op(self, ADICT_OP_STORE, key_o, val_o, NULL, NULL);
+
+		Py_XDECREF(r);
+		return r ? 0 : -1;
 	}
 	if (key_from_py(key_o, &key) || value_from_py(val_o, &val))
 		return -1;
@@ -1035,6 +1250,29 @@ static inline int parse_args(const char *fn, const char *const *names,
 	return parse_args_kw(fn, names, nmin, nmax, args, nargs, kwnames, out);
 }
 
+/* An operation on @v's key failed: the message names the key. */
+static PyObject *value_op_error(struct value_object *v, int ret)
+{
+	PyObject *k, *r;
+
+	if (!v->nwords)
+		return op_error(v->table, ret, v->key);
+	k = wide_key_obj(v->nwords, v->words);
+	if (!k)
+		return NULL;
+	r = op_error_s(v->table, ret, k);
+	Py_DECREF(k);
+	return r;
+}
+
+/* A value argument: 32-bit for an AtomicValue32. */
+static inline int value_arg(struct value_object *v, PyObject *o, __u64 *x)
+{
+	if (__builtin_expect(Py_IS_TYPE(v, &value32_type), 0))
+		return value32_from_py(o, x);
+	return value_from_py(o, x);
+}
+
 /* One read-modify-write on a value object: the handle, or the slow path. */
 static inline PyObject *value_rmw(struct value_object *v, __u32 op, __u64 arg)
 {
@@ -1068,9 +1306,10 @@ static inline PyObject *value_rmw(struct value_object *v, __u32 op, __u64 arg)
 		}
 		return PyLong_FromUnsignedLongLong(old);
 	}
-	ret = adict_op(t, op, v->key, arg, 0, &old);
+	ret = t->core.wide ? adict_tuple_op(t, op, v->words, arg, 0, &old) :
+	      adict_op(t, op, v->key, arg, 0, &old);
 	if (ret < 0)
-		return op_error(v->table, ret, v->key);
+		return value_op_error(v, ret);
 	return PyLong_FromUnsignedLongLong(old);
 }
 
@@ -1088,7 +1327,7 @@ static PyObject *value_##pyname(struct value_object *v,		\
 	__u64 arg = 1;							\
 									\
 	if (parse_args(#pyname, kw, nmin, 1, args, nargs, kwnames, a) || \
-	    (a[0] && value_from_py(a[0], &arg)))			\
+	    (a[0] && value_arg(v, a[0], &arg)))				\
 		return NULL;						\
 	return value_rmw(v, op, arg);					\
 }
@@ -1114,9 +1353,10 @@ static inline int value_load_u64(struct value_object *v, __u64 *out)
 		*out = adict_v_load(v->kv);
 		return 0;
 	}
-	ret = adict_load(t, v->key, out);
+	ret = t->core.wide ? adict_tuple_load(t, v->words, out) :
+	      adict_load(t, v->key, out);
 	if (ret < 0) {
-		op_error(v->table, ret, v->key);
+		value_op_error(v, ret);
 		return -1;
 	}
 	return 0;
@@ -1140,7 +1380,7 @@ static PyObject *value_cas(struct value_object *v, PyObject *const *args,
 	int ret;
 
 	if (parse_args("cas", kw_cas, 2, 2, args, nargs, kwnames, a) ||
-	    value_from_py(a[0], &expected) || value_from_py(a[1], &desired))
+	    value_arg(v, a[0], &expected) || value_arg(v, a[1], &desired))
 		return NULL;
 	t = value_table(v);
 	if (!t)
@@ -1148,15 +1388,19 @@ static PyObject *value_cas(struct value_object *v, PyObject *const *args,
 	if (v->kv) {
 		seen = adict_v_cas(v->kv, expected, desired);
 	} else {
-		ret = adict_cas(t, v->key, expected, desired, &seen);
+		ret = t->core.wide ?
+		      adict_tuple_cas(t, v->words, expected, desired, &seen) :
+		      adict_cas(t, v->key, expected, desired, &seen);
 		if (ret < 0)
-			return op_error(v->table, ret, v->key);
+			return value_op_error(v, ret);
 	}
 	return PyLong_FromUnsignedLongLong(seen);
 }
 
 static PyObject *value_key_get(struct value_object *v, void *closure)
 {
+	if (v->nwords)
+		return wide_key_obj(v->nwords, v->words);
 	return PyLong_FromUnsignedLongLong(v->key);
 }
 
@@ -1182,16 +1426,28 @@ static int value_bool(struct value_object *v)
 
 static PyObject *value_repr(struct value_object *v)
 {
+	const char *name = Py_IS_TYPE(v, &value32_type) ? "AtomicValue32" :
+			   "AtomicValue64";
+	PyObject *k, *r;
 	__u64 x;
 
-	if (!v->table->t)
-		return PyUnicode_FromFormat("<AtomicValue64 key=%llu of a closed table>",
-					    (unsigned long long)v->key);
-	if (value_load_u64(v, &x))
+	k = value_key_get(v, NULL);
+	if (!k)
 		return NULL;
-	return PyUnicode_FromFormat("AtomicValue64(key=%llu, value=%llu)",
-				    (unsigned long long)v->key,
-				    (unsigned long long)x);
+	if (!v->table->t)
+		r = PyUnicode_FromFormat("<%s key=%R of a closed table>", name, k);
+	else if (value_load_u64(v, &x))
+		r = NULL;
+	else
+		r = PyUnicode_FromFormat("%s(key=%R, value=%llu)", name, k,
+					 (unsigned long long)x);
+	Py_DECREF(k);
+	return r;
+}
+
+static inline int is_value(PyObject *o)
+{
+	return Py_IS_TYPE(o, &value_type) || Py_IS_TYPE(o, &value32_type);
 }
 
 /* Comparisons load the value and compare it as an int. */
@@ -1199,7 +1455,7 @@ static PyObject *value_richcompare(PyObject *a, PyObject *b, int op)
 {
 	PyObject *x, *ret;
 
-	if (!PyObject_TypeCheck(a, &value_type)) {
+	if (!is_value(a)) {
 		PyObject *tmp = a;
 
 		a = b;
@@ -1211,12 +1467,12 @@ static PyObject *value_richcompare(PyObject *a, PyObject *b, int op)
 
 		op = swapped[op];
 	}
-	if (!PyObject_TypeCheck(b, &value_type) && !PyLong_Check(b))
+	if (!is_value(b) && !PyLong_Check(b))
 		Py_RETURN_NOTIMPLEMENTED;
 	x = value_load((struct value_object *)a, NULL);
 	if (!x)
 		return NULL;
-	if (PyObject_TypeCheck(b, &value_type)) {
+	if (is_value(b)) {
 		PyObject *y = value_load((struct value_object *)b, NULL);
 
 		if (!y) {
@@ -1292,11 +1548,9 @@ static PyTypeObject value_type = {
 };
 
 /*
- * The value of a table with v32=1.  Such tables need table format v2,
- * which this libadict lacks, so nothing creates one yet (and the type has
- * no constructor); the name resolves as in the original's capi module,
- * with the method set of the original's AtomicValue32.  When v2 lands, the
- * methods above must honour the 32-bit width before anything returns one.
+ * The value of a table with v32=1 (format v2): the same object and methods
+ * as AtomicValue64; value_arg() takes its arguments as 32-bit, and
+ * libadict's adict_tuple_*() wrap its results modulo 2**32.
  */
 static PyTypeObject value32_type = {
 	PyVarObject_HEAD_INIT(NULL, 0)
@@ -1309,9 +1563,8 @@ static PyTypeObject value32_type = {
 	.tp_richcompare = value_richcompare,
 	.tp_flags = Py_TPFLAGS_DEFAULT,
 	.tp_doc = "The 32-bit value of one key of an AtomicDict(..., v64=0, v32=1).\n\n"
-		  "Values wrap modulo 2**32.  Tables with 32-bit values need table\n"
-		  "format v2, which this build does not have: no AtomicValue32 can\n"
-		  "exist yet.",
+		  "As AtomicValue64, but values wrap modulo 2**32 and value arguments\n"
+		  "are -2**31..2**32-1 (a negative one as its 32-bit two's complement).",
 	.tp_methods = value_methods,
 	.tp_getset = value_getset,
 };
@@ -1334,7 +1587,7 @@ static const char *const kw_key_default[] = { "key", "default" };
 static const char *const kw_key_cas[] = { "key", "expected", "desired" };
 static const char *const kw_key[] = { "key" };
 
-#define TABLE_RMW(pyname, libfn, kw, nmin)				\
+#define TABLE_RMW(pyname, libfn, op, kw, nmin)			\
 static PyObject *table_##pyname(struct table_object *self,		\
 				PyObject *const *args, Py_ssize_t nargs, \
 				PyObject *kwnames)			\
@@ -1345,8 +1598,11 @@ static PyObject *table_##pyname(struct table_object *self,		\
 									\
 	if (__builtin_expect(!self->t, 0))				\
 		return closed_error();					\
-	if (parse_args(#pyname, kw, nmin, 2, args, nargs, kwnames, a) || \
-	    key_from_py(a[0], &key) ||					\
+	if (parse_args(#pyname, kw, nmin, 2, args, nargs, kwnames, a))	\
+		return NULL;						\
+	if (__builtin_expect(self->t->core.wide, 0))			\
+		return wide_op(self, op, a[0], a[1], NULL, NULL);	\
+	if (key_from_py(a[0], &key) ||					\
 	    (a[1] && value_from_py(a[1], &arg)))			\
 		return NULL;						\
 	ret = libfn(self->t, key, arg, &old);				\
@@ -1355,13 +1611,13 @@ static PyObject *table_##pyname(struct table_object *self,		\
 	return PyLong_FromUnsignedLongLong(old);			\
 }
 
-TABLE_RMW(add, adict_add, kw_key_delta, 1)
-TABLE_RMW(sub, adict_sub, kw_key_delta, 1)
-TABLE_RMW(swap, adict_swap, kw_key_value, 2)
-TABLE_RMW(store, adict_store_old, kw_key_value, 2)
-TABLE_RMW(band, adict_and, kw_key_mask, 2)
-TABLE_RMW(bor, adict_or, kw_key_mask, 2)
-TABLE_RMW(bxor, adict_xor, kw_key_mask, 2)
+TABLE_RMW(add, adict_add, ADICT_OP_ADD, kw_key_delta, 1)
+TABLE_RMW(sub, adict_sub, ADICT_OP_SUB, kw_key_delta, 1)
+TABLE_RMW(swap, adict_swap, ADICT_OP_SWAP, kw_key_value, 2)
+TABLE_RMW(store, adict_store_old, ADICT_OP_STORE, kw_key_value, 2)
+TABLE_RMW(band, adict_and, ADICT_OP_AND, kw_key_mask, 2)
+TABLE_RMW(bor, adict_or, ADICT_OP_OR, kw_key_mask, 2)
+TABLE_RMW(bxor, adict_xor, ADICT_OP_XOR, kw_key_mask, 2)
 #undef TABLE_RMW
 
 static PyObject *table_load(struct table_object *self, PyObject *const *args,
@@ -1373,8 +1629,11 @@ static PyObject *table_load(struct table_object *self, PyObject *const *args,
 
 	if (__builtin_expect(!self->t, 0))
 		return closed_error();
-	if (parse_args("load", kw_key, 1, 1, args, nargs, kwnames, a) ||
-	    key_from_py(a[0], &key))
+	if (parse_args("load", kw_key, 1, 1, args, nargs, kwnames, a))
+		return NULL;
+	if (self->t->core.wide)
+		return wide_op(self, ADICT_OP_LOAD, a[0], NULL, NULL, NULL);
+	if (key_from_py(a[0], &key))
 		return NULL;
 	ret = adict_load(self->t, key, &val);
 	if (__builtin_expect(ret < 0, 0))
@@ -1391,8 +1650,11 @@ static PyObject *table_find(struct table_object *self, PyObject *const *args,
 
 	if (__builtin_expect(!self->t, 0))
 		return closed_error();
-	if (parse_args("find", kw_key_default, 1, 2, args, nargs, kwnames, a) ||
-	    key_from_py(a[0], &key))
+	if (parse_args("find", kw_key_default, 1, 2, args, nargs, kwnames, a))
+		return NULL;
+	if (self->t->core.wide)
+		return wide_op(self, ADICT_OP_FIND, a[0], NULL, NULL, a[1]);
+	if (key_from_py(a[0], &key))
 		return NULL;
 	ret = adict_find(self->t, key, &val);
 	if (ret == -ENOENT)
@@ -1411,8 +1673,11 @@ static PyObject *table_cas(struct table_object *self, PyObject *const *args,
 
 	if (__builtin_expect(!self->t, 0))
 		return closed_error();
-	if (parse_args("cas", kw_key_cas, 3, 3, args, nargs, kwnames, a) ||
-	    key_from_py(a[0], &key) || value_from_py(a[1], &expected) ||
+	if (parse_args("cas", kw_key_cas, 3, 3, args, nargs, kwnames, a))
+		return NULL;
+	if (self->t->core.wide)
+		return wide_op(self, ADICT_OP_CAS, a[0], a[1], a[2], NULL);
+	if (key_from_py(a[0], &key) || value_from_py(a[1], &expected) ||
 	    value_from_py(a[2], &desired))
 		return NULL;
 	ret = adict_cas(self->t, key, expected, desired, &seen);
@@ -1430,8 +1695,11 @@ static PyObject *table_insert(struct table_object *self, PyObject *const *args,
 
 	if (__builtin_expect(!self->t, 0))
 		return closed_error();
-	if (parse_args("insert", kw_key, 1, 1, args, nargs, kwnames, a) ||
-	    key_from_py(a[0], &key))
+	if (parse_args("insert", kw_key, 1, 1, args, nargs, kwnames, a))
+		return NULL;
+	if (self->t->core.wide)
+		return wide_op(self, ADICT_OP_INSERT, a[0], NULL, NULL, NULL);
+	if (key_from_py(a[0], &key))
 		return NULL;
 	ret = adict_insert(self->t, key);
 	if (ret < 0)
@@ -1666,6 +1934,85 @@ out_abandon:
 	return batch_note((size_t)off, (size_t)b->n);
 }
 
+/*
+ * A batch on a table of another geometry: there is no batch call for
+ * packed keys, so one adict_tuple_op() per key, after the same first pass
+ * that checks every key and delta.
+ */
+static PyObject *wide_many(struct table_object *self, const char *fn,
+			   enum batch_kind kind, PyObject *keys_o, PyObject *delta_o)
+{
+	__u32 op = kind == BATCH_ADD ? ADICT_OP_ADD : kind == BATCH_LOAD ?
+		   ADICT_OP_LOAD : ADICT_OP_INSERT;
+	PyObject *keys, *deltas = NULL, *list = NULL;
+	__u64 words[ADICT_KEY_WORDS_MAX], d = 1, r;
+	Py_ssize_t n, i;
+	int ret;
+
+	keys = PySequence_Fast(keys_o, "keys must be an iterable of keys");
+	if (!keys)
+		return NULL;
+	n = PySequence_Fast_GET_SIZE(keys);
+	if (delta_o && PyLong_Check(delta_o)) {
+		if (wide_value(self->t, delta_o, &d))
+			goto out;
+	} else if (delta_o) {
+		deltas = PySequence_Fast(delta_o, "delta must be an int or a "
+					 "sequence of ints");
+		if (!deltas)
+			goto out;
+		if (PySequence_Fast_GET_SIZE(deltas) != n) {
+			PyErr_Format(PyExc_ValueError, "%s: %zd keys but %zd deltas",
+				     fn, n, PySequence_Fast_GET_SIZE(deltas));
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (wide_key(self->t, PySequence_Fast_GET_ITEM(keys, i), words) ||
+		    (deltas && wide_value(self->t, PySequence_Fast_GET_ITEM(deltas, i), &r)))
+			goto out;
+	if (!table_get(self))
+		goto out;
+	list = PyList_New(n);
+	if (!list)
+		goto out;
+	for (i = 0; i < n; i++) {
+		PyObject *k, *x;
+
+		if (PySequence_Fast_GET_SIZE(keys) != n ||
+		    (deltas && PySequence_Fast_GET_SIZE(deltas) != n)) {
+			PyErr_Format(PyExc_RuntimeError, "%s: the sequence changed "
+				     "size during the call", fn);
+			goto out_abandon;
+		}
+		k = PySequence_Fast_GET_ITEM(keys, i);
+		if (wide_key(self->t, k, words) ||
+		    (deltas && wide_value(self->t, PySequence_Fast_GET_ITEM(deltas, i), &d)) ||
+		    !table_get(self))
+			goto out_abandon;
+		ret = adict_tuple_op(self->t, op, words, d, 0, &r);
+		if (ret < 0) {
+			op_error_s(self, ret, k);
+			goto out_abandon;
+		}
+		x = kind == BATCH_INSERT ? PyBool_FromLong((long)r) :
+		    PyLong_FromUnsignedLongLong(r);
+		if (!x)
+			goto out_abandon;
+		PyList_SET_ITEM(list, i, x);
+	}
+	goto out;
+
+out_abandon:
+	list_abandon(list, i);
+	list = NULL;
+	batch_note((size_t)i, (size_t)n);
+out:
+	Py_DECREF(keys);
+	Py_XDECREF(deltas);
+	return list;
+}
+
 static const char *const kw_keys_delta[] = { "keys", "delta" };
 static const char *const kw_keys[] = { "keys" };
 
@@ -1675,9 +2022,12 @@ static PyObject *table_add_many(struct table_object *self, PyObject *const *args
 	struct batch b;
 	PyObject *a[2], *ret;
 
-	if (parse_args("add_many", kw_keys_delta, 1, 2, args, nargs, kwnames, a))
+	if (parse_args("add_many", kw_keys_delta, 1, 2, args, nargs, kwnames, a) ||
+	    !table_get(self))
 		return NULL;
-	if (!table_get(self) || batch_open(&b, "add_many", a[0], a[1]))
+	if (self->t->core.wide)
+		return wide_many(self, "add_many", BATCH_ADD, a[0], a[1]);
+	if (batch_open(&b, "add_many", a[0], a[1]))
 		return NULL;
 	ret = batch_run(self, &b, BATCH_ADD);
 	batch_release(&b);
@@ -1690,9 +2040,12 @@ static PyObject *table_load_many(struct table_object *self, PyObject *const *arg
 	struct batch b;
 	PyObject *a[1], *ret;
 
-	if (parse_args("load_many", kw_keys, 1, 1, args, nargs, kwnames, a))
+	if (parse_args("load_many", kw_keys, 1, 1, args, nargs, kwnames, a) ||
+	    !table_get(self))
 		return NULL;
-	if (!table_get(self) || batch_open(&b, "load_many", a[0], NULL))
+	if (self->t->core.wide)
+		return wide_many(self, "load_many", BATCH_LOAD, a[0], NULL);
+	if (batch_open(&b, "load_many", a[0], NULL))
 		return NULL;
 	ret = batch_run(self, &b, BATCH_LOAD);
 	batch_release(&b);
@@ -1706,9 +2059,12 @@ static PyObject *table_insert_many(struct table_object *self, PyObject *const *a
 	struct batch b;
 	PyObject *a[1], *ret;
 
-	if (parse_args("add_many", kw_keys, 1, 1, args, nargs, kwnames, a))
+	if (parse_args("add_many", kw_keys, 1, 1, args, nargs, kwnames, a) ||
+	    !table_get(self))
 		return NULL;
-	if (!table_get(self) || batch_open(&b, "add_many", a[0], NULL))
+	if (self->t->core.wide)
+		return wide_many(self, "add_many", BATCH_INSERT, a[0], NULL);
+	if (batch_open(&b, "add_many", a[0], NULL))
 		return NULL;
 	ret = batch_run(self, &b, BATCH_INSERT);
 	batch_release(&b);
@@ -1765,6 +2121,40 @@ static void iter_dealloc(struct iter_object *it)
 	PyObject_Free(it);
 }
 
+/* The next row of a table of another geometry: keys of all its words. */
+static PyObject *wide_iter_next(struct iter_object *it, struct adict *t)
+{
+	unsigned int n = adict_key_words(t);
+	__u64 words[ADICT_KEY_WORDS_MAX], val;
+	PyObject *key, *x, *row;
+
+	if (adict_tuple_iter_next(t, &it->cursor, words, &val) <= 0)
+		return NULL;	/* StopIteration */
+	if (it->kind == ITER_VALUES)
+		return PyLong_FromUnsignedLongLong(val);
+	/* The original's rows always hold the key as a tuple. */
+	key = wide_key_obj(n, words);
+	if (!key)
+		return NULL;
+	if (n == 1 && (it->kind == ITER_ROWS || it->kind == ITER_SET_ROWS)) {
+		Py_SETREF(key, PyTuple_Pack(1, key));
+		if (!key)
+			return NULL;
+	}
+	if (it->kind == ITER_KEYS)
+		return key;
+	x = it->kind == ITER_SET_ROWS ? Py_NewRef(Py_True) :
+	    PyLong_FromUnsignedLongLong(val);
+	if (!x) {
+		Py_DECREF(key);
+		return NULL;
+	}
+	row = PyTuple_Pack(2, key, x);
+	Py_DECREF(key);
+	Py_DECREF(x);
+	return row;
+}
+
 static PyObject *iter_next(struct iter_object *it)
 {
 	struct adict *t = it->table->t;
@@ -1772,6 +2162,8 @@ static PyObject *iter_next(struct iter_object *it)
 
 	if (!t)
 		return closed_error();
+	if (t->core.wide)
+		return wide_iter_next(it, t);
 	if (adict_iter_next(t, &it->cursor, &key, &val) <= 0)
 		return NULL;	/* StopIteration */
 	switch (it->kind) {

@@ -24,6 +24,9 @@ LIBADICT = {
     "include/adict/core.h": "../include/adict/core.h",
     "include/adict/atomics.h": "../include/adict/atomics.h",
     "include/adict/hash.h": "../include/adict/hash.h",
+    # A symlink to uapi/linux/atomic_dict.h in the repository; the copy
+    # holds the file itself.
+    "include/adict/atomic_dict.h": "../include/adict/atomic_dict.h",
     "uapi/linux/atomic_dict.h": "../../uapi/linux/atomic_dict.h",
 }
 

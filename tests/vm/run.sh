@@ -11,6 +11,10 @@
 #          watchdogs, KUnit): KUnit, every device kselftest, the fuzzer at
 #          CI size, a kmemleak scan.
 #   fuzz   the debug kernels only: the fuzzer at a long count, then kmemleak.
+#   headers  the stock and rt kernels only: fetch each one's headers into the
+#          cache as a check run does, boot nothing, and print one line per
+#          kernel, "<name> <headers dir>" (tests/host/deb/test_deb.sh builds
+#          the packaged module against them with DKMS).
 #
 # Environment:
 #   KERNELS            kernel names or kinds from tests/vm/kernels, e.g.
@@ -53,7 +57,8 @@ VM_MEM=${ADICT_VM_MEM:-2G}
 case $MODE in
 check) FUZZ_ITERS=${ADICT_FUZZ_ITERS:-20000} ;;
 fuzz)  FUZZ_ITERS=${ADICT_FUZZ_ITERS:-200000} ;;
-*) echo "usage: $0 [check|fuzz]" >&2; exit 2 ;;
+headers) FUZZ_ITERS=0 ;;
+*) echo "usage: $0 [check|fuzz|headers]" >&2; exit 2 ;;
 esac
 
 log() { printf '[vm] %s\n' "$*" >&2; }
@@ -108,6 +113,7 @@ for n in "${ALL_NAMES[@]}"; do
 		done
 	fi
 	[ "$MODE" = fuzz ] && [ "${K_KIND[$n]}" != debug ] && want=0
+	[ "$MODE" = headers ] && [ "${K_KIND[$n]}" = debug ] && want=0
 	[ $want = 1 ] && NAMES+=("$n")
 done
 for w in $SELECT; do
@@ -589,6 +595,14 @@ run_kernel() {
 # ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
+if [ "$MODE" = headers ]; then
+	mkdir -p "$CACHE" || exit 1
+	for n in "${NAMES[@]}"; do
+		image "$n" || { log "$n: fetching the kernel image and headers failed"; exit 1; }
+		printf '%s %s\n' "$n" "$IMG_KDIR"
+	done
+	exit 0
+fi
 mkdir -p "$OUT" "$CACHE" || exit 1
 rm -f "$OUT"/results-*.tsv "$OUT"/console-*.log "$OUT"/steps-*
 log "mode $MODE, kernels: ${NAMES[*]}, seed $SEED, fuzz ${FUZZ_PROCS}x$FUZZ_ITERS"

@@ -50,9 +50,9 @@ static inline __u64 adict_a_load(const __u64 *p)
 	return v;
 }
 
-static inline __u64 adict_a_cas(__u64 *p, __u64 old, __u64 new)
+static inline __u64 adict_a_cas(__u64 *p, __u64 old, __u64 desired)
 {
-	return cmpxchg(p, old, new);
+	return cmpxchg(p, old, desired);
 }
 
 static inline __u64 adict_a_xchg(__u64 *p, __u64 v)
@@ -108,9 +108,9 @@ static inline __u32 adict_a_load32(const __u32 *p)
 	return v;
 }
 
-static inline __u32 adict_a_cas32(__u32 *p, __u32 old, __u32 new)
+static inline __u32 adict_a_cas32(__u32 *p, __u32 old, __u32 desired)
 {
-	return cmpxchg(p, old, new);
+	return cmpxchg(p, old, desired);
 }
 
 static inline __u32 adict_a_xchg32(__u32 *p, __u32 v)
@@ -189,10 +189,10 @@ static inline __u64 adict_a_load(const __u64 *p)
 	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
 }
 
-static inline __u64 adict_a_cas(__u64 *p, __u64 old, __u64 new)
+static inline __u64 adict_a_cas(__u64 *p, __u64 old, __u64 desired)
 {
 	ADICT_A_STEP(p);
-	__atomic_compare_exchange_n(p, &old, new, 0, __ATOMIC_SEQ_CST,
+	__atomic_compare_exchange_n(p, &old, desired, 0, __ATOMIC_SEQ_CST,
 				    __ATOMIC_SEQ_CST);
 	return old;	/* the observed value */
 }
@@ -233,9 +233,12 @@ static inline __u64 adict_a_fetch_xor(__u64 *p, __u64 v)
 	return __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST);
 }
 
+/* __extension__: no -pedantic warning in users' C99/C11 builds. */
+__extension__ typedef unsigned __int128 adict_a_u128;
+
 static inline __u64 adict_a_mulhi(__u64 a, __u64 b)
 {
-	return (__u64)(((unsigned __int128)a * b) >> 64);
+	return (__u64)(((adict_a_u128)a * b) >> 64);
 }
 
 /* The same on 32-bit words (u32 key words and u32 values). */
@@ -251,10 +254,10 @@ static inline __u32 adict_a_load32(const __u32 *p)
 	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
 }
 
-static inline __u32 adict_a_cas32(__u32 *p, __u32 old, __u32 new)
+static inline __u32 adict_a_cas32(__u32 *p, __u32 old, __u32 desired)
 {
 	ADICT_A_STEP(p);
-	__atomic_compare_exchange_n(p, &old, new, 0, __ATOMIC_SEQ_CST,
+	__atomic_compare_exchange_n(p, &old, desired, 0, __ATOMIC_SEQ_CST,
 				    __ATOMIC_SEQ_CST);
 	return old;	/* the observed value */
 }

@@ -25,15 +25,23 @@
 #ifndef ADICT_CORE_H
 #define ADICT_CORE_H
 
+/*
+ * The uapi header: the kernel's copy in the kernel; in userspace the one
+ * installed beside libadict's headers (adict/atomic_dict.h, as liburing
+ * ships liburing/io_uring.h), so that installing libadict never touches
+ * linux-libc-dev's /usr/include/linux/.  In the source tree
+ * lib/include/adict/atomic_dict.h is a symlink to uapi/linux/atomic_dict.h.
+ */
 #ifdef __KERNEL__
 #include <linux/errno.h>
 #include <linux/stddef.h>
+#include <linux/atomic_dict.h>
 #else
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <adict/atomic_dict.h>
 #endif
-#include <linux/atomic_dict.h>
 #include "atomics.h"
 #include "hash.h"
 
@@ -215,7 +223,9 @@ static inline bool adict_header_init(struct adict_table_header *h,
 		.key64 = l->key64,
 		.key32 = l->key32,
 		.value_bytes = l->value_bytes,
+		.reserved0 = 0,
 		.seed = { seed[0], seed[1] },
+		.reserved = { 0 },
 	};
 	return true;
 }

@@ -577,10 +577,6 @@ class LeakTest(unittest.TestCase):
         self.assertEqual(counts(), before)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class SignatureTest(unittest.TestCase):
     """The original's positional parameters; the extras keyword-only."""
 
@@ -603,11 +599,7 @@ class SignatureTest(unittest.TestCase):
             (lambda: AtomicDict(10, 1, 0, 0, 0), "exactly one value"),
             (lambda: AtomicDict(10, 8, 0, 1, 0), "exceeds the 64 bytes"),
             (lambda: AtomicSet(10, 0, 17), "exceeds the 64 bytes"),
-            (lambda: AtomicDict(10, 2), "table format v2"),
-            (lambda: AtomicDict(10, k64=1, k32=1, v64=0, v32=1), "table format v2"),
-            (lambda: AtomicDict(10, 1, 0, 0, 1), "table format v2"),
-            (lambda: AtomicSet(10, 2), "table format v2"),
-            (lambda: AtomicSet(10, 1, 1), "table format v2"),
+            (lambda: AtomicDict(10, 7, 1, 1, 0), "exceeds the 64 bytes"),
         ]
         for call, text in cases:
             with self.assertRaises(ValueError) as cm:
@@ -712,3 +704,133 @@ class ChunkedBatchTest(unittest.TestCase):
             with self.assertRaises(TableFullError):
                 s.add_many(range(1, 1001))
             self.assertEqual(len(s), 700)
+
+
+# Fork pool workers on the composite and 32-bit tables below.
+_wide = None
+
+
+def _wide_adds(task):
+    d = _wide
+    for i in range(2000):
+        d[(task + 1, 7, 9)].add(1)          # each task its own key
+        d[(1, 1, 1)].add(1)                 # and one shared key
+        d.add((2, 2, 2 + i % 5), 3)
+    return task
+
+
+class CompositeKeyTest(unittest.TestCase):
+    """The original's geometries (table format v2)."""
+
+    def test_composite_keys_should_name_each_word(self):
+        with AtomicDict(100, 2, 1, 1, 0) as d:
+            d[(1, 2, 3)].add(5)
+            self.assertEqual(d[(1, 2, 3)], 5)
+            self.assertEqual(d.load((1, 2, 3)), 5)
+            self.assertNotIn((1, 2, 4), d)
+            self.assertEqual(d.info()["k64"], 2)
+            self.assertEqual(d.info()["k32"], 1)
+            cases = [((0, 2, 3), ValueError, "key word 1 of 3 (64-bit)"),
+                     ((1, 2, 0), ValueError, "key word 3 of 3 (32-bit)"),
+                     ((1, 2, 2**32), OverflowError, "key word 3 of 3 (32-bit)"),
+                     ((1, U64, 3), OverflowError, "key word 2 of 3 (64-bit)"),
+                     ((1, -1, 3), OverflowError, "key word 2 of 3 (64-bit)"),
+                     ((1, 2), TypeError, "3 key words (k64=2, k32=1)"),
+                     (1, TypeError, "a tuple of 3 ints"),
+                     ((1, 2, "3"), TypeError, "key word 3 of 3 must be an int")]
+            for key, exc, text in cases:
+                for call in (lambda: d[key], lambda: d.add(key, 1),
+                             lambda: d.__setitem__(key, 1), lambda: key in d,
+                             lambda: d.add_many([(1, 2, 3), key])):
+                    with self.assertRaises(exc, msg=repr(key)) as cm:
+                        call()
+                    self.assertIn(text, str(cm.exception))
+            self.assertEqual(len(d), 1, "a bad key reached the table")
+            self.assertEqual(d.load((1, 2, 3)), 5, "a refused batch applied")
+
+    def test_composite_iteration_should_yield_the_original_rows(self):
+        with AtomicDict(100, 1, 1) as d, AtomicSet(100, 1, 1) as s:
+            d[(5, 6)] = 7
+            s.add((8, 9))
+            self.assertEqual(list(d), [((5, 6), 7)])
+            self.assertEqual(list(d.items()), [((5, 6), 7)])
+            self.assertEqual(list(d.keys()), [(5, 6)])
+            self.assertEqual(list(s), [((8, 9), True)])
+            self.assertIs(s.add((8, 9)), False)
+            self.assertEqual(s.add_many([(8, 9), (1, 1)]), [False, True])
+            self.assertEqual(d[(5, 6)].key, (5, 6))
+            self.assertEqual(repr(d[(5, 6)]), "AtomicValue64(key=(5, 6), value=7)")
+
+    def test_32_bit_values_should_wrap_modulo_2_32(self):
+        with AtomicDict(100, 1, 0, 0, 1) as d:
+            v = d[7]
+            self.assertIsInstance(v, atomic_dict.capi.AtomicValue32)
+            self.assertEqual(v.sub(1), 0)
+            self.assertEqual(v.load(), 2**32 - 1)
+            self.assertEqual(v.add(2), 2**32 - 1)
+            self.assertEqual(d[(7,)], 1)
+            self.assertEqual(d.add(7, -1), 1)             # two's complement
+            self.assertEqual(v.cas(0, 2**32 - 1), 0)
+            self.assertEqual(d.swap(7, 5), 2**32 - 1)
+            self.assertEqual(list(d), [((7,), 5)])
+            for bad in (2**32, -2**31 - 1):
+                for call in (lambda: v.add(bad), lambda: d.add(7, bad),
+                             lambda: d.__setitem__(7, bad), lambda: v.cas(bad, 0)):
+                    with self.assertRaises(OverflowError) as cm:
+                        call()
+                    self.assertIn("-2**31..2**32-1", str(cm.exception))
+            self.assertEqual(d.load(7), 5)
+
+    def test_full_composite_table_should_raise_and_name_the_key(self):
+        with AtomicDict(2, 2) as d:
+            d[(1, 1)].add(1)
+            d[(1, 2)].add(1)
+            with self.assertRaises(TableFullError) as cm:
+                d[(1, 3)]
+            self.assertIn("(1, 3)", str(cm.exception))
+
+    def test_fork_pool_on_a_composite_32_bit_table_should_give_exact_totals(self):
+        global _wide
+        with AtomicDict(1000, 2, 1, 0, 1) as d:
+            _wide = d
+            with FORK.Pool(4) as p:
+                self.assertEqual(sorted(p.map(_wide_adds, range(8))), list(range(8)))
+            self.assertEqual([d.load((t + 1, 7, 9)) for t in range(8)], [2000] * 8)
+            self.assertEqual(d.load((1, 1, 1)), 8 * 2000)
+            self.assertEqual(sum(d.load((2, 2, 2 + j)) for j in range(5)), 8 * 2000 * 3)
+
+
+class OriginalCallsTest(unittest.TestCase):
+    """The calls of issue 13 that raised TypeError, as the original makes them."""
+
+    def test_original_constructors_and_tuple_keys_should_work(self):
+        with AtomicDict(100, 2) as d:
+            self.assertEqual(d[(1, 2)].add(1), 0)
+            self.assertEqual(d[(1, 2)].load(), 1)
+            self.assertIsInstance(d[(1, 2)], AtomicValue64)
+            self.assertEqual(list(d), [((1, 2), 1)])
+            self.assertEqual((d.info()["k64"], d.info()["k32"], d.info()["v64"]), (2, 0, 1))
+        with AtomicDict(100, k64=1, k32=1, v64=0, v32=1) as d:
+            v = d[(9, 2**32 - 1)]
+            self.assertIsInstance(v, atomic_dict.capi.AtomicValue32)
+            self.assertEqual(v.sub(1), 0)
+            self.assertEqual(v.add(3), 2**32 - 1)             # wraps modulo 2**32
+            self.assertEqual(list(d), [((9, 2**32 - 1), 2)])
+            self.assertEqual((d.info()["v64"], d.info()["v32"]), (0, 1))
+        with AtomicSet(100, 2) as s:
+            self.assertIs(s.add((3, 4)), True)
+            self.assertIs(s.add((3, 4)), False)
+            self.assertIs(s.add((4, 3)), True)
+            self.assertEqual(sorted(s), [((3, 4), True), ((4, 3), True)])
+            with self.assertRaises(TypeError):
+                s.add(3)
+            with self.assertRaises(ValueError):
+                s.add((3, 0))
+        with AtomicDict(100) as d:
+            d[(9,)].add(4)
+            self.assertEqual(d[9].load(), 4)
+            self.assertEqual(list(d), [((9,), 4)])
+
+
+if __name__ == "__main__":
+    unittest.main()

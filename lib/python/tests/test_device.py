@@ -127,6 +127,24 @@ class NamedTableTest(unittest.TestCase):
             self.assertFalse(t.add(1))
             self.assertEqual(list(t), [((1,), True)])   # the original's rows
 
+    def test_named_composite_table_should_be_shared_by_attach(self):
+        name, d = self.make("wide", 100, AtomicDict, k64=1, k32=1, v64=0, v32=1)
+        d[(1, 2)].add(5)
+        info = d.info()
+        self.assertEqual((info["k64"], info["k32"], info["v32"]), (1, 1, 1))
+        code = ("import atomic_dict as a\n"
+                "with a.AtomicDict.attach(%r) as d:\n"
+                "    assert d.info()['k32'] == 1\n"
+                "    for _ in range(1000):\n"
+                "        d[(1, 2)].add(1)\n"
+                "    d.add((3, 4), -1)\n" % name)
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(d.load((1, 2)), 1005)
+        self.assertEqual(d.load((3, 4)), 2**32 - 1)
+        self.assertEqual(sorted(d), [((1, 2), 1005), ((3, 4), 2**32 - 1)])
+
 
 if __name__ == "__main__":
     unittest.main()

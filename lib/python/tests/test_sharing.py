@@ -56,6 +56,15 @@ def _from_queue(q, done):
     done.put(s.add(99))
 
 
+def _pair_adds(d, n):
+    for _ in range(n):
+        d[(3, 4)].add(1)
+
+
+def _pair_set_adds(s, n):
+    return sum(s.add((k, k + 1)) for k in range(1, n + 1))
+
+
 def _set_adds(s, keys):
     return sum(s.add(k) for k in keys)
 
@@ -97,6 +106,20 @@ class StartMethodTest(unittest.TestCase):
                 self.assertIn(99, s)
                 self.assertIs(s.add(99), False)
         self.for_each_method(run)
+
+    @needs_af_unix
+    def test_composite_dicts_and_sets_should_be_shared_under_spawn_and_forkserver(self):
+        for m in ("spawn", "forkserver"):
+            with self.subTest(start_method=m):
+                ctx = multiprocessing.get_context(m)
+                with AtomicDict(100, 1, 1, 0, 1) as d, AtomicSet(3000, 2) as s:
+                    with ctx.Pool(2) as p:
+                        p.starmap(_pair_adds, [(d, 300)] * 4)
+                        news = p.starmap(_pair_set_adds, [(s, 1000)] * 4)
+                    self.assertEqual(d.load((3, 4)), 4 * 300)
+                    self.assertEqual(d.info()["v32"], 1)
+                    self.assertEqual(sum(news), 1000)
+                    self.assertEqual(len(s), 1000)
 
     @needs_af_unix
     def test_set_adds_from_spawn_children_should_be_new_exactly_once(self):

@@ -16,6 +16,9 @@ ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 B=${B:-$ROOT/build}
 A=${ADICTCTL:-$B/adictctl}
 DUMPFMT="python3 $ROOT/tests/host/adictctl/dumpfmt.py"
+# adictctl links build/'s libadict.so.0 (LINK=shared, no RUNPATH).
+LD_LIBRARY_PATH="$B${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 n=0

@@ -13,11 +13,14 @@ expect 0 "" "make install DESTDIR=..." $MAKE install DESTDIR="$D"
 
 for f in lib/libadict.a lib/libadict.so lib/libadict.so.0 include/adict.h \
 	 include/adict/core.h include/adict/atomics.h include/adict/hash.h \
-	 include/linux/atomic_dict.h \
+	 include/adict/atomic_dict.h \
 	 lib/pkgconfig/libadict.pc bin/adictctl share/man/man8/adictctl.8 \
 	 share/man/man7/libadict.7 share/man/man3/adict_create.3; do
 	check "installed: $P/$f" test -e "$D$P/$f"
 done
+check "nothing under linux-libc-dev's include/linux/" test ! -e "$D$P/include/linux"
+check "the uapi header is a file, not a symlink" test -f "$D$P/include/adict/atomic_dict.h" -a ! -L "$D$P/include/adict/atomic_dict.h"
+check "installed: the licences and NEWS" sh -c "cd '$D$P/share/doc/atomic-dict' && test -f LICENSE -a -f LICENSE.MIT -a -f LICENSE.GPL-2.0 -a -f LICENSE.Linux-syscall-note -a -f NEWS.rst"
 check "installed: the udev rule" test -f "$D/etc/udev/rules.d/60-atomic-dict.rules"
 check "installed: the bash completion" test -f "$D$P/share/bash-completion/completions/adictctl"
 check "the udev rule sets the group and the mode" \
@@ -27,35 +30,28 @@ check "install alone does not load the module at boot" \
 
 # pkg-config, with the DESTDIR as a sysroot, gives flags that build and run
 # a program against the installed copy (shared library).
-export PKG_CONFIG_SYSROOT_DIR="$D" PKG_CONFIG_LIBDIR="$D$P/lib/pkgconfig"
+# The system's own path stays behind it: libadict.pc requires liburing.pc.
+export PKG_CONFIG_SYSROOT_DIR="$D" \
+	PKG_CONFIG_LIBDIR="$D$P/lib/pkgconfig:$(pkg-config --variable pc_path pkg-config)"
 check "pkg-config finds libadict" pkg-config --exists libadict
 check "pkg-config --cflags points into the installed tree" \
 	sh -c "pkg-config --cflags libadict | grep -q -- '-I$D$P/include'"
-cat >"$W/t.c" <<'C'
-#include <adict.h>
-#include <stdio.h>
-int main(void)
-{
-	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_MEMFD };
-	struct adict *t;
-	__u64 v = 0;
-
-	if (adict_create(&t, 100, &o) || adict_add(t, 7, 5, NULL) ||
-	    adict_load(t, 7, &v) || v != 5)
-		return 1;
-	printf("%s %llu\n", adict_backend_name(adict_backend(t)), v);
-	adict_close(t);
-	return 0;
-}
-C
+if [ -e /usr/include/liburing.h ]; then
+	check "the .pc file names liburing in Requires.private" sh -c \
+		"pkg-config --print-requires-private libadict | grep -qx liburing"
+	check "... so a static link gets -luring" sh -c \
+		"pkg-config --static --libs libadict | grep -q -- -luring"
+fi
 # shellcheck disable=SC2046
 check "a program builds with the installed headers and pkg-config flags" \
-	cc -o "$W/t" "$W/t.c" $(pkg-config --cflags --libs libadict)
+	cc -o "$W/t" "$ROOT/tests/host/headers/use.c" $(pkg-config --cflags --libs libadict)
 expect 0 "^memfd 5$" "... and runs against the installed shared library" \
 	env LD_LIBRARY_PATH="$D$P/lib" "$W/t"
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR
 
-expect 0 "^adictctl [0-9]" "the installed adictctl runs" "$D$P/bin/adictctl" --version
+check "the installed adictctl links the shared libadict" sh -c "readelf -d '$D$P/bin/adictctl' | grep -q 'NEEDED.*libadict.so.0'"
+export LD_LIBRARY_PATH="$D$P/lib"
+expect 0 "^adictctl $($MAKE -s print-version)\$" "the installed adictctl runs, with the release's version" "$D$P/bin/adictctl" --version
 $DUMPFMT write "$W/a.adict" 10 t 600 1=2
 expect 0 "valid adictctl dump" "... and verifies a dump" "$D$P/bin/adictctl" dump --verify "$W/a.adict"
 if command -v man >/dev/null; then
@@ -67,10 +63,22 @@ else
 	skip "man pages render" "no man"
 fi
 
+unset LD_LIBRARY_PATH
 expect 0 "" "make uninstall DESTDIR=..." $MAKE uninstall DESTDIR="$D"
-find "$D" ! -type d >"$W/left"
-check "uninstall leaves no file behind" test ! -s "$W/left"
+# DESTDIR did not exist before install, so uninstall removes it too.
+find "$D" -mindepth 1 >"$W/left" 2>/dev/null
+check "uninstall leaves no file and no directory behind" test ! -s "$W/left"
 [ -s "$W/left" ] && sed 's/^/#   left: /' "$W/left"
+
+# Directories that were there before install stay after uninstall.
+mkdir -p "$D$P/lib" "$D$P/bin"
+touch "$D$P/bin/theirs"
+expect 0 "" "make install into a tree that has lib/ and bin/" $MAKE install DESTDIR="$D"
+expect 0 "" "... make uninstall" $MAKE uninstall DESTDIR="$D"
+check "... keeps the lib/ that was there, empty" test -d "$D$P/lib"
+check "... keeps bin/ and the file that was there" test -f "$D$P/bin/theirs"
+check "... removes what install created" test ! -e "$D$P/include" -a ! -e "$D$P/share"
+rm -rf "$D"
 
 # DKMS: the module's sources in the repository layout, dkms.conf, autoload.
 K=$W/dkms
@@ -89,7 +97,7 @@ if [ -e "$ROOT/kmod/Kbuild" ]; then
 		 [ \"\${BUILT_MODULE_NAME[0]}\" = atomic_dict ] && [ \"\$AUTOINSTALL\" = yes ]"
 	check "modules-load.d entry" grep -qx atomic_dict "$K/etc/modules-load.d/atomic_dict.conf"
 	expect 0 "" "make uninstall-dkms DESTDIR=..." $MAKE uninstall-dkms DESTDIR="$K"
-	check "uninstall-dkms leaves no file" sh -c "[ -z \"\$(find '$K' ! -type d)\" ]"
+	check "uninstall-dkms leaves no file and no directory" sh -c "[ -z \"\$(find '$K' -mindepth 1)\" ]"
 else
 	skip "install-dkms" "kmod/ has no Kbuild yet"
 fi

@@ -124,7 +124,7 @@ class AtomicValue64(_AtomicValueBase):
 
 @final
 class AtomicValue32(_AtomicValueBase):
-    """The 32-bit value of a table with v32=1 (needs table format v2)."""
+    """The 32-bit value of a table with v32=1; wraps modulo 2**32."""
 
 AtomicValue = AtomicValue64
 

@@ -1,0 +1,1 @@
+../../../uapi/linux/atomic_dict.h

@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Build atomic_dict.ko with DKMS from the atomic-dict-dkms package, as
+# `apt install atomic-dict-dkms` does on a user's machine, but against a
+# kernel build tree given by path (the VM harness's cached, unpacked
+# Debian headers: tests/vm/run.sh headers) and with every DKMS tree under
+# WORK, so nothing of the host is read or written: no /lib/modules, no
+# /var/lib/dkms, no installed linux-headers.
+#
+#   dkms-build.sh DKMS_DEB KDIR WORK
+#
+# KDIR is a Debian headers tree, /usr/src/linux-headers-<release> as
+# unpacked; the kernel release (the module's vermagic) is the <release> of
+# its name, as for the installed package.  The module is signed, as DKMS does
+# on Debian, with a throwaway key made in WORK and the headers' own
+# scripts/sign-file.  Prints the path of the built atomic_dict.ko
+# (decompressed when DKMS compressed it) on the last line of stdout; DKMS's
+# log goes to WORK/dkms.log.  Exit status non-zero when anything failed.
+set -eu
+deb=$1 kdir=$2 work=$3
+rel=${kdir%/}
+rel=${rel##*/linux-headers-}
+mkdir -p "$work/root" "$work/tree"
+dpkg-deb -x "$deb" "$work/root"
+ver=$(dpkg-deb -f "$deb" Version)
+ver=${ver%%-*}
+# DKMS takes these from /etc/dkms/framework.conf when set there, else from
+# the environment.
+sign_file=$kdir/scripts/sign-file
+mok_signing_key=$work/mok.key
+mok_certificate=$work/mok.pub
+export sign_file mok_signing_key mok_certificate
+if ! dkms build -m atomic_dict -v "$ver" -k "$rel" --kernelsourcedir "$kdir" \
+	--sourcetree "$work/root/usr/src" --dkmstree "$work/tree" \
+	>"$work/dkms.log" 2>&1; then
+	echo "dkms-build.sh: dkms build failed for $rel; last lines of $work/dkms.log:" >&2
+	tail -n 20 "$work/dkms.log" >&2
+	find "$work/tree" -name make.log -exec tail -n 20 {} \; >&2
+	exit 1
+fi
+ko=$(find "$work/tree/atomic_dict/$ver/$rel" -name 'atomic_dict.ko*' | head -n 1)
+[ -n "$ko" ] || { echo "dkms-build.sh: dkms built no atomic_dict.ko for $rel" >&2; exit 1; }
+case $ko in
+*.xz) xz -dc "$ko" >"$work/atomic_dict.ko" ;;
+*.zst) zstd -qdc "$ko" >"$work/atomic_dict.ko" ;;
+*.gz) gzip -dc "$ko" >"$work/atomic_dict.ko" ;;
+*) cp "$ko" "$work/atomic_dict.ko" ;;
+esac
+echo "$work/atomic_dict.ko"
