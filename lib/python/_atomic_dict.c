@@ -24,10 +24,18 @@
  * /dev/atomic_dict); libadict makes every operation on it atomic and
  * sequentially consistent.
  *
- * Integers: keys are 1 .. 2**64-1; anything else is ValueError (TypeError
- * for a non-integer).  Value arguments are -2**63 .. 2**64-1, a negative one
- * taken as its two's complement (so add(-1) == sub(1) and band(~m) clears
- * m); anything else is OverflowError.  Results are always 0 .. 2**64-1.
+ * Integers: key words are 1 .. 2**64-1 (2**32-1 for a 32-bit word); 0 is
+ * ValueError, out of range OverflowError, a non-integer TypeError.  Value
+ * arguments are -2**63 .. 2**64-1 (-2**31 .. 2**32-1 for 32-bit values), a
+ * negative one taken as its two's complement (so add(-1) == sub(1) and
+ * band(~m) clears m); anything else is OverflowError.  Results are always
+ * 0 .. 2**64-1 (2**32-1).
+ *
+ * Every operation on a key, whatever the table's geometry, is one call of
+ * libadict's adict_tuple_*() (table_op(), value_op(), batch_run()); on the
+ * default geometry (one u64 key word, a u64 value) those are the inline
+ * u64 fast path, and d[key] keeps the value word's address.  The probe and
+ * insert protocol are libadict's (core.h) alone.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -55,11 +63,10 @@ struct table_object {
 struct value_object {
 	PyObject_HEAD
 	struct table_object *table;	/* strong reference */
-	__u64 key;
-	__u64 *kv;	/* value word (read-write tables), else NULL */
-	/* the key's words on a table of another geometry (t->core.wide) */
-	unsigned int nwords;	/* 0 on the default geometry */
-	__u64 words[ADICT_KEY_WORDS_MAX];
+	/* the value word on a read-write table of the default geometry */
+	__u64 *kv;
+	unsigned int nwords;		/* adict_key_words() of the table */
+	__u64 words[ADICT_KEY_WORDS_MAX];	/* the key, packed */
 };
 
 /*
@@ -72,7 +79,7 @@ enum iter_kind { ITER_ROWS, ITER_SET_ROWS, ITER_ITEMS, ITER_KEYS, ITER_VALUES };
 struct iter_object {
 	PyObject_HEAD
 	struct table_object *table;	/* strong reference */
-	__u64 cursor;			/* adict_iter_next()'s, opaque */
+	__u64 cursor;			/* adict_tuple_iter_next()'s, opaque */
 	enum iter_kind kind;
 };
 
@@ -187,68 +194,17 @@ static inline int int_parts(PyObject *o, __u64 *mag, int *neg)
 }
 
 /*
- * Keys.  A table of one key word takes an int or a 1-tuple of it (the
- * original's iteration yields keys as tuples).  Each word is 1 .. 2**64-1:
- * 0 is ValueError (it marks an empty slot), a word out of range is
- * OverflowError (as the original's PyLong_AsUnsignedLongLong raised), a
- * non-integer TypeError.  The message names the word.
+ * Keys, packed as libadict's adict_tuple_*() take them: the table's k64
+ * u64 words, then its k32 u32 words, each in a u64.  A table of one key
+ * word takes an int or a 1-tuple of it (the original's iteration yields
+ * keys as tuples); a wider one a tuple of exactly its words.  Each word is
+ * 1 .. 2**64-1 (2**32-1 for a 32-bit word): 0 is ValueError (it marks an
+ * empty slot), a word out of range OverflowError (as the original's
+ * PyLong_AsUnsignedLongLong raised), a non-integer TypeError.  The message
+ * names the word.
  */
-static int key_word_error(PyObject *exc, PyObject *o)
-{
-	PyErr_Format(exc,
-		     "atomic_dict key word 1 of 1 (64-bit) must be an integer in "
-		     "1..2**64-1 (0 marks an empty slot), got %R", o);
-	return -1;
-}
-
-static int key_word(PyObject *o, __u64 *key)
-{
-	int neg, ret;
-
-	ret = int_parts(o, key, &neg);
-	if (__builtin_expect(ret == 1 && !neg && *key, 1))
-		return 0;
-	if (ret < 0) {
-		if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-			PyErr_Clear();
-			PyErr_Format(PyExc_TypeError,
-				     "atomic_dict key must be an int or a 1-tuple of an int, "
-				     "not %.100s", Py_TYPE(o)->tp_name);
-		}
-		return -1;
-	}
-	return key_word_error(ret && !neg ? PyExc_ValueError : PyExc_OverflowError, o);
-}
-
-/* 0 and *key, or -1 with an exception. */
-static inline int key_from_py(PyObject *o, __u64 *key)
-{
-	if (__builtin_expect(PyTuple_CheckExact(o) || PyTuple_Check(o), 0)) {
-		if (PyTuple_GET_SIZE(o) != 1) {
-			PyErr_Format(PyExc_TypeError,
-				     "atomic_dict table has 1 key word (k64=1, k32=0): "
-				     "a key is an int or a 1-tuple, got a %zd-tuple",
-				     PyTuple_GET_SIZE(o));
-			return -1;
-		}
-		o = PyTuple_GET_ITEM(o, 0);
-		if (PyTuple_Check(o)) {
-			PyErr_SetString(PyExc_TypeError,
-					"atomic_dict key word must be an int, not a tuple");
-			return -1;
-		}
-	}
-	return key_word(o, key);
-}
-
-/*
- * The key of a table of another geometry (format v2, t->core.wide): its
- * words packed as libadict's adict_tuple_*() take them, the k64 u64 words
- * then the k32 u32 words.  A one-word table takes an int or a 1-tuple; a
- * wider one a tuple of exactly its words.  0 and *n words, or -1.
- */
-static int wide_word(PyObject *o, unsigned int i, unsigned int n, bool w32,
-		     __u64 *word)
+static int key_word(PyObject *o, unsigned int i, unsigned int n, bool w32,
+		    __u64 *word)
 {
 	int neg, ret;
 
@@ -258,9 +214,14 @@ static int wide_word(PyObject *o, unsigned int i, unsigned int n, bool w32,
 	if (ret < 0) {
 		if (PyErr_ExceptionMatches(PyExc_TypeError)) {
 			PyErr_Clear();
-			PyErr_Format(PyExc_TypeError,
-				     "atomic_dict key word %u of %u must be an int, not %.100s",
-				     i + 1, n, Py_TYPE(o)->tp_name);
+			if (n == 1)
+				PyErr_Format(PyExc_TypeError,
+					     "atomic_dict key must be an int or a 1-tuple "
+					     "of an int, not %.100s", Py_TYPE(o)->tp_name);
+			else
+				PyErr_Format(PyExc_TypeError,
+					     "atomic_dict key word %u of %u must be an int, "
+					     "not %.100s", i + 1, n, Py_TYPE(o)->tp_name);
 		}
 		return -1;
 	}
@@ -271,13 +232,13 @@ static int wide_word(PyObject *o, unsigned int i, unsigned int n, bool w32,
 	return -1;
 }
 
-static int wide_key(const struct adict *t, PyObject *o, __u64 *words)
+static int key_general(const struct adict *t, PyObject *o, __u64 *words)
 {
 	unsigned int k64 = t->core.layout.key64, n = adict_key_words(t), i;
 
 	if (!PyTuple_Check(o)) {
 		if (n == 1)
-			return wide_word(o, 0, 1, k64 == 0, &words[0]);
+			return key_word(o, 0, 1, k64 == 0, &words[0]);
 		PyErr_Format(PyExc_TypeError,
 			     "atomic_dict table has %u key words (k64=%u, k32=%u): a key "
 			     "is a tuple of %u ints, not %.100s", n, k64,
@@ -293,14 +254,38 @@ static int wide_key(const struct adict *t, PyObject *o, __u64 *words)
 			     PyTuple_GET_SIZE(o));
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		if (wide_word(PyTuple_GET_ITEM(o, i), i, n, i >= k64, &words[i]))
+	for (i = 0; i < n; i++) {
+		PyObject *w = PyTuple_GET_ITEM(o, i);
+
+		if (PyTuple_Check(w)) {
+			PyErr_Format(PyExc_TypeError,
+				     "atomic_dict key word %u of %u must be an int, not a tuple",
+				     i + 1, n);
 			return -1;
+		}
+		if (key_word(w, i, n, i >= k64, &words[i]))
+			return -1;
+	}
 	return 0;
 }
 
+/*
+ * The key @o of a table of @t's geometry into @words (adict_key_words(t)
+ * of them): 0, or -1 with an exception.  The default geometry's int key
+ * is read in place, without a call.
+ */
+static inline int key_from_py(const struct adict *t, PyObject *o, __u64 *words)
+{
+	int neg;
+
+	if (__builtin_expect(!t->core.wide && int_in_place(o, &words[0], &neg) &&
+			     !neg && words[0], 1))
+		return 0;
+	return key_general(t, o, words);
+}
+
 /* The key of @words for messages and v.key: an int for one word. */
-static PyObject *wide_key_obj(unsigned int n, const __u64 *words)
+static PyObject *key_to_py(unsigned int n, const __u64 *words)
 {
 	unsigned int i;
 	PyObject *tup;
@@ -322,59 +307,53 @@ static PyObject *wide_key_obj(unsigned int n, const __u64 *words)
 	return tup;
 }
 
-/* A value argument of a table of 32-bit values: -2**31 .. 2**32-1. */
-static int value32_from_py(PyObject *o, __u64 *value)
+/*
+ * Value arguments.  On a table of 64-bit values: -2**63 .. 2**64-1, a
+ * negative one taken as its two's complement; of 32-bit values: -2**31 ..
+ * 2**32-1, likewise.  Anything else is OverflowError.  @value32 picks the
+ * width.  0 and *value, or -1 with an exception.
+ */
+static int value_range_error(PyObject *o, bool value32)
 {
-	int neg, ret;
-	__u64 m;
-
-	ret = int_parts(o, &m, &neg);
-	if (ret == 1 && !neg && m <= 0xffffffffULL) {
-		*value = m;
-		return 0;
-	}
-	if (ret == 1 && neg && m <= 0x80000000ULL) {
-		*value = (__u32)-(__u32)m;
-		return 0;
-	}
-	if (ret < 0)
-		return -1;
-	PyErr_Format(PyExc_OverflowError,
-		     "atomic_dict value of a table of 32-bit values must be an "
-		     "integer in -2**31..2**32-1 (negative values are taken as 32-bit "
-		     "two's complement), got %R", o);
+	if (value32)
+		PyErr_Format(PyExc_OverflowError,
+			     "atomic_dict value of a table of 32-bit values must be an "
+			     "integer in -2**31..2**32-1 (negative values are taken as "
+			     "32-bit two's complement), got %R", o);
+	else
+		PyErr_Format(PyExc_OverflowError,
+			     "atomic_dict value must be an integer in -2**63..2**64-1 "
+			     "(negative values are taken as 64-bit two's complement), got %R",
+			     o);
 	return -1;
 }
 
-static int value_range_error(PyObject *o)
+static inline int value_from_py(PyObject *o, bool value32, __u64 *value)
 {
-	PyErr_Format(PyExc_OverflowError,
-		     "atomic_dict value must be an integer in -2**63..2**64-1 "
-		     "(negative values are taken as 64-bit two's complement), got %R",
-		     o);
-	return -1;
-}
-
-/* 0 and *value (two's complement of a negative), or -1 with an exception. */
-static inline int value_from_py(PyObject *o, __u64 *value)
-{
+	__u64 m, max = value32 ? 0xffffffffULL : ~0ULL;
+	__u64 min = value32 ? 0x80000000ULL : (__u64)1 << 63;
 	int neg, ret;
-	__u64 m;
 
 	ret = int_parts(o, &m, &neg);
 	if (__builtin_expect(ret == 1, 1)) {
-		if (!neg) {
+		if (!neg && m <= max) {
 			*value = m;
 			return 0;
 		}
-		if (m <= (__u64)1 << 63) {
-			*value = -m;
+		if (neg && m <= min) {
+			*value = (-m) & max;
 			return 0;
 		}
 	}
 	if (ret < 0)
 		return -1;
-	return value_range_error(o);
+	return value_range_error(o, value32);
+}
+
+/* A value argument for @t's value width. */
+static inline int table_value(const struct adict *t, PyObject *o, __u64 *value)
+{
+	return value_from_py(o, t->core.layout.value_bytes == 4, value);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -406,22 +385,8 @@ static PyObject *os_error(PyObject *type, int err, const char *fmt, ...)
 	return NULL;
 }
 
-/* An operation on @key of @self failed with libadict's @ret (-errno). */
-static PyObject *op_error_s(struct table_object *self, int ret, PyObject *key);
-
-static PyObject *op_error(struct table_object *self, int ret, __u64 key)
-{
-	PyObject *k = PyLong_FromUnsignedLongLong(key), *r;
-
-	if (!k)
-		return NULL;
-	r = op_error_s(self, ret, k);
-	Py_DECREF(k);
-	return r;
-}
-
-/* An operation on the key @key (an int or a tuple) failed with @ret. */
-static PyObject *op_error_s(struct table_object *self, int ret, PyObject *key)
+/* An operation on @key (as the caller gave it) failed with libadict's @ret. */
+static PyObject *op_error(struct table_object *self, int ret, PyObject *key)
 {
 	switch (ret) {
 	case -ENOSPC:
@@ -594,9 +559,21 @@ static int refuse_while_inheriting(PyTypeObject *type)
 	return -1;
 }
 
-/* The original's geometry arguments: ValueError as its AtomicArray raised. */
-static int geometry_check(const char *cls, long k64, long k32, long v64,
-			  long v32, int set)
+/* The keyword-only extras and the geometry, shared by both constructors. */
+struct create_extras {
+	PyObject *name, *backend;
+	int mode, grant;
+	unsigned int key64, key32, value_bytes;	/* all 0: the default */
+};
+
+/*
+ * The original's geometry arguments into @x: ValueError as its AtomicArray
+ * raised.  A set has no value.  One u64 key word with one u64 value (for a
+ * set: any) is libadict's default geometry; an AtomicSet of it leaves the
+ * value unused.
+ */
+static int geometry_from_args(const char *cls, long k64, long k32, long v64,
+			      long v32, bool set, struct create_extras *x)
 {
 	if (k64 < 0 || k32 < 0 || v64 < 0 || v32 < 0) {
 		PyErr_Format(PyExc_ValueError,
@@ -620,15 +597,13 @@ static int geometry_check(const char *cls, long k64, long k32, long v64,
 			     "the 64 bytes of a cache line", cls, k64, k32, v64, v32);
 		return -1;
 	}
+	if (k64 == 1 && k32 == 0 && (set || v64))
+		return 0;
+	x->key64 = (unsigned int)k64;
+	x->key32 = (unsigned int)k32;
+	x->value_bytes = set ? 0 : v64 ? 8 : 4;
 	return 0;
 }
-
-/* The keyword-only extras and the geometry, shared by both constructors. */
-struct create_extras {
-	PyObject *name, *backend;
-	int mode, grant;
-	unsigned int key64, key32, value_bytes;	/* all 0: the default */
-};
 
 static PyObject *table_create(PyTypeObject *type, PyObject *cap_o,
 			      const struct create_extras *x)
@@ -714,13 +689,8 @@ static PyObject *dict_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 					 &cap_o, &k64, &k32, &v64, &v32, &x.name,
 					 &x.mode, &x.grant, &x.backend))
 		return NULL;
-	if (geometry_check("AtomicDict", k64, k32, v64, v32, 0))
+	if (geometry_from_args("AtomicDict", k64, k32, v64, v32, false, &x))
 		return NULL;
-	if (k64 != 1 || k32 != 0 || v32) {	/* else libadict's default */
-		x.key64 = (unsigned int)k64;
-		x.key32 = (unsigned int)k32;
-		x.value_bytes = v64 ? 8 : 4;
-	}
 	return table_create(type, cap_o, &x);
 }
 
@@ -736,13 +706,8 @@ static PyObject *set_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 					 &cap_o, &k64, &k32, &x.name, &x.mode,
 					 &x.grant, &x.backend))
 		return NULL;
-	if (geometry_check("AtomicSet", k64, k32, 0, 0, 1))
+	if (geometry_from_args("AtomicSet", k64, k32, 0, 0, true, &x))
 		return NULL;
-	/* One u64 word: the default u64 -> u64 table, its value unused. */
-	if (k64 != 1 || k32 != 0) {
-		x.key64 = (unsigned int)k64;
-		x.key32 = (unsigned int)k32;
-	}
 	return table_create(type, cap_o, &x);
 }
 
@@ -964,219 +929,9 @@ static PyObject *table_reduce(struct table_object *self, PyObject *unused)
 	return ret;
 }
 
-/* Keys present (exact when no insertion runs concurrently). */
-static Py_ssize_t table_length(struct table_object *self)
-{
-	__u64 used;
-
-	if (!table_get(self))
-		return -1;
-	used = adict_a_load(self->t->core.kused);
-	if (used > self->t->core.capacity)
-		used = self->t->core.capacity;
-	return (Py_ssize_t)used;
-}
-
-static int table_contains(struct table_object *self, PyObject *key_o)
-{
-	__u64 key, v;
-	int ret;
-
-	if (!table_get(self))
-		return -1;
-	if (self->t->core.wide) {
-		__u64 words[ADICT_KEY_WORDS_MAX];
-
-		if (wide_key(self->t, key_o, words))
-			return -1;
-		ret = adict_tuple_find(self->t, words, &v);
-		if (ret == -ENOENT)
-			return 0;
-		if (ret < 0) {
-			op_error_s(self, ret, key_o);
-			return -1;
-		}
-		return 1;
-	}
-	if (key_from_py(key_o, &key))
-		return -1;
-	ret = adict_find(self->t, key, &v);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret < 0) {
-		op_error(self, ret, key);
-		return -1;
-	}
-	return 1;
-}
-
 /* ------------------------------------------------------------------------ */
-/* AtomicValue: d[key]                                                      */
+/* Arguments                                                                */
 /* ------------------------------------------------------------------------ */
-
-/* A value argument for the table's value width. */
-static inline int wide_value(const struct adict *t, PyObject *o, __u64 *v)
-{
-	return t->core.layout.value_bytes == 4 ? value32_from_py(o, v) :
-	       value_from_py(o, v);
-}
-
-/*
- * One operation on a table of another geometry than u64 -> u64 (format
- * v2): the key's words and the value arguments parsed for it, then one
- * adict_tuple_op().  The result as the u64 methods return it; @dflt is
- * find()'s default.
- */
-static PyObject *wide_op(struct table_object *self, __u32 op, PyObject *key_o,
-			 PyObject *arg1_o, PyObject *arg2_o, PyObject *dflt)
-{
-	__u64 words[ADICT_KEY_WORDS_MAX], a1 = 1, a2 = 0, r;
-	int ret;
-
-	if (wide_key(self->t, key_o, words) ||
-	    (arg1_o && wide_value(self->t, arg1_o, &a1)) ||
-	    (arg2_o && wide_value(self->t, arg2_o, &a2)))
-		return NULL;
-	if (!table_get(self))	/* the conversions may have run Python code */
-		return NULL;
-	ret = adict_tuple_op(self->t, op, words, a1, a2, &r);
-	if (op == ADICT_OP_FIND && ret == -ENOENT)
-		return Py_NewRef(dflt ? dflt : Py_None);
-	if (ret < 0)
-		return op_error_s(self, ret, key_o);
-	if (op == ADICT_OP_INSERT)
-		return PyBool_FromLong((long)r);
-	return PyLong_FromUnsignedLongLong(r);
-}
-
-/*
- * Freed AtomicValue64 objects kept for reuse: d[k].add(1) makes one and
- * drops it on every call.  Touched only with the GIL held.
- */
-#define VALUE_FREELIST_MAX	64
-static struct value_object *value_freelist[VALUE_FREELIST_MAX];
-static int value_nfree;
-
-static inline struct value_object *value_alloc(void)
-{
-	struct value_object *v;
-
-	if (__builtin_expect(value_nfree > 0, 1)) {
-		v = value_freelist[--value_nfree];
-		PyObject_Init((PyObject *)v, &value_type);
-		return v;
-	}
-	return PyObject_New(struct value_object, &value_type);
-}
-
-/* d[key] on a table of another geometry: the value object keeps the words. */
-static PyObject *wide_subscript(struct table_object *self, PyObject *key_o)
-{
-	__u64 words[ADICT_KEY_WORDS_MAX];
-	struct value_object *v;
-	__u64 r;
-	int ret;
-
-	if (wide_key(self->t, key_o, words))
-		return NULL;
-	/* As the original: d[key] inserts key (value 0) if it is absent. */
-	if (self->t->access == ADICT_ACCESS_RDWR) {
-		ret = adict_tuple_op(self->t, ADICT_OP_INSERT, words, 0, 0, &r);
-		if (ret < 0)
-			return op_error_s(self, ret, key_o);
-	}
-	v = value_alloc();
-	if (!v)
-		return NULL;
-	if (self->t->core.layout.value_bytes == 4)
-		Py_SET_TYPE(v, &value32_type);
-	Py_INCREF(self);
-	v->table = self;
-	v->key = 0;
-	v->kv = NULL;
-	v->nwords = adict_key_words(self->t);
-	memcpy(v->words, words, sizeof(words[0]) * v->nwords);
-	return (PyObject *)v;
-}
-
-static PyObject *table_subscript(struct table_object *self, PyObject *key_o)
-{
-	struct value_object *v;
-	__u64 key, *kv = NULL;
-	int ret;
-
-	if (__builtin_expect(!self->t, 0))
-		return closed_error();
-	if (__builtin_expect(self->t->core.wide, 0))
-		return wide_subscript(self, key_o);
-	if (key_from_py(key_o, &key))
-		return NULL;
-	/* As the original: d[key] inserts key (value 0) if it is absent. */
-	if (__builtin_expect(self->t->access == ADICT_ACCESS_RDWR, 1)) {
-		ret = adict_handle(self->t, key, &kv);
-		if (__builtin_expect(ret < 0, 0))
-			return op_error(self, ret, key);
-	}
-	v = value_alloc();
-	if (!v)
-		return NULL;
-	Py_INCREF(self);
-	v->table = self;
-	v->key = key;
-	v->kv = kv;
-	v->nwords = 0;
-	return (PyObject *)v;
-}
-
-static int table_ass_subscript(struct table_object *self, PyObject *key_o,
-			       PyObject *val_o)
-{
-	__u64 key, val;
-	int ret;
-
-	if (!val_o) {
-		PyErr_SetString(PyExc_TypeError,
-				"atomic_dict keys can never be removed");
-		return -1;
-	}
-	if (__builtin_expect(!self->t, 0)) {
-		closed_error();
-		return -1;
-	}
-	if (__builtin_expect(self->t->core.wide, 0)) {
-		PyObject *r = wide_op(self, ADICT_OP_STORE, key_o, val_o, NULL, NULL);
-
-		Py_XDECREF(r);
-		return r ? 0 : -1;
-	}
-	if (key_from_py(key_o, &key) || value_from_py(val_o, &val))
-		return -1;
-	ret = adict_store(self->t, key, val);
-	if (__builtin_expect(ret < 0, 0)) {
-		op_error(self, ret, key);
-		return -1;
-	}
-	return 0;
-}
-
-static void value_dealloc(struct value_object *v)
-{
-	Py_DECREF(v->table);
-	if (value_nfree < VALUE_FREELIST_MAX)
-		value_freelist[value_nfree++] = v;
-	else
-		PyObject_Free(v);
-}
-
-/* The table of @v, if still open. */
-static inline struct adict *value_table(struct value_object *v)
-{
-	struct adict *t = v->table->t;
-
-	if (__builtin_expect(!t, 0))
-		closed_error();
-	return t;
-}
 
 /*
  * Arguments of a METH_FASTCALL | METH_KEYWORDS call: out[i] gets parameter
@@ -1250,67 +1005,234 @@ static inline int parse_args(const char *fn, const char *const *names,
 	return parse_args_kw(fn, names, nmin, nmax, args, nargs, kwnames, out);
 }
 
-/* An operation on @v's key failed: the message names the key. */
-static PyObject *value_op_error(struct value_object *v, int ret)
-{
-	PyObject *k, *r;
+/* ------------------------------------------------------------------------ */
+/* Operations                                                               */
+/* ------------------------------------------------------------------------ */
 
-	if (!v->nwords)
-		return op_error(v->table, ret, v->key);
-	k = wide_key_obj(v->nwords, v->words);
-	if (!k)
-		return NULL;
-	r = op_error_s(v->table, ret, k);
-	Py_DECREF(k);
-	return r;
-}
-
-/* A value argument: 32-bit for an AtomicValue32. */
-static inline int value_arg(struct value_object *v, PyObject *o, __u64 *x)
+/*
+ * Run @op on the key @key_o with the value arguments @arg1_o and @arg2_o
+ * (NULL: 1 and 0), its result in *@r.  Every operation on a key goes
+ * through here: the table methods, d[k] = v, `k in d`.  One libadict call
+ * for every geometry, adict_tuple_op(); on the default geometry it is the
+ * inline u64 fast path, and inlined here with a constant @op it is what
+ * adict_add() and its siblings compile to.
+ *
+ * Return: 0; 1 for FIND of an absent key (no exception); -1 with an
+ * exception.
+ */
+static __always_inline int table_op(struct table_object *self, __u32 op,
+				    PyObject *key_o, PyObject *arg1_o,
+				    PyObject *arg2_o, __u64 *r)
 {
-	if (__builtin_expect(Py_IS_TYPE(v, &value32_type), 0))
-		return value32_from_py(o, x);
-	return value_from_py(o, x);
-}
-
-/* One read-modify-write on a value object: the handle, or the slow path. */
-static inline PyObject *value_rmw(struct value_object *v, __u32 op, __u64 arg)
-{
-	struct adict *t = value_table(v);
-	__u64 old;
+	__u64 words[ADICT_KEY_WORDS_MAX], a1 = 1, a2 = 0;
+	struct adict *t = table_get(self);
+	bool value32;
 	int ret;
 
-	if (!t)
-		return NULL;
-	if (__builtin_expect(v->kv != NULL, 1)) {
-		switch (op) {
-		case ADICT_OP_STORE:
-		case ADICT_OP_SWAP:
-			old = adict_v_swap(v->kv, arg);
-			break;
-		case ADICT_OP_ADD:
-			old = adict_v_add(v->kv, arg);
-			break;
-		case ADICT_OP_SUB:
-			old = adict_a_fetch_sub(v->kv, arg);
-			break;
-		case ADICT_OP_AND:
-			old = adict_a_fetch_and(v->kv, arg);
-			break;
-		case ADICT_OP_OR:
-			old = adict_a_fetch_or(v->kv, arg);
-			break;
-		default:
-			old = adict_a_fetch_xor(v->kv, arg);
-			break;
-		}
-		return PyLong_FromUnsignedLongLong(old);
+	if (__builtin_expect(!t, 0))
+		return -1;
+	/* Read before the conversions, which may run Python code. */
+	value32 = t->core.layout.value_bytes == 4;
+	if (key_from_py(t, key_o, words) ||
+	    (arg1_o && value_from_py(arg1_o, value32, &a1)) ||
+	    (arg2_o && value_from_py(arg2_o, value32, &a2)))
+		return -1;
+	/* An __index__ method may have closed the table. */
+	t = table_get(self);
+	if (__builtin_expect(!t, 0))
+		return -1;
+	ret = op == ADICT_OP_FIND ? adict_tuple_find(t, words, r) :
+	      adict_tuple_op(t, op, words, a1, a2, r);
+	if (__builtin_expect(ret >= 0, 1))
+		return 0;
+	if (op == ADICT_OP_FIND && ret == -ENOENT)
+		return 1;
+	op_error(self, ret, key_o);
+	return -1;
+}
+
+/* Keys present (exact when no insertion runs concurrently). */
+static Py_ssize_t table_length(struct table_object *self)
+{
+	__u64 used;
+
+	if (!table_get(self))
+		return -1;
+	used = adict_a_load(self->t->core.kused);
+	if (used > self->t->core.capacity)
+		used = self->t->core.capacity;
+	return (Py_ssize_t)used;
+}
+
+static int table_contains(struct table_object *self, PyObject *key_o)
+{
+	__u64 v;
+	int ret;
+
+	ret = table_op(self, ADICT_OP_FIND, key_o, NULL, NULL, &v);
+	return ret < 0 ? -1 : !ret;
+}
+
+static int table_ass_subscript(struct table_object *self, PyObject *key_o,
+			       PyObject *val_o)
+{
+	__u64 old;
+
+	if (!val_o) {
+		PyErr_SetString(PyExc_TypeError,
+				"atomic_dict keys can never be removed");
+		return -1;
 	}
-	ret = t->core.wide ? adict_tuple_op(t, op, v->words, arg, 0, &old) :
-	      adict_op(t, op, v->key, arg, 0, &old);
-	if (ret < 0)
+	return table_op(self, ADICT_OP_STORE, key_o, val_o, NULL, &old) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* AtomicValue: d[key]                                                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Freed value objects kept for reuse: d[k].add(1) makes one and drops it
+ * on every call.  Touched only with the GIL held.
+ */
+#define VALUE_FREELIST_MAX	64
+static struct value_object *value_freelist[VALUE_FREELIST_MAX];
+static int value_nfree;
+
+static inline struct value_object *value_alloc(PyTypeObject *type)
+{
+	struct value_object *v;
+
+	if (__builtin_expect(value_nfree > 0, 1)) {
+		v = value_freelist[--value_nfree];
+		PyObject_Init((PyObject *)v, type);
+		return v;
+	}
+	return PyObject_New(struct value_object, type);
+}
+
+static PyObject *table_subscript(struct table_object *self, PyObject *key_o)
+{
+	__u64 words[ADICT_KEY_WORDS_MAX], *kv = NULL, r;
+	struct value_object *v;
+	struct adict *t = table_get(self);
+	unsigned int n;
+	int ret;
+
+	if (__builtin_expect(!t, 0) || key_from_py(t, key_o, words))
+		return NULL;
+	t = table_get(self);	/* an __index__ method may have closed it */
+	if (__builtin_expect(!t, 0))
+		return NULL;
+	/*
+	 * As the original: d[key] inserts key (value 0) if it is absent.  On
+	 * the default geometry the value object keeps the value word's address
+	 * (adict_handle()); on the others it runs adict_tuple_op() per call.
+	 */
+	if (__builtin_expect(t->access == ADICT_ACCESS_RDWR, 1)) {
+		ret = t->core.wide ?
+		      adict_tuple_op(t, ADICT_OP_INSERT, words, 0, 0, &r) :
+		      adict_handle(t, words[0], &kv);
+		if (__builtin_expect(ret < 0, 0))
+			return op_error(self, ret, key_o);
+	}
+	v = value_alloc(t->core.layout.value_bytes == 4 ? &value32_type : &value_type);
+	if (!v)
+		return NULL;
+	v->table = (struct table_object *)Py_NewRef((PyObject *)self);
+	v->kv = kv;
+	n = adict_key_words(t);
+	v->nwords = n;
+	if (__builtin_expect(n == 1, 1))
+		v->words[0] = words[0];
+	else
+		memcpy(v->words, words, sizeof(words[0]) * n);
+	return (PyObject *)v;
+}
+
+static void value_dealloc(struct value_object *v)
+{
+	Py_DECREF(v->table);
+	if (value_nfree < VALUE_FREELIST_MAX)
+		value_freelist[value_nfree++] = v;
+	else
+		PyObject_Free(v);
+}
+
+/* The table of @v, if still open. */
+static inline struct adict *value_table(struct value_object *v)
+{
+	struct adict *t = v->table->t;
+
+	if (__builtin_expect(!t, 0))
+		closed_error();
+	return t;
+}
+
+static PyObject *value_key_get(struct value_object *v, void *closure)
+{
+	return key_to_py(v->nwords, v->words);
+}
+
+/* An operation on @v's key failed with @ret: the message names the key. */
+static int value_op_error(struct value_object *v, int ret)
+{
+	PyObject *k = value_key_get(v, NULL);
+
+	if (k) {
+		op_error(v->table, ret, k);
+		Py_DECREF(k);
+	}
+	return -1;
+}
+
+/*
+ * Run @op on @v's key: through the value word's address when it has one
+ * (with core.h's own value operation), else one adict_tuple_op().  0 and
+ * *@r, or -1 with an exception.
+ */
+static __always_inline int value_op(struct value_object *v, __u32 op,
+				    __u64 arg1, __u64 arg2, __u64 *r)
+{
+	struct adict *t = value_table(v);
+	int ret;
+
+	if (__builtin_expect(!t, 0))
+		return -1;
+	if (__builtin_expect(v->kv != NULL, 1)) {
+		adict_core_value_op64(v->kv, op, arg1, arg2, 0, r);
+		return 0;
+	}
+	ret = adict_tuple_op(t, op, v->words, arg1, arg2, r);
+	if (__builtin_expect(ret < 0, 0))
 		return value_op_error(v, ret);
-	return PyLong_FromUnsignedLongLong(old);
+	return 0;
+}
+
+/*
+ * A method of a value object: @nmax value arguments (64- or 32-bit, as the
+ * value), the first @nmin required, named @kw; returns the previous value
+ * (cas: the value observed).
+ */
+static __always_inline PyObject *value_method(struct value_object *v,
+					      const char *fn, __u32 op,
+					      const char *const *kw,
+					      Py_ssize_t nmin, Py_ssize_t nmax,
+					      PyObject *const *args,
+					      Py_ssize_t nargs, PyObject *kwnames)
+{
+	bool value32 = Py_IS_TYPE(v, &value32_type);
+	PyObject *a[2] = { NULL, NULL };
+	__u64 x[2] = { 1, 0 }, r;
+	Py_ssize_t i;
+
+	if (parse_args(fn, kw, nmin, nmax, args, nargs, kwnames, a))
+		return NULL;
+	for (i = 0; i < nmax; i++)
+		if (a[i] && value_from_py(a[i], value32, &x[i]))
+			return NULL;
+	if (value_op(v, op, x[0], x[1], &r))
+		return NULL;
+	return PyLong_FromUnsignedLongLong(r);
 }
 
 static const char *const kw_value[] = { "value" };
@@ -1318,90 +1240,32 @@ static const char *const kw_mask[] = { "mask" };
 static const char *const kw_delta[] = { "delta" };
 static const char *const kw_cas[] = { "expected", "desired" };
 
-#define VALUE_RMW(pyname, op, kw, nmin)					\
+#define VALUE_METHOD(pyname, op, kw, nmin, nmax)			\
 static PyObject *value_##pyname(struct value_object *v,		\
 				PyObject *const *args, Py_ssize_t nargs, \
 				PyObject *kwnames)			\
 {									\
-	PyObject *a[1];							\
-	__u64 arg = 1;							\
-									\
-	if (parse_args(#pyname, kw, nmin, 1, args, nargs, kwnames, a) || \
-	    (a[0] && value_arg(v, a[0], &arg)))				\
-		return NULL;						\
-	return value_rmw(v, op, arg);					\
+	return value_method(v, #pyname, op, kw, nmin, nmax, args, nargs, \
+			    kwnames);					\
 }
 
-VALUE_RMW(swap, ADICT_OP_SWAP, kw_value, 1)
-VALUE_RMW(store, ADICT_OP_STORE, kw_value, 1)
-VALUE_RMW(add, ADICT_OP_ADD, kw_delta, 0)
-VALUE_RMW(sub, ADICT_OP_SUB, kw_delta, 0)
-VALUE_RMW(band, ADICT_OP_AND, kw_mask, 1)
-VALUE_RMW(bor, ADICT_OP_OR, kw_mask, 1)
-VALUE_RMW(bxor, ADICT_OP_XOR, kw_mask, 1)
-#undef VALUE_RMW
-
-/* 0 and *out, or -1 with an exception. */
-static inline int value_load_u64(struct value_object *v, __u64 *out)
-{
-	struct adict *t = value_table(v);
-	int ret;
-
-	if (!t)
-		return -1;
-	if (__builtin_expect(v->kv != NULL, 1)) {
-		*out = adict_v_load(v->kv);
-		return 0;
-	}
-	ret = t->core.wide ? adict_tuple_load(t, v->words, out) :
-	      adict_load(t, v->key, out);
-	if (ret < 0) {
-		value_op_error(v, ret);
-		return -1;
-	}
-	return 0;
-}
+VALUE_METHOD(swap, ADICT_OP_SWAP, kw_value, 1, 1)
+VALUE_METHOD(store, ADICT_OP_STORE, kw_value, 1, 1)
+VALUE_METHOD(add, ADICT_OP_ADD, kw_delta, 0, 1)
+VALUE_METHOD(sub, ADICT_OP_SUB, kw_delta, 0, 1)
+VALUE_METHOD(band, ADICT_OP_AND, kw_mask, 1, 1)
+VALUE_METHOD(bor, ADICT_OP_OR, kw_mask, 1, 1)
+VALUE_METHOD(bxor, ADICT_OP_XOR, kw_mask, 1, 1)
+VALUE_METHOD(cas, ADICT_OP_CAS, kw_cas, 2, 2)
+#undef VALUE_METHOD
 
 static PyObject *value_load(struct value_object *v, PyObject *unused)
 {
 	__u64 x;
 
-	if (value_load_u64(v, &x))
+	if (value_op(v, ADICT_OP_LOAD, 0, 0, &x))
 		return NULL;
 	return PyLong_FromUnsignedLongLong(x);
-}
-
-static PyObject *value_cas(struct value_object *v, PyObject *const *args,
-			   Py_ssize_t nargs, PyObject *kwnames)
-{
-	__u64 expected, desired, seen;
-	struct adict *t;
-	PyObject *a[2];
-	int ret;
-
-	if (parse_args("cas", kw_cas, 2, 2, args, nargs, kwnames, a) ||
-	    value_arg(v, a[0], &expected) || value_arg(v, a[1], &desired))
-		return NULL;
-	t = value_table(v);
-	if (!t)
-		return NULL;
-	if (v->kv) {
-		seen = adict_v_cas(v->kv, expected, desired);
-	} else {
-		ret = t->core.wide ?
-		      adict_tuple_cas(t, v->words, expected, desired, &seen) :
-		      adict_cas(t, v->key, expected, desired, &seen);
-		if (ret < 0)
-			return value_op_error(v, ret);
-	}
-	return PyLong_FromUnsignedLongLong(seen);
-}
-
-static PyObject *value_key_get(struct value_object *v, void *closure)
-{
-	if (v->nwords)
-		return wide_key_obj(v->nwords, v->words);
-	return PyLong_FromUnsignedLongLong(v->key);
 }
 
 static PyObject *value_table_get(struct value_object *v, void *closure)
@@ -1419,7 +1283,7 @@ static int value_bool(struct value_object *v)
 {
 	__u64 x;
 
-	if (value_load_u64(v, &x))
+	if (value_op(v, ADICT_OP_LOAD, 0, 0, &x))
 		return -1;
 	return x != 0;
 }
@@ -1436,7 +1300,7 @@ static PyObject *value_repr(struct value_object *v)
 		return NULL;
 	if (!v->table->t)
 		r = PyUnicode_FromFormat("<%s key=%R of a closed table>", name, k);
-	else if (value_load_u64(v, &x))
+	else if (value_op(v, ADICT_OP_LOAD, 0, 0, &x))
 		r = NULL;
 	else
 		r = PyUnicode_FromFormat("%s(key=%R, value=%llu)", name, k,
@@ -1549,7 +1413,7 @@ static PyTypeObject value_type = {
 
 /*
  * The value of a table with v32=1 (format v2): the same object and methods
- * as AtomicValue64; value_arg() takes its arguments as 32-bit, and
+ * as AtomicValue64; value_method() takes its arguments as 32-bit, and
  * libadict's adict_tuple_*() wrap its results modulo 2**32.
  */
 static PyTypeObject value32_type = {
@@ -1573,11 +1437,38 @@ static PyTypeObject value32_type = {
 /* Direct methods: d.add(key, 1) without a value object                     */
 /* ------------------------------------------------------------------------ */
 
-/* STORE, not SWAP, so that a mediated table's grant is checked for STORE. */
-static inline int adict_store_old(struct adict *t, __u64 key, __u64 value,
-				  __u64 *old)
+/*
+ * A method of a table: the key, then up to two value arguments (for find,
+ * the default), named @kw, the first @nmin required.  Returns the previous
+ * value (load and find: the value; cas: the value observed; insert: True
+ * if the key was new).  store runs ADICT_OP_STORE, not SWAP, so that a
+ * mediated table's grant is checked for STORE.
+ */
+static __always_inline PyObject *table_method(struct table_object *self,
+					      const char *fn, __u32 op,
+					      const char *const *kw,
+					      Py_ssize_t nmin, Py_ssize_t nmax,
+					      PyObject *const *args,
+					      Py_ssize_t nargs, PyObject *kwnames)
 {
-	return adict_op(t, ADICT_OP_STORE, key, value, 0, old);
+	PyObject *a[3] = { NULL, NULL, NULL };
+	__u64 r;
+	int ret;
+
+	if (parse_args(fn, kw, nmin, nmax, args, nargs, kwnames, a))
+		return NULL;
+	if (op == ADICT_OP_FIND) {
+		ret = table_op(self, op, a[0], NULL, NULL, &r);
+		if (ret > 0)
+			return Py_NewRef(a[1] ? a[1] : Py_None);
+	} else {
+		ret = table_op(self, op, a[0], a[1], a[2], &r);
+	}
+	if (__builtin_expect(ret < 0, 0))
+		return NULL;
+	if (op == ADICT_OP_INSERT)
+		return PyBool_FromLong((long)r);
+	return PyLong_FromUnsignedLongLong(r);
 }
 
 static const char *const kw_key_value[] = { "key", "value" };
@@ -1587,142 +1478,58 @@ static const char *const kw_key_default[] = { "key", "default" };
 static const char *const kw_key_cas[] = { "key", "expected", "desired" };
 static const char *const kw_key[] = { "key" };
 
-#define TABLE_RMW(pyname, libfn, op, kw, nmin)			\
-static PyObject *table_##pyname(struct table_object *self,		\
-				PyObject *const *args, Py_ssize_t nargs, \
-				PyObject *kwnames)			\
+#define TABLE_METHOD(cname, pyname, op, kw, nmin, nmax)		\
+static PyObject *table_##cname(struct table_object *self,		\
+			       PyObject *const *args, Py_ssize_t nargs,	\
+			       PyObject *kwnames)			\
 {									\
-	__u64 key, arg = 1, old;					\
-	PyObject *a[2];							\
-	int ret;							\
-									\
-	if (__builtin_expect(!self->t, 0))				\
-		return closed_error();					\
-	if (parse_args(#pyname, kw, nmin, 2, args, nargs, kwnames, a))	\
-		return NULL;						\
-	if (__builtin_expect(self->t->core.wide, 0))			\
-		return wide_op(self, op, a[0], a[1], NULL, NULL);	\
-	if (key_from_py(a[0], &key) ||					\
-	    (a[1] && value_from_py(a[1], &arg)))			\
-		return NULL;						\
-	ret = libfn(self->t, key, arg, &old);				\
-	if (__builtin_expect(ret < 0, 0))				\
-		return op_error(self, ret, key);			\
-	return PyLong_FromUnsignedLongLong(old);			\
+	return table_method(self, #pyname, op, kw, nmin, nmax, args,	\
+			    nargs, kwnames);				\
 }
 
-TABLE_RMW(add, adict_add, ADICT_OP_ADD, kw_key_delta, 1)
-TABLE_RMW(sub, adict_sub, ADICT_OP_SUB, kw_key_delta, 1)
-TABLE_RMW(swap, adict_swap, ADICT_OP_SWAP, kw_key_value, 2)
-TABLE_RMW(store, adict_store_old, ADICT_OP_STORE, kw_key_value, 2)
-TABLE_RMW(band, adict_and, ADICT_OP_AND, kw_key_mask, 2)
-TABLE_RMW(bor, adict_or, ADICT_OP_OR, kw_key_mask, 2)
-TABLE_RMW(bxor, adict_xor, ADICT_OP_XOR, kw_key_mask, 2)
-#undef TABLE_RMW
-
-static PyObject *table_load(struct table_object *self, PyObject *const *args,
-			    Py_ssize_t nargs, PyObject *kwnames)
-{
-	PyObject *a[1];
-	__u64 key, val;
-	int ret;
-
-	if (__builtin_expect(!self->t, 0))
-		return closed_error();
-	if (parse_args("load", kw_key, 1, 1, args, nargs, kwnames, a))
-		return NULL;
-	if (self->t->core.wide)
-		return wide_op(self, ADICT_OP_LOAD, a[0], NULL, NULL, NULL);
-	if (key_from_py(a[0], &key))
-		return NULL;
-	ret = adict_load(self->t, key, &val);
-	if (__builtin_expect(ret < 0, 0))
-		return op_error(self, ret, key);
-	return PyLong_FromUnsignedLongLong(val);
-}
-
-static PyObject *table_find(struct table_object *self, PyObject *const *args,
-			    Py_ssize_t nargs, PyObject *kwnames)
-{
-	PyObject *a[2];
-	__u64 key, val;
-	int ret;
-
-	if (__builtin_expect(!self->t, 0))
-		return closed_error();
-	if (parse_args("find", kw_key_default, 1, 2, args, nargs, kwnames, a))
-		return NULL;
-	if (self->t->core.wide)
-		return wide_op(self, ADICT_OP_FIND, a[0], NULL, NULL, a[1]);
-	if (key_from_py(a[0], &key))
-		return NULL;
-	ret = adict_find(self->t, key, &val);
-	if (ret == -ENOENT)
-		return Py_NewRef(a[1] ? a[1] : Py_None);
-	if (ret < 0)
-		return op_error(self, ret, key);
-	return PyLong_FromUnsignedLongLong(val);
-}
-
-static PyObject *table_cas(struct table_object *self, PyObject *const *args,
-			   Py_ssize_t nargs, PyObject *kwnames)
-{
-	__u64 key, expected, desired, seen;
-	PyObject *a[3];
-	int ret;
-
-	if (__builtin_expect(!self->t, 0))
-		return closed_error();
-	if (parse_args("cas", kw_key_cas, 3, 3, args, nargs, kwnames, a))
-		return NULL;
-	if (self->t->core.wide)
-		return wide_op(self, ADICT_OP_CAS, a[0], a[1], a[2], NULL);
-	if (key_from_py(a[0], &key) || value_from_py(a[1], &expected) ||
-	    value_from_py(a[2], &desired))
-		return NULL;
-	ret = adict_cas(self->t, key, expected, desired, &seen);
-	if (ret < 0)
-		return op_error(self, ret, key);
-	return PyLong_FromUnsignedLongLong(seen);
-}
-
-static PyObject *table_insert(struct table_object *self, PyObject *const *args,
-			      Py_ssize_t nargs, PyObject *kwnames)
-{
-	PyObject *a[1];
-	__u64 key;
-	int ret;
-
-	if (__builtin_expect(!self->t, 0))
-		return closed_error();
-	if (parse_args("insert", kw_key, 1, 1, args, nargs, kwnames, a))
-		return NULL;
-	if (self->t->core.wide)
-		return wide_op(self, ADICT_OP_INSERT, a[0], NULL, NULL, NULL);
-	if (key_from_py(a[0], &key))
-		return NULL;
-	ret = adict_insert(self->t, key);
-	if (ret < 0)
-		return op_error(self, ret, key);
-	return PyBool_FromLong(ret);
-}
+TABLE_METHOD(add, add, ADICT_OP_ADD, kw_key_delta, 1, 2)
+TABLE_METHOD(sub, sub, ADICT_OP_SUB, kw_key_delta, 1, 2)
+TABLE_METHOD(swap, swap, ADICT_OP_SWAP, kw_key_value, 2, 2)
+TABLE_METHOD(store, store, ADICT_OP_STORE, kw_key_value, 2, 2)
+TABLE_METHOD(band, band, ADICT_OP_AND, kw_key_mask, 2, 2)
+TABLE_METHOD(bor, bor, ADICT_OP_OR, kw_key_mask, 2, 2)
+TABLE_METHOD(bxor, bxor, ADICT_OP_XOR, kw_key_mask, 2, 2)
+TABLE_METHOD(cas, cas, ADICT_OP_CAS, kw_key_cas, 3, 3)
+TABLE_METHOD(load, load, ADICT_OP_LOAD, kw_key, 1, 1)
+TABLE_METHOD(find, find, ADICT_OP_FIND, kw_key_default, 1, 2)
+TABLE_METHOD(insert, insert, ADICT_OP_INSERT, kw_key, 1, 1)
+TABLE_METHOD(set_add, add, ADICT_OP_INSERT, kw_key, 1, 1)
+#undef TABLE_METHOD
 
 /* ------------------------------------------------------------------------ */
 /* Batches                                                                  */
 /* ------------------------------------------------------------------------ */
 
 /*
- * Batches run in chunks of BATCH_CHUNK keys: the keys of one chunk are
- * converted into a small buffer, libadict runs them (prefetching ahead) and
- * the results go straight into the result list.  So a call of any size
- * touches the same few kilobytes of temporaries, where converting all keys
- * first built arrays as large as the call.  Every key (and delta) is checked
- * in a first pass, so that bad input raises before anything is applied.
+ * Batches check every key (and delta) in a first pass, so that bad input
+ * raises before anything is applied.  On the default geometry they then
+ * run in chunks of BATCH_CHUNK keys: the keys of one chunk are converted
+ * into a small buffer, libadict runs them (prefetching ahead) and the
+ * results go straight into the result list, so a call of any size touches
+ * the same few kilobytes of temporaries.  libadict has no batch call for
+ * packed keys: on the other geometries it is one adict_tuple_op() per key.
  */
 #define BATCH_CHUNK	512
+_Static_assert(BATCH_CHUNK >= ADICT_KEY_WORDS_MAX, "a chunk holds a packed key");
+
+enum batch_kind { BATCH_ADD, BATCH_LOAD, BATCH_INSERT };
+
+static const __u32 batch_op[] = {
+	[BATCH_ADD] = ADICT_OP_ADD,
+	[BATCH_LOAD] = ADICT_OP_LOAD,
+	[BATCH_INSERT] = ADICT_OP_INSERT,
+};
 
 struct batch {
 	const char *fn;
+	struct table_object *self;
+	enum batch_kind kind;
+	bool value32;		/* the table's values are 32-bit */
 	PyObject *keys;		/* PySequence_Fast of the keys */
 	PyObject *deltas;	/* PySequence_Fast of the deltas, or NULL */
 	__u64 delta;		/* the delta of every key when deltas is NULL */
@@ -1740,11 +1547,16 @@ static PyObject *batch_item(struct batch *b, PyObject *seq, Py_ssize_t i)
 	return PySequence_Fast_GET_ITEM(seq, i);
 }
 
-static int batch_key(struct batch *b, Py_ssize_t i, __u64 *key)
+/* Key @i into @words; the table must still be open (see table_op()). */
+static int batch_key(struct batch *b, Py_ssize_t i, __u64 *words)
 {
-	PyObject *o = batch_item(b, b->keys, i);
+	struct adict *t = table_get(b->self);
+	PyObject *o;
 
-	return o ? key_from_py(o, key) : -1;
+	if (!t)
+		return -1;
+	o = batch_item(b, b->keys, i);
+	return o ? key_from_py(t, o, words) : -1;
 }
 
 static int batch_delta(struct batch *b, Py_ssize_t i, __u64 *delta)
@@ -1756,7 +1568,7 @@ static int batch_delta(struct batch *b, Py_ssize_t i, __u64 *delta)
 		return 0;
 	}
 	o = batch_item(b, b->deltas, i);
-	return o ? value_from_py(o, delta) : -1;
+	return o ? value_from_py(o, b->value32, delta) : -1;
 }
 
 static void batch_release(struct batch *b)
@@ -1766,13 +1578,20 @@ static void batch_release(struct batch *b)
 }
 
 /* Open @keys_o (and @delta_o: NULL, an int or a sequence) and check it all. */
-static int batch_open(struct batch *b, const char *fn, PyObject *keys_o,
+static int batch_open(struct batch *b, struct table_object *self,
+		      const char *fn, enum batch_kind kind, PyObject *keys_o,
 		      PyObject *delta_o)
 {
+	__u64 words[ADICT_KEY_WORDS_MAX], x;
+	struct adict *t = table_get(self);
 	Py_ssize_t i;
-	__u64 x;
 
+	if (!t)
+		return -1;
 	b->fn = fn;
+	b->self = self;
+	b->kind = kind;
+	b->value32 = t->core.layout.value_bytes == 4;
 	b->deltas = NULL;
 	b->delta = 1;
 	b->keys = PySequence_Fast(keys_o, "keys must be an iterable of keys");
@@ -1780,7 +1599,7 @@ static int batch_open(struct batch *b, const char *fn, PyObject *keys_o,
 		return -1;
 	b->n = PySequence_Fast_GET_SIZE(b->keys);
 	if (delta_o && PyLong_Check(delta_o)) {
-		if (value_from_py(delta_o, &b->delta))
+		if (value_from_py(delta_o, b->value32, &b->delta))
 			goto out_release;
 	} else if (delta_o) {
 		b->deltas = PySequence_Fast(delta_o, "delta must be an int or a "
@@ -1794,7 +1613,7 @@ static int batch_open(struct batch *b, const char *fn, PyObject *keys_o,
 		}
 	}
 	for (i = 0; i < b->n; i++)
-		if (batch_key(b, i, &x) || batch_delta(b, i, &x))
+		if (batch_key(b, i, words) || batch_delta(b, i, &x))
 			goto out_release;
 	return 0;
 
@@ -1859,40 +1678,50 @@ static void list_abandon(PyObject *list, Py_ssize_t i)
 	Py_DECREF(list);
 }
 
-enum batch_kind { BATCH_ADD, BATCH_LOAD, BATCH_INSERT };
-
-static PyObject *batch_run(struct table_object *self, struct batch *b,
-			   enum batch_kind kind)
+/*
+ * Run the checked batch @b into a new list.  Packed keys take one
+ * adict_tuple_op() each, in chunks of one; the default geometry's keys go
+ * to libadict's batch calls a chunk at a time.
+ */
+static PyObject *batch_run(struct batch *b)
 {
 	__u64 keys[BATCH_CHUNK], deltas[BATCH_CHUNK], out[BATCH_CHUNK];
-	Py_ssize_t off, i, c;
-	PyObject *list;
+	__u32 op = batch_op[b->kind];
+	Py_ssize_t done, i, c;
+	struct adict *t;
+	PyObject *list, *k;
 	int ret;
 
 	list = PyList_New(b->n);
 	if (!list)
 		return NULL;
-	for (off = 0; off < b->n; off += c) {
-		c = b->n - off < BATCH_CHUNK ? b->n - off : BATCH_CHUNK;
+	for (done = 0; done < b->n; done += c) {
+		t = table_get(b->self);
+		if (!t)
+			goto out_abandon;
+		/* A packed key fills keys[0 .. its words - 1]. */
+		c = t->core.wide ? 1 : b->n - done < BATCH_CHUNK ? b->n - done :
+		    BATCH_CHUNK;
 		for (i = 0; i < c; i++)
-			if (batch_key(b, off + i, &keys[i]) ||
-			    (kind == BATCH_ADD && batch_delta(b, off + i, &deltas[i])))
+			if (batch_key(b, done + i, &keys[i]) ||
+			    (b->kind == BATCH_ADD && batch_delta(b, done + i, &deltas[i])))
 				goto out_abandon;
 		/* The conversions may have run Python code that closed it. */
-		if (!table_get(self))
+		t = table_get(b->self);
+		if (!t)
 			goto out_abandon;
-		switch (kind) {
-		case BATCH_ADD:
-			ret = adict_add_batch(self->t, keys, b->deltas ||
-					      b->delta != 1 ? deltas : NULL,
-					      (size_t)c, out);
-			break;
-		case BATCH_LOAD:
-			ret = adict_load_batch(self->t, keys, (size_t)c, out);
-			break;
-		default:
+		if (t->core.wide) {
+			ret = adict_tuple_op(t, op, keys, b->kind == BATCH_ADD ?
+					     deltas[0] : 0, 0, &out[0]);
+			ret = ret < 0 ? ret : 1;
+		} else if (b->kind == BATCH_ADD) {
+			ret = adict_add_batch(t, keys, b->deltas || b->delta != 1 ?
+					      deltas : NULL, (size_t)c, out);
+		} else if (b->kind == BATCH_LOAD) {
+			ret = adict_load_batch(t, keys, (size_t)c, out);
+		} else {
 			for (ret = 0; ret < c; ret++) {
-				int r = adict_insert(self->t, keys[ret]);
+				int r = adict_insert(t, keys[ret]);
 
 				if (r < 0) {
 					ret = ret ? ret : r;
@@ -1900,117 +1729,50 @@ static PyObject *batch_run(struct table_object *self, struct batch *b,
 				}
 				out[ret] = (__u64)r;
 			}
-			break;
 		}
 		/* ret: c, or the count done before a failing key, or -errno. */
 		for (i = 0; i < (ret < 0 ? 0 : ret); i++) {
-			PyObject *x = kind == BATCH_INSERT ? PyBool_FromLong((long)out[i]) :
+			PyObject *x = b->kind == BATCH_INSERT ? PyBool_FromLong((long)out[i]) :
 				      PyLong_FromUnsignedLongLong(out[i]);
 
 			if (!x) {
-				off += i;
+				done += i;
 				goto out_abandon;
 			}
-			PyList_SET_ITEM(list, off + i, x);
+			PyList_SET_ITEM(list, done + i, x);
 		}
 		if (ret < c) {
-			Py_ssize_t done = off + (ret < 0 ? 0 : ret);
-
-			if (ret >= 0)	/* learn the failing key's errno */
-				ret = kind == BATCH_ADD ?
-				      adict_add(self->t, keys[ret], 0, NULL) :
-				      kind == BATCH_LOAD ?
-				      adict_load(self->t, keys[ret], &out[0]) :
-				      adict_insert(self->t, keys[ret]);
-			op_error(self, ret < 0 ? ret : -EIO, keys[done - off]);
-			list_abandon(list, done);
-			return batch_note((size_t)done, (size_t)b->n);
+			i = ret < 0 ? 0 : ret;	/* the failing key */
+			if (ret >= 0)		/* learn its errno */
+				ret = adict_tuple_op(t, op, &keys[i], 0, 0, &out[0]);
+			done += i;
+			k = key_to_py(adict_key_words(t), &keys[i]);
+			if (k) {
+				op_error(b->self, ret < 0 ? ret : -EIO, k);
+				Py_DECREF(k);
+			}
+			goto out_abandon;
 		}
 	}
 	return list;
 
 out_abandon:
-	list_abandon(list, off);
-	return batch_note((size_t)off, (size_t)b->n);
+	list_abandon(list, done);
+	return batch_note((size_t)done, (size_t)b->n);
 }
 
-/*
- * A batch on a table of another geometry: there is no batch call for
- * packed keys, so one adict_tuple_op() per key, after the same first pass
- * that checks every key and delta.
- */
-static PyObject *wide_many(struct table_object *self, const char *fn,
-			   enum batch_kind kind, PyObject *keys_o, PyObject *delta_o)
+static PyObject *table_many(struct table_object *self, const char *fn,
+			    enum batch_kind kind, PyObject *keys_o,
+			    PyObject *delta_o)
 {
-	__u32 op = kind == BATCH_ADD ? ADICT_OP_ADD : kind == BATCH_LOAD ?
-		   ADICT_OP_LOAD : ADICT_OP_INSERT;
-	PyObject *keys, *deltas = NULL, *list = NULL;
-	__u64 words[ADICT_KEY_WORDS_MAX], d = 1, r;
-	Py_ssize_t n, i;
-	int ret;
+	struct batch b;
+	PyObject *ret;
 
-	keys = PySequence_Fast(keys_o, "keys must be an iterable of keys");
-	if (!keys)
+	if (batch_open(&b, self, fn, kind, keys_o, delta_o))
 		return NULL;
-	n = PySequence_Fast_GET_SIZE(keys);
-	if (delta_o && PyLong_Check(delta_o)) {
-		if (wide_value(self->t, delta_o, &d))
-			goto out;
-	} else if (delta_o) {
-		deltas = PySequence_Fast(delta_o, "delta must be an int or a "
-					 "sequence of ints");
-		if (!deltas)
-			goto out;
-		if (PySequence_Fast_GET_SIZE(deltas) != n) {
-			PyErr_Format(PyExc_ValueError, "%s: %zd keys but %zd deltas",
-				     fn, n, PySequence_Fast_GET_SIZE(deltas));
-			goto out;
-		}
-	}
-	for (i = 0; i < n; i++)
-		if (wide_key(self->t, PySequence_Fast_GET_ITEM(keys, i), words) ||
-		    (deltas && wide_value(self->t, PySequence_Fast_GET_ITEM(deltas, i), &r)))
-			goto out;
-	if (!table_get(self))
-		goto out;
-	list = PyList_New(n);
-	if (!list)
-		goto out;
-	for (i = 0; i < n; i++) {
-		PyObject *k, *x;
-
-		if (PySequence_Fast_GET_SIZE(keys) != n ||
-		    (deltas && PySequence_Fast_GET_SIZE(deltas) != n)) {
-			PyErr_Format(PyExc_RuntimeError, "%s: the sequence changed "
-				     "size during the call", fn);
-			goto out_abandon;
-		}
-		k = PySequence_Fast_GET_ITEM(keys, i);
-		if (wide_key(self->t, k, words) ||
-		    (deltas && wide_value(self->t, PySequence_Fast_GET_ITEM(deltas, i), &d)) ||
-		    !table_get(self))
-			goto out_abandon;
-		ret = adict_tuple_op(self->t, op, words, d, 0, &r);
-		if (ret < 0) {
-			op_error_s(self, ret, k);
-			goto out_abandon;
-		}
-		x = kind == BATCH_INSERT ? PyBool_FromLong((long)r) :
-		    PyLong_FromUnsignedLongLong(r);
-		if (!x)
-			goto out_abandon;
-		PyList_SET_ITEM(list, i, x);
-	}
-	goto out;
-
-out_abandon:
-	list_abandon(list, i);
-	list = NULL;
-	batch_note((size_t)i, (size_t)n);
-out:
-	Py_DECREF(keys);
-	Py_XDECREF(deltas);
-	return list;
+	ret = batch_run(&b);
+	batch_release(&b);
+	return ret;
 }
 
 static const char *const kw_keys_delta[] = { "keys", "delta" };
@@ -2019,56 +1781,32 @@ static const char *const kw_keys[] = { "keys" };
 static PyObject *table_add_many(struct table_object *self, PyObject *const *args,
 				Py_ssize_t nargs, PyObject *kwnames)
 {
-	struct batch b;
-	PyObject *a[2], *ret;
+	PyObject *a[2];
 
-	if (parse_args("add_many", kw_keys_delta, 1, 2, args, nargs, kwnames, a) ||
-	    !table_get(self))
+	if (parse_args("add_many", kw_keys_delta, 1, 2, args, nargs, kwnames, a))
 		return NULL;
-	if (self->t->core.wide)
-		return wide_many(self, "add_many", BATCH_ADD, a[0], a[1]);
-	if (batch_open(&b, "add_many", a[0], a[1]))
-		return NULL;
-	ret = batch_run(self, &b, BATCH_ADD);
-	batch_release(&b);
-	return ret;
+	return table_many(self, "add_many", BATCH_ADD, a[0], a[1]);
 }
 
 static PyObject *table_load_many(struct table_object *self, PyObject *const *args,
 				 Py_ssize_t nargs, PyObject *kwnames)
 {
-	struct batch b;
-	PyObject *a[1], *ret;
+	PyObject *a[1];
 
-	if (parse_args("load_many", kw_keys, 1, 1, args, nargs, kwnames, a) ||
-	    !table_get(self))
+	if (parse_args("load_many", kw_keys, 1, 1, args, nargs, kwnames, a))
 		return NULL;
-	if (self->t->core.wide)
-		return wide_many(self, "load_many", BATCH_LOAD, a[0], NULL);
-	if (batch_open(&b, "load_many", a[0], NULL))
-		return NULL;
-	ret = batch_run(self, &b, BATCH_LOAD);
-	batch_release(&b);
-	return ret;
+	return table_many(self, "load_many", BATCH_LOAD, a[0], NULL);
 }
 
 /* AtomicSet.add_many: one insert per key. */
-static PyObject *table_insert_many(struct table_object *self, PyObject *const *args,
-				   Py_ssize_t nargs, PyObject *kwnames)
+static PyObject *set_add_many(struct table_object *self, PyObject *const *args,
+			      Py_ssize_t nargs, PyObject *kwnames)
 {
-	struct batch b;
-	PyObject *a[1], *ret;
+	PyObject *a[1];
 
-	if (parse_args("add_many", kw_keys, 1, 1, args, nargs, kwnames, a) ||
-	    !table_get(self))
+	if (parse_args("add_many", kw_keys, 1, 1, args, nargs, kwnames, a))
 		return NULL;
-	if (self->t->core.wide)
-		return wide_many(self, "add_many", BATCH_INSERT, a[0], NULL);
-	if (batch_open(&b, "add_many", a[0], NULL))
-		return NULL;
-	ret = batch_run(self, &b, BATCH_INSERT);
-	batch_release(&b);
-	return ret;
+	return table_many(self, "add_many", BATCH_INSERT, a[0], NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2121,19 +1859,26 @@ static void iter_dealloc(struct iter_object *it)
 	PyObject_Free(it);
 }
 
-/* The next row of a table of another geometry: keys of all its words. */
-static PyObject *wide_iter_next(struct iter_object *it, struct adict *t)
+/*
+ * The next row, as its kind wants it.  The original's rows (iter(table))
+ * always hold the key as a tuple; items() and keys() give a one-word key
+ * as an int.
+ */
+static PyObject *iter_next(struct iter_object *it)
 {
-	unsigned int n = adict_key_words(t);
 	__u64 words[ADICT_KEY_WORDS_MAX], val;
+	struct adict *t = it->table->t;
 	PyObject *key, *x, *row;
+	unsigned int n;
 
+	if (!t)
+		return closed_error();
 	if (adict_tuple_iter_next(t, &it->cursor, words, &val) <= 0)
 		return NULL;	/* StopIteration */
 	if (it->kind == ITER_VALUES)
 		return PyLong_FromUnsignedLongLong(val);
-	/* The original's rows always hold the key as a tuple. */
-	key = wide_key_obj(n, words);
+	n = adict_key_words(t);
+	key = key_to_py(n, words);
 	if (!key)
 		return NULL;
 	if (n == 1 && (it->kind == ITER_ROWS || it->kind == ITER_SET_ROWS)) {
@@ -2153,33 +1898,6 @@ static PyObject *wide_iter_next(struct iter_object *it, struct adict *t)
 	Py_DECREF(key);
 	Py_DECREF(x);
 	return row;
-}
-
-static PyObject *iter_next(struct iter_object *it)
-{
-	struct adict *t = it->table->t;
-	__u64 key, val;
-
-	if (!t)
-		return closed_error();
-	if (t->core.wide)
-		return wide_iter_next(it, t);
-	if (adict_iter_next(t, &it->cursor, &key, &val) <= 0)
-		return NULL;	/* StopIteration */
-	switch (it->kind) {
-	case ITER_ROWS:
-		return Py_BuildValue("((K)K)", (unsigned long long)key,
-				     (unsigned long long)val);
-	case ITER_SET_ROWS:
-		return Py_BuildValue("((K)O)", (unsigned long long)key, Py_True);
-	case ITER_KEYS:
-		return PyLong_FromUnsignedLongLong(key);
-	case ITER_VALUES:
-		return PyLong_FromUnsignedLongLong(val);
-	default:
-		return Py_BuildValue("(KK)", (unsigned long long)key,
-				     (unsigned long long)val);
-	}
 }
 
 static PyTypeObject iter_type = {
@@ -2290,10 +2008,10 @@ static PyMethodDef dict_methods[] = {
 
 static PyMethodDef set_methods[] = {
 	COMMON_METHODS,
-	{ "add", FN(table_insert), FASTKW,
+	{ "add", FN(table_set_add), FASTKW,
 	  "add($self, /, key)\n--\n\n"
 	  "Insert key; True if it was new, False if present." },
-	{ "add_many", FN(table_insert_many), FASTKW,
+	{ "add_many", FN(set_add_many), FASTKW,
 	  "add_many($self, /, keys)\n--\n\n"
 	  "add() each key in order; every key is checked first.  When the set\n"
 	  "fills up, the keys before the failing one have been inserted." },

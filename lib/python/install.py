@@ -3,7 +3,7 @@
 
 Usage: install.py BUILT_PACKAGE_DIR PYPROJECT TARGET_SITE_DIR VERSION
 
-Copies the package (the extension, the .py files, the stubs, py.typed) into
+Copies the package (the extension, the .py files, its stub, py.typed) into
 TARGET_SITE_DIR/atomic_dict and writes atomic_dict-VERSION.dist-info next to
 it, as an installed wheel has it: METADATA from pyproject.toml's [project]
 table, INSTALLER, top_level.txt and a RECORD with every file's sha256 and

@@ -45,6 +45,9 @@ PY_EXT := $(PY_PKG)/_atomic_dict$(PY_EXT_SUFFIX)
 PY_SRCS := $(wildcard lib/python/src/atomic_dict/*.py lib/python/src/atomic_dict/*.pyi) \
 	lib/python/src/atomic_dict/py.typed
 PY_FILES := $(PY_SRCS:lib/python/src/atomic_dict/%=$(PY_PKG)/%)
+# Modules and stubs built before their source was removed or renamed: a
+# stale stub would still be read by mypy and stubtest.
+PY_STALE := $(filter-out $(PY_FILES),$(wildcard $(PY_PKG)/*.py $(PY_PKG)/*.pyi))
 PY_CFLAGS := $(CFLAGS_ADICT) -fPIC -I$(PY_INCLUDE) -DADICT_API=
 PY_STAGE := $(PY_B)/wheel-src
 PY_DIST := $(PY_B)/dist
@@ -66,6 +69,7 @@ python: $(PY_EXT) $(PY_FILES)
 ifneq ($(PY_VERSION),$(VERSION))
 	$(error lib/python/src/atomic_dict/__init__.py has __version__ "$(PY_VERSION)", the release (Makefile VERSION) is $(VERSION))
 endif
+	$(if $(PY_STALE),$(Q)rm -f $(PY_STALE))
 
 $(PY_B)/.python-ok:
 	@test -n "$(PY_EXT_SUFFIX)" || { echo "python.mk: '$(PYTHON)' does not run" >&2; exit 1; }

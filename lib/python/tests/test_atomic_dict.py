@@ -346,6 +346,31 @@ class ErrorTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             atomic_dict.unlink("")
 
+    def test_an_index_method_closing_the_table_should_raise_valueerror(self):
+        # Python code run by a conversion (__index__) must not leave the
+        # call on a closed table's freed mapping.
+        class Closer:
+            def __init__(self, table, value):
+                self.table, self.value = table, value
+
+            def __index__(self):
+                self.table.close()
+                return self.value
+
+        for geometry in ((1, 0, 1, 0), (1, 1, 0, 1)):
+            key = 5 if geometry[1] == 0 else (5, 6)
+            calls = [lambda d: d.add(key, Closer(d, 1)),
+                     lambda d: d.cas(key, 0, Closer(d, 1)),
+                     lambda d: d.__setitem__(key, Closer(d, 1)),
+                     lambda d: d.add_many([key], [Closer(d, 1)]),
+                     lambda d: d[key].add(Closer(d, 1)),
+                     lambda d: d[(5, Closer(d, 6)) if geometry[1] else Closer(d, 5)]]
+            for call in calls:
+                d = AtomicDict(10, *geometry)
+                with self.assertRaises(ValueError) as cm:
+                    call(d)
+                self.assertIn("closed", str(cm.exception))
+
     def test_pickling_an_anonymous_table_should_raise_typeerror(self):
         with self.assertRaises(TypeError) as cm:
             pickle.dumps(self.d)

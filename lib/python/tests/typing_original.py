@@ -3,7 +3,7 @@
 
 typecheck.sh checks this file and the original's own programs (original/)
 against atomic_dict's stubs; it is type-checked, not run.  It uses only
-what the original offered, the way its README and stubs (capi.pyi) show.
+what the original offered, the way its README and stub (capi.pyi) show.
 """
 
 import multiprocessing

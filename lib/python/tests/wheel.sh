@@ -35,9 +35,9 @@ done
 check "make python-wheel builds the wheel offline" \
 	make -s python-wheel PYTHON="$PY" B="$B"
 WHL=$(ls "$B"/python/dist/atomic_dict-*.whl 2>/dev/null | head -n 1)
-check "the wheel carries the package, its stubs and dist-info" sh -c "
+check "the wheel carries the package, its stub and dist-info" sh -c "
 	\"$PY\" -m zipfile -l \"$WHL\" > \"$T/list\" &&
-	for f in atomic_dict/__init__.py atomic_dict/__init__.pyi atomic_dict/capi.py \
+	for f in atomic_dict/__init__.py atomic_dict/_atomic_dict.pyi atomic_dict/capi.py \
 		atomic_dict/py.typed atomic_dict-1.0.0.dist-info/METADATA \
 		atomic_dict-1.0.0.dist-info/RECORD; do
 		grep -q \" *\$f \" \"$T/list\" || { echo \"missing \$f\"; exit 1; }; done &&

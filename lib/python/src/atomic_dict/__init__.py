@@ -28,6 +28,7 @@ Documentation/python.rst.
 import os as _os
 
 from multiprocessing import reduction as _reduction
+from typing import Any as _Any, Callable as _Callable, TypeVar as _TypeVar
 
 from ._atomic_dict import (
     CAPACITY_MAX,
@@ -63,15 +64,20 @@ __version__ = "1.0.0"
 AtomicValue = AtomicValue64
 
 
-def _rebuild_table(cls, dupfd):
-    fd = dupfd.detach()
+_Table = _TypeVar("_Table", AtomicDict, AtomicSet)
+
+
+def _rebuild_table(cls: type[_Table], dupfd: _Any) -> _Table:
+    fd: int = dupfd.detach()
     try:
         return cls.from_fd(fd)
     finally:
         _os.close(fd)
 
 
-def _reduce_table(table):
+def _reduce_table(
+    table: AtomicDict | AtomicSet,
+) -> tuple[_Callable[..., AtomicDict | AtomicSet], tuple[object, ...]]:
     """multiprocessing's pickler only: pass the table's fd to the child.
 
     DupFd hands the fd to a spawn child at its start, or later (Queue, Pool

@@ -1,41 +1,14 @@
 # SPDX-License-Identifier: MIT
-"""Type stubs of atomic_dict (the _atomic_dict C extension)."""
+"""Type stubs of atomic_dict._atomic_dict, the C extension.
+
+Only what the extension defines: atomic_dict/__init__.py and capi.py,
+which re-export it and add __version__, AtomicValue and the
+multiprocessing reducer, are type-checked from their own source.
+"""
 
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Literal, Protocol, TypedDict, TypeVar, final, overload
-
-from . import capi as capi
-
-__version__: str
-__all__ = [
-    "AtomicDict",
-    "AtomicSet",
-    "AtomicValue64",
-    "AtomicValue32",
-    "AtomicValue",
-    "Error",
-    "TableFullError",
-    "KernelModuleNotLoadedError",
-    "capi",
-    "unlink",
-    "DEVICE_PATH",
-    "CAPACITY_MAX",
-    "NAME_MAX",
-    "GRANT_ALL",
-    "GRANT_READ",
-    "OP_LOAD",
-    "OP_STORE",
-    "OP_SWAP",
-    "OP_ADD",
-    "OP_SUB",
-    "OP_AND",
-    "OP_OR",
-    "OP_XOR",
-    "OP_CAS",
-    "OP_INSERT",
-    "OP_FIND",
-]
 
 DEVICE_PATH: str
 CAPACITY_MAX: int
@@ -126,8 +99,6 @@ class AtomicValue64(_AtomicValueBase):
 class AtomicValue32(_AtomicValueBase):
     """The 32-bit value of a table with v32=1; wraps modulo 2**32."""
 
-AtomicValue = AtomicValue64
-
 # Typing only: at run time AtomicDict and AtomicSet share these methods
 # but no base class.
 class _TableBase:
@@ -216,3 +187,4 @@ class AtomicSet(_TableBase):
     def __iter__(self) -> Iterator[tuple[tuple[int, ...], bool]]: ...
 
 def unlink(name: str, /) -> None: ...
+def get_pointer(capsule: object, /) -> int: ...
