@@ -65,6 +65,18 @@
  * The kernel never trusts them: every loop in core.h is bounded by the
  * kernel's own copy of the geometry (adict_table.core), `used` read for INFO
  * is clamped to the capacity, and the header page is never read back.
+ * Bounded is not enough on a table scribbled or flooded so that a probe
+ * visits every bucket: probes reschedule every ADICT_A_RELAX_BUCKETS and
+ * stop on a fatal signal (adict_a_relax() in adict/atomics.h), batches
+ * reschedule between entries, and io_uring batches that may run long are
+ * punted to io-wq instead of running under the ring's lock (before 6.4,
+ * see ADICT_URING_PUNT_LONG).
+ *
+ * Tenants
+ * -------
+ * Limits are global (max_tables, max_total_bytes) and per quota owner
+ * (max_tables_per_user, max_user_bytes; adict_quota_uid()).  The listing
+ * shows a reader only what it may attach (adict_may_list()).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -121,15 +133,20 @@ static unsigned int max_tables = 1024;
 module_param(max_tables, uint, 0644);
 MODULE_PARM_DESC(max_tables, "Most tables alive at once (default 1024)");
 
-static unsigned int max_tables_per_user = 128;
+static unsigned int max_tables_per_user = 64;
 module_param(max_tables_per_user, uint, 0644);
 MODULE_PARM_DESC(max_tables_per_user,
-		 "Most tables alive at once per owner uid (default 128)");
+		 "Most tables alive at once per quota owner (default 64)");
 
 static unsigned long max_total_bytes;
 module_param(max_total_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_total_bytes,
 		 "Most bytes in all tables together (default 0: half of RAM)");
+
+static unsigned long max_user_bytes;
+module_param(max_user_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_user_bytes,
+		 "Most bytes in the tables of one quota owner (default 0: a quarter of max_total_bytes)");
 
 /* ------------------------------------------------------------------------ */
 /* Global state                                                             */
@@ -166,8 +183,16 @@ static void adict_table_free_pages(struct adict_table *t)
 	if (t->kaddr)
 		vunmap(t->kaddr);
 	if (t->pages) {
-		for (i = 0; i < t->npages && t->pages[i]; i++)
+		/*
+		 * Up to max_table_bytes of pages: let the scheduler in now and
+		 * then.  Every caller may sleep (file release, the ioctl that
+		 * failed to create, module exit).
+		 */
+		for (i = 0; i < t->npages && t->pages[i]; i++) {
 			__free_page(t->pages[i]);
+			if (!(i % 1024))
+				cond_resched();
+		}
 		kvfree(t->pages);
 	}
 }
@@ -345,15 +370,42 @@ static struct adict_table *adict_lookup_locked(const char *name)
 	return NULL;
 }
 
-static unsigned int adict_user_tables_locked(kuid_t uid)
+/*
+ * adict_quota_uid - the uid a new table of @cred is charged to.
+ *
+ * A creator in the initial user namespace is charged as its fsuid.  A
+ * creator in any other namespace is charged to the owner of the outermost
+ * namespace of its chain below the initial one: the host uid that created
+ * the container.  So every uid of one container, whatever subuid range it
+ * was given, shares that owner's quota (the kernel's ucounts charge each
+ * level of the chain this way; this module enforces the top level only).
+ */
+static kuid_t adict_quota_uid(const struct cred *cred)
+{
+	const struct user_namespace *ns = cred->user_ns;
+
+	if (ns == &init_user_ns)
+		return cred->fsuid;
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
+}
+
+/* What the tables charged to @uid hold. */
+static void adict_user_usage_locked(kuid_t uid, unsigned int *tables,
+				    u64 *bytes)
 {
 	struct adict_table *t;
-	unsigned int n = 0;
 
 	lockdep_assert_held(&adict_lock);
-	list_for_each_entry(t, &adict_tables, node)
-		n += uid_eq(t->uid, uid);
-	return n;
+	*tables = 0;
+	*bytes = 0;
+	list_for_each_entry(t, &adict_tables, node) {
+		if (uid_eq(t->quota_uid, uid)) {
+			(*tables)++;
+			*bytes += t->bytes;
+		}
+	}
 }
 
 static u64 adict_max_total_bytes(void)
@@ -363,20 +415,39 @@ static u64 adict_max_total_bytes(void)
 	return max ? max : (u64)totalram_pages() << (PAGE_SHIFT - 1);
 }
 
+static u64 adict_max_user_bytes(void)
+{
+	u64 max = READ_ONCE(max_user_bytes);
+
+	return max ? max : adict_max_total_bytes() / 4;
+}
+
 /*
  * adict_reserve_locked - claim the name and the limits for a new table.
  * The table goes on adict_tables (not live yet), so concurrent creators see
- * its name and its bytes.  Return: 0, -EEXIST or -EDQUOT.
+ * its name and its bytes.  @per_user is false for a creator exempt from the
+ * per-user limits (CAP_SYS_RESOURCE in the initial user namespace).
+ * Return: 0, -EEXIST or -EDQUOT (one of the four limits of device.rst,
+ * "Limits and quotas", would be exceeded).
  */
-static int adict_reserve_locked(struct adict_table *t, u64 bytes)
+static int adict_reserve_locked(struct adict_table *t, u64 bytes,
+				bool per_user)
 {
+	unsigned int utables;
+	u64 ubytes;
+
 	lockdep_assert_held(&adict_lock);
 	if (t->name[0] && adict_lookup_locked(t->name))
 		return -EEXIST;
 	if (adict_ntables >= READ_ONCE(max_tables) ||
-	    adict_user_tables_locked(t->uid) >= READ_ONCE(max_tables_per_user) ||
 	    adict_total_bytes + bytes > adict_max_total_bytes())
 		return -EDQUOT;
+	if (per_user) {
+		adict_user_usage_locked(t->quota_uid, &utables, &ubytes);
+		if (utables >= READ_ONCE(max_tables_per_user) ||
+		    ubytes + bytes > adict_max_user_bytes())
+			return -EDQUOT;
+	}
 	t->id = adict_next_id++;
 	t->bytes = bytes;
 	t->linked = t->name[0] != '\0';
@@ -402,7 +473,7 @@ static void adict_unreserve(struct adict_table *t)
  * bypass the mode of a table created by the host).
  * @want: MAY_READ, or MAY_READ | MAY_WRITE (the r and w bits: 4, 2)
  */
-static bool adict_may_access(const struct adict_table *t, unsigned int want)
+static bool adict_mode_allows(const struct adict_table *t, unsigned int want)
 {
 	unsigned int granted = t->mode;
 
@@ -410,9 +481,26 @@ static bool adict_may_access(const struct adict_table *t, unsigned int want)
 		granted >>= 6;
 	else if (in_group_p(t->gid))
 		granted >>= 3;
-	if (!(want & ~granted & 0007))
-		return true;
-	return ns_capable(t->user_ns, CAP_IPC_OWNER);
+	return !(want & ~granted & 0007);
+}
+
+static bool adict_may_access(const struct adict_table *t, unsigned int want)
+{
+	return adict_mode_allows(t, want) ||
+	       ns_capable(t->user_ns, CAP_IPC_OWNER);
+}
+
+/*
+ * adict_may_list - may current (the credentials of the listing's opener,
+ * see adict_seq_start()) see @t in /proc/driver/atomic_dict?  Those who may
+ * attach it for reading, and CAP_SYS_ADMIN in the initial user namespace.
+ * No audit record: listing is not an access attempt.
+ */
+static bool adict_may_list(const struct adict_table *t)
+{
+	return adict_mode_allows(t, MAY_READ) ||
+	       ns_capable_noaudit(t->user_ns, CAP_IPC_OWNER) ||
+	       ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 }
 
 static bool adict_may_unlink(const struct adict_table *t)
@@ -486,17 +574,36 @@ static bool adict_access_allows(const struct adict_table *t, u32 access,
 }
 
 /*
+ * May @access publish new keys?  Read-write attachers may; a mediated one
+ * only when INSERT is granted (a grant of ADD is not a grant to fill the
+ * table); a read-only one never.
+ */
+static bool adict_access_inserts(const struct adict_table *t, u32 access)
+{
+	return access == ADICT_ACCESS_RDWR ||
+	       (access == ADICT_ACCESS_MEDIATED &&
+		(t->grant & ADICT_OP_BIT(ADICT_OP_INSERT)));
+}
+
+/*
  * adict_table_op - one operation with the permission of @access.
  *
- * A read-only or mediated attacher's LOAD never inserts: it is a FIND whose
- * absent key reads 0, so reading cannot use up capacity.
+ * An attacher that may not insert (adict_access_inserts()) first looks the
+ * key up without inserting.  When it is absent, LOAD reads 0 (every value
+ * starts at 0) and every other op fails with -ENOENT, as FIND does: nothing
+ * is inserted, so neither reading nor a granted update can use up capacity.
+ * When it is present, the op runs on it; keys are never removed, so the
+ * core finds it again and inserts nothing.  (Only a read-write attacher that
+ * rewrites key words behind the core's back could make that second lookup
+ * miss; such an attacher can already put anything in the table.)
  *
  * @key: the packed key, ADICT_KEY_WORDS_MAX words readable (the core reads
  *       only as many as the table's own geometry has)
  *
  * Return: 0, -EINVAL (unknown op, a zero or out-of-range key word, a value
  * op on a set), -EPERM (op not allowed for @access), -ENOENT (FIND of an
- * absent key), -ENOSPC (table full).
+ * absent key; any op but LOAD on an absent key without the right to
+ * insert), -ENOSPC (table full), -EINTR (fatal signal during a long probe).
  */
 VISIBLE_IF_KUNIT int adict_table_kop(struct adict_table *t, u32 access,
 				     u32 op, const u64 *key, u64 arg1,
@@ -508,13 +615,14 @@ VISIBLE_IF_KUNIT int adict_table_kop(struct adict_table *t, u32 access,
 		return -EINVAL;
 	if (!adict_access_allows(t, access, op))
 		return -EPERM;
-	if (op == ADICT_OP_LOAD && access != ADICT_ACCESS_RDWR) {
+	if (op != ADICT_OP_FIND && !adict_access_inserts(t, access)) {
 		ret = adict_core_kop(&t->core, ADICT_OP_FIND, key, 0, 0, result);
-		if (ret == -ENOENT) {
+		if (ret == -ENOENT && op == ADICT_OP_LOAD) {
 			*result = 0;
-			ret = 0;
+			return 0;
 		}
-		return ret;
+		if (ret < 0)
+			return ret;
 	}
 	return adict_core_kop(&t->core, op, key, arg1, arg2, result);
 }
@@ -531,6 +639,25 @@ VISIBLE_IF_KUNIT int adict_table_op(struct adict_table *t, u32 access, u32 op,
 EXPORT_SYMBOL_IF_KUNIT(adict_table_op);
 
 /*
+ * The core of the table whose probe last visited ADICT_A_RELAX_BUCKETS
+ * buckets or more (adict_a_relax()): written without a lock by any probe,
+ * read after an op to mark that table slow.  Only ever compared, never
+ * dereferenced.  A healthy probe ends within a bucket or two; one that
+ * runs 1,024 buckets means a table scribbled over or flooded.  Racing long
+ * probes of other tables may overwrite it first: then the table is marked
+ * at one of its next long probes.
+ */
+const void *adict_long_probe;
+EXPORT_SYMBOL_IF_KUNIT(adict_long_probe);
+
+/* After an op or batch on @t: did one of its probes run long? */
+static void adict_note_slow(struct adict_table *t)
+{
+	if (READ_ONCE(adict_long_probe) == &t->core && !READ_ONCE(t->slow))
+		WRITE_ONCE(t->slow, true);
+}
+
+/*
  * The ADICT_IOC_OP handler once the arguments are in kernel memory (copied
  * once: nothing here reads user memory again).  Words the caller's size
  * did not cover read 0, which no key of a wider geometry accepts.
@@ -539,11 +666,14 @@ VISIBLE_IF_KUNIT int adict_op_args_run(struct adict_table *t, u32 access,
 				       struct adict_op_args *args)
 {
 	u64 key[ADICT_KEY_WORDS_MAX];
+	int ret;
 
 	key[0] = args->key;
 	memcpy(&key[1], args->key_more, sizeof(args->key_more));
-	return adict_table_kop(t, access, args->op, key, args->arg1,
-			       args->arg2, &args->result);
+	ret = adict_table_kop(t, access, args->op, key, args->arg1,
+			      args->arg2, &args->result);
+	adict_note_slow(t);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(adict_op_args_run);
 
@@ -647,6 +777,7 @@ static int adict_ioctl_create(struct file *file, struct adict_file *af,
 	memcpy(t->name, name, sizeof(name));
 	t->uid = current_fsuid();
 	t->gid = current_fsgid();
+	t->quota_uid = adict_quota_uid(current_cred());
 	t->user_ns = get_user_ns(current_user_ns());
 	t->mode = args.mode ? args.mode : 0600;
 	t->grant = args.grant ? args.grant : ADICT_GRANT_READ;
@@ -657,7 +788,9 @@ static int adict_ioctl_create(struct file *file, struct adict_file *af,
 		goto out_unlock_bind;
 	}
 	mutex_lock(&adict_lock);
-	ret = adict_reserve_locked(t, bytes);
+	ret = adict_reserve_locked(t, bytes,
+				   !ns_capable_noaudit(&init_user_ns,
+						       CAP_SYS_RESOURCE));
 	mutex_unlock(&adict_lock);
 	if (ret)
 		goto out_unlock_bind;
@@ -692,15 +825,25 @@ static int adict_ioctl_attach(struct file *file, struct adict_file *af,
 	char name[ADICT_NAME_MAX];
 	struct adict_table *t;
 	unsigned int want;
+	kuid_t owner = INVALID_UID;
 	u32 access;
 	int ret;
 
-	ret = adict_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	ret = adict_copy_args(&args, sizeof(args), ADICT_ATTACH_ARGS_SIZE_V1,
+			      uarg);
 	if (ret)
 		return ret;
-	if ((args.flags & ~ADICT_ATTACH_FLAGS) ||
-	    (args.flags & ADICT_ATTACH_FLAGS) == ADICT_ATTACH_FLAGS)
+	if ((args.flags & ~ADICT_ATTACH_FLAGS) || args.reserved ||
+	    ((args.flags & ADICT_ATTACH_RDONLY) &&
+	     (args.flags & ADICT_ATTACH_MEDIATED)))
 		return -EINVAL;
+	if (args.flags & ADICT_ATTACH_OWNER) {
+		owner = make_kuid(current_user_ns(), args.owner);
+		if (!uid_valid(owner))
+			return -EINVAL;
+	} else if (args.owner) {
+		return -EINVAL;
+	}
 	ret = adict_name_from_user(name, args.name);
 	if (ret)
 		return ret;
@@ -728,6 +871,8 @@ static int adict_ioctl_attach(struct file *file, struct adict_file *af,
 		ret = -ENOENT;
 	else if (!adict_may_access(t, want))
 		ret = -EACCES;
+	else if (uid_valid(owner) && !uid_eq(owner, t->uid))
+		ret = -EPERM;	/* after EACCES: tells nothing to outsiders */
 	else
 		kref_get(&t->ref);	/* linked: the registry's ref is held */
 	mutex_unlock(&adict_lock);
@@ -813,6 +958,52 @@ static int adict_ioctl_info(struct adict_file *af, void __user *uarg)
 	return 0;
 }
 
+/*
+ * ADICT_IOC_USAGE: the limits, and what the caller's quota owner and all
+ * tables together use.  Works on any fd, bound or not.
+ */
+static int adict_ioctl_usage(void __user *uarg)
+{
+	struct adict_usage u;
+	unsigned int utables;
+	kuid_t quid;
+	u32 usize;
+	u64 ubytes;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < sizeof(u))
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	quid = adict_quota_uid(current_cred());
+	if (ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE))
+		u.flags |= ADICT_USAGE_F_EXEMPT;
+	u.quota_uid = from_kuid_munged(current_user_ns(), quid);
+	u.max_tables = READ_ONCE(max_tables);
+	u.max_tables_per_user = READ_ONCE(max_tables_per_user);
+	u.max_table_bytes = READ_ONCE(max_table_bytes);
+	mutex_lock(&adict_lock);
+	u.max_total_bytes = adict_max_total_bytes();
+	u.max_user_bytes = adict_max_user_bytes();
+	u.tables = adict_ntables;
+	u.bytes = adict_total_bytes;
+	adict_user_usage_locked(quid, &utables, &ubytes);
+	mutex_unlock(&adict_lock);
+	u.user_tables = utables;
+	u.user_bytes = ubytes;
+
+	if (copy_to_user(uarg, &u, sizeof(u)))
+		return -EFAULT;
+	if (usize > sizeof(u) &&
+	    clear_user((char __user *)uarg + sizeof(u), usize - sizeof(u)))
+		return -EFAULT;
+	return 0;
+}
+
 static int adict_ioctl_op(struct adict_file *af, void __user *uarg)
 {
 	struct adict_op_args __user *uop = uarg;
@@ -837,6 +1028,17 @@ static int adict_ioctl_op(struct adict_file *af, void __user *uarg)
 	return 0;
 }
 
+/*
+ * The numbers of the grown structs' first sizes, as binaries built against
+ * the first header pass them (the struct's own size field is what counts).
+ */
+#define ADICT_IOC_CREATE_V1	_IOC(_IOC_WRITE, ADICT_IOC_MAGIC, 0x00, \
+				     ADICT_CREATE_ARGS_SIZE_V1)
+#define ADICT_IOC_ATTACH_V1	_IOC(_IOC_WRITE, ADICT_IOC_MAGIC, 0x01, \
+				     ADICT_ATTACH_ARGS_SIZE_V1)
+#define ADICT_IOC_OP_V1		_IOC(_IOC_READ | _IOC_WRITE, ADICT_IOC_MAGIC, \
+				     0x04, ADICT_OP_ARGS_SIZE_V1)
+
 static long adict_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct adict_file *af = file->private_data;
@@ -844,15 +1046,20 @@ static long adict_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case ADICT_IOC_CREATE:
+	case ADICT_IOC_CREATE_V1:
 		return adict_ioctl_create(file, af, uarg);
 	case ADICT_IOC_ATTACH:
+	case ADICT_IOC_ATTACH_V1:
 		return adict_ioctl_attach(file, af, uarg);
 	case ADICT_IOC_UNLINK:
 		return adict_ioctl_unlink(uarg);
 	case ADICT_IOC_INFO:
 		return adict_ioctl_info(af, uarg);
 	case ADICT_IOC_OP:
+	case ADICT_IOC_OP_V1:
 		return adict_ioctl_op(af, uarg);
+	case ADICT_IOC_USAGE:
+		return adict_ioctl_usage(uarg);
 	}
 	return -ENOTTY;
 }
@@ -1027,6 +1234,7 @@ static int adict_uring_cmd_run(struct io_uring_cmd *ioucmd)
 	}
 
 	ret = adict_batch_exec(t, af->access, ents, count); /* <= 4096 */
+	adict_note_slow(t);
 
 	if (!user_write_access_begin(uents, len))
 		goto out_efault;
@@ -1047,9 +1255,61 @@ out_efault:
 }
 
 /*
- * The batch runs to the end right here, but is completed through
- * io_uring_cmd_done() rather than by returning its result: 6.1 posts a
- * returned value only when it issued the command inline.  From an io-wq
+ * Punting a long batch to io-wq with -EAGAIN is only correct where io_uring
+ * re-issues the command with its own copy of the payload.  6.1 does: on
+ * -EAGAIN it copies the SQE's cmd area into req->async_data and points
+ * ioucmd->cmd at it before the io-wq issue.  From 6.4 the payload is read
+ * through ioucmd->sqe, and 6.12 (6.12.117 read) copies the SQE on -EAGAIN
+ * but leaves ioucmd->sqe on the SQ ring slot, which userspace may reuse as
+ * soon as io_uring_enter() returns: the worker could run another batch than
+ * the one submitted.  So from 6.4 a long batch runs inline; it is still
+ * preemptible and killable, and holds only its own ring's lock.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#define ADICT_URING_PUNT_LONG	1
+#endif
+
+#ifdef ADICT_URING_PUNT_LONG
+/*
+ * adict_uring_may_run_long - could this batch keep the ring busy for long?
+ * Its worst case is every entry probing every bucket, but only a table
+ * scribbled over by a read-write user, or flooded by a tenant who read the
+ * hash seed, comes near it; on a healthy table a probe ends within a
+ * bucket or two.  So a batch goes to io-wq when the table has shown itself
+ * slow (adict_note_slow(): a kernel probe on it visited 1,024 buckets or
+ * more) and the batch's worst case exceeds ADICT_URING_INLINE_BUCKETS
+ * bucket visits.  Punting every such batch regardless would cost a
+ * worker hand-off per batch on every table larger than a megabyte.  The first slow batch
+ * on a table may run inline; it is preemptible and killable.
+ */
+#define ADICT_URING_INLINE_BUCKETS	16384
+
+static bool adict_uring_may_run_long(struct io_uring_cmd *ioucmd)
+{
+	const struct adict_uring_batch *ub = adict_uring_payload(ioucmd);
+	struct adict_table *t = adict_file_table(ioucmd->file->private_data);
+	u32 count = READ_ONCE(ub->count);	/* validated again when run */
+
+	if (!t || count > ADICT_BATCH_MAX || !READ_ONCE(t->slow))
+		return false;	/* refused at once (-EBADFD, -EINVAL), or healthy */
+	/* <= 2^12 * 2^39: no overflow */
+	return (u64)count * (t->core.nbuckets - 1) > ADICT_URING_INLINE_BUCKETS;
+}
+#endif
+
+/*
+ * Issued inline (IO_URING_F_NONBLOCK: under the ring's lock, in the
+ * submitter's io_uring_enter()), a batch that may run long returns -EAGAIN
+ * before it touches anything (where ADICT_URING_PUNT_LONG, above): io_uring
+ * keeps a copy of the payload and queues the request to an io-wq worker
+ * (io_queue_async(): uring_cmd has no poll support, so it is never retried
+ * by polling), which issues it again without IO_URING_F_NONBLOCK.  There it
+ * runs to the end, preemptible: batches call cond_resched() between entries
+ * and probes every ADICT_A_RELAX_BUCKETS.
+ *
+ * The batch is completed through io_uring_cmd_done() rather than by
+ * returning its result: 6.1 posts a returned value only when it issued the
+ * command inline.  From an io-wq
  * worker (IOSQE_ASYNC, links, drains) it drops a non-negative return, and
  * the request would never complete, pinning the file and the module.
  * io_uring_cmd_done() completes it in every context.  Its issue_flags
@@ -1057,7 +1317,14 @@ out_efault:
  */
 static int adict_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 {
-	int ret = adict_uring_cmd_run(ioucmd);
+	int ret;
+
+#ifdef ADICT_URING_PUNT_LONG
+	if ((issue_flags & IO_URING_F_NONBLOCK) &&
+	    adict_uring_may_run_long(ioucmd))
+		return -EAGAIN;
+#endif
+	ret = adict_uring_cmd_run(ioucmd);
 
 #ifdef ADICT_URING_DONE_HAS_FLAGS
 	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
@@ -1092,8 +1359,17 @@ static struct miscdevice adict_misc = {
 /* /proc/driver/atomic_dict                                                 */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The listing shows each reader only the tables it may attach for reading
+ * (adict_may_list()), judged with the credentials of the file's opener, not
+ * of whoever reads it later (an fd passed to a more privileged process must
+ * not show more): start() runs with m->file->f_cred in place of current's
+ * until stop(), and they pair within one read().  Uids and gids are shown
+ * as the opener's user namespace sees them (seq_user_ns()).
+ */
 static void *adict_seq_start(struct seq_file *m, loff_t *pos)
 {
+	m->private = (void *)override_creds(m->file->f_cred);
 	mutex_lock(&adict_lock);
 	return seq_list_start_head(&adict_tables, *pos);
 }
@@ -1106,6 +1382,7 @@ static void *adict_seq_next(struct seq_file *m, void *v, loff_t *pos)
 static void adict_seq_stop(struct seq_file *m, void *v)
 {
 	mutex_unlock(&adict_lock);
+	revert_creds(m->private);
 }
 
 static int adict_seq_show(struct seq_file *m, void *v)
@@ -1121,8 +1398,8 @@ static int adict_seq_show(struct seq_file *m, void *v)
 		return 0;
 	}
 	t = list_entry(v, struct adict_table, node);
-	if (!t->live)
-		return 0;	/* still being created */
+	if (!t->live || !adict_may_list(t))
+		return 0;	/* still being created, or not the reader's */
 	if (t->linked)
 		state = "named";
 	else if (t->flags & ADICT_TABLE_F_NAMED)

@@ -32,10 +32,16 @@ struct adict_table {
 	char name[ADICT_NAME_MAX];	/* immutable; "" when anonymous */
 	kuid_t uid;			/* immutable owner (creator's fsuid) */
 	kgid_t gid;			/* immutable group (creator's fsgid) */
+	kuid_t quota_uid;		/* immutable, charged for limits */
 	struct user_namespace *user_ns;	/* immutable; creator's, ref held */
 	u32 mode;			/* immutable permission bits */
 	u32 grant;			/* immutable ops for mediated attachers */
 	u32 flags;			/* immutable ADICT_TABLE_F_* */
+	/*
+	 * A kernel probe on it visited 1,024 buckets or more: set once,
+	 * never cleared (READ_ONCE/WRITE_ONCE).
+	 */
+	bool slow;
 	u64 bytes;			/* immutable map_bytes */
 	unsigned long npages;		/* immutable, bytes >> PAGE_SHIFT */
 	struct page **pages;		/* immutable once populated */

@@ -724,6 +724,9 @@ static void op_test_mediated_should_allow_only_granted_ops(struct kunit *test)
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
 	t->grant = ADICT_OP_BIT(ADICT_OP_ADD) | ADICT_OP_BIT(ADICT_OP_CAS);
+	/* Without INSERT granted, key 9 must exist first. */
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_MEDIATED, ADICT_OP_ADD, 9, 4, 0, &r), -ENOENT);
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_RDWR, ADICT_OP_INSERT, 9, 0, 0, &r), 0);
 	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_MEDIATED, ADICT_OP_ADD, 9, 4, 0, &r), 0);
 	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_MEDIATED, ADICT_OP_CAS, 9, 4, 6, &r), 0);
 	KUNIT_EXPECT_EQ(test, r, 4ULL);
@@ -735,6 +738,183 @@ static void op_test_mediated_should_allow_only_granted_ops(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_MEDIATED, ADICT_OP_ADD, 0, 1, 0, &r), -EINVAL);
 	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_RDWR, ADICT_OP_LOAD, 9, 0, 0, &r), 0);
 	KUNIT_EXPECT_EQ(test, r, 6ULL);
+	adict_table_destroy_kernel(t);
+}
+
+/* What adict_table_op() must do for one (access, grant, op, presence). */
+static int op_expect(u32 access, u32 grant, u32 op, bool present,
+		     bool *inserts)
+{
+	bool allowed, may_insert;
+
+	switch (access) {
+	case ADICT_ACCESS_RDWR:
+		allowed = true;
+		may_insert = true;
+		break;
+	case ADICT_ACCESS_RDONLY:
+		allowed = !adict_op_writes(op);
+		may_insert = false;
+		break;
+	default:
+		allowed = grant & ADICT_OP_BIT(op);
+		may_insert = grant & ADICT_OP_BIT(ADICT_OP_INSERT);
+		break;
+	}
+	*inserts = false;
+	if (!allowed)
+		return -EPERM;
+	if (present)
+		return 0;
+	if (op == ADICT_OP_FIND)
+		return -ENOENT;
+	if (!may_insert)
+		return op == ADICT_OP_LOAD ? 0 : -ENOENT;
+	*inserts = true;
+	return 0;
+}
+
+/*
+ * Every op against every access and every grant of one op, alone and with
+ * INSERT, on a present and on an absent key: the status, whether a key was
+ * published (used and the slot count), and the result of LOAD/INSERT.
+ */
+static void op_test_each_op_against_each_grant_should_insert_only_if_allowed(struct kunit *test)
+{
+	static const u32 accesses[] = { ADICT_ACCESS_RDWR, ADICT_ACCESS_RDONLY,
+					ADICT_ACCESS_MEDIATED };
+	struct adict_table *t = adict_table_create_kernel(20000);
+	u32 a, g, op, grant;
+	u64 key = 1000, used, r;
+	bool present, inserts;
+	int want, ret;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	/* Key 1 is present, with value 5. */
+	KUNIT_ASSERT_EQ(test, adict_table_op(t, ADICT_ACCESS_RDWR, ADICT_OP_STORE, 1, 5, 0, &r), 0);
+	for (a = 0; a < ARRAY_SIZE(accesses); a++) {
+		/* g: 0 .. OP_COUNT-1 one op, OP_COUNT.. that op + INSERT, then READ, ALL */
+		for (g = 0; g < 2 * ADICT_OP_COUNT + 2; g++) {
+			if (g < ADICT_OP_COUNT)
+				grant = ADICT_OP_BIT(g);
+			else if (g < 2 * ADICT_OP_COUNT)
+				grant = ADICT_OP_BIT(g - ADICT_OP_COUNT) |
+					ADICT_OP_BIT(ADICT_OP_INSERT);
+			else if (g == 2 * ADICT_OP_COUNT)
+				grant = ADICT_GRANT_READ;
+			else
+				grant = ADICT_GRANT_ALL;
+			t->grant = grant;
+			for (op = 0; op < ADICT_OP_COUNT; op++) {
+				for (present = false; ; present = true) {
+					u64 k = present ? 1 : ++key;
+
+					/* CAS 5 -> 5 and AND ~0 keep key 1 at 5 */
+					u64 a1 = op == ADICT_OP_AND ? ~0ULL :
+						 op == ADICT_OP_CAS || op == ADICT_OP_STORE ||
+						 op == ADICT_OP_SWAP ? 5 : 0;
+
+					want = op_expect(accesses[a], grant, op, present, &inserts);
+					used = *t->core.kused;
+					r = 0xcc;
+					ret = adict_table_op(t, accesses[a], op, k, a1, 5, &r);
+					KUNIT_EXPECT_EQ_MSG(test, ret, want,
+							    "access %u grant %#x op %u present %d",
+							    accesses[a], grant, op, present);
+					KUNIT_EXPECT_EQ_MSG(test, *t->core.kused, used + inserts,
+							    "access %u grant %#x op %u present %d",
+							    accesses[a], grant, op, present);
+					if (!ret && op == ADICT_OP_LOAD)
+						KUNIT_EXPECT_EQ(test, r, present ? 5ULL : 0ULL);
+					if (!ret && op == ADICT_OP_INSERT)
+						KUNIT_EXPECT_EQ(test, r, (u64)inserts);
+					if (present)
+						break;
+				}
+			}
+		}
+	}
+	/* Nothing published beyond what used counts. */
+	KUNIT_EXPECT_EQ(test, adict_core_count(&t->core), *t->core.kused);
+	adict_table_destroy_kernel(t);
+}
+
+/*
+ * The same rule for composite keys: on a table of 2 u64 + 1 u32 key words
+ * and u32 values, every op against every access, with and without INSERT
+ * in a mediated grant, on a present and an absent key.
+ */
+static void op_test_composite_keys_follow_the_grants(struct kunit *test)
+{
+	static const u32 accesses[] = { ADICT_ACCESS_RDWR, ADICT_ACCESS_RDONLY,
+					ADICT_ACCESS_MEDIATED };
+	struct adict_table *t = adict_table_create_kernel_geom(20000, 2, 1, 4);
+	u64 present_key[ADICT_KEY_WORDS_MAX] = { 7, 8, 9 };
+	u64 key[ADICT_KEY_WORDS_MAX] = { 7, 8, 0 };
+	u64 n = 100, used, r;
+	u32 a, g, op, grant;
+	bool present, inserts;
+	int want, ret;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	KUNIT_ASSERT_EQ(test, adict_table_kop(t, ADICT_ACCESS_RDWR, ADICT_OP_STORE,
+					      present_key, 5, 0, &r), 0);
+	for (a = 0; a < ARRAY_SIZE(accesses); a++) {
+		for (g = 0; g < 2; g++) {
+			grant = ADICT_OP_BIT(ADICT_OP_ADD) | ADICT_GRANT_READ |
+				(g ? ADICT_OP_BIT(ADICT_OP_INSERT) : 0);
+			t->grant = grant;
+			for (op = 0; op < ADICT_OP_COUNT; op++) {
+				for (present = false; ; present = true) {
+					const u64 *k = present ? present_key : key;
+					/* keep the present key at 5 */
+					u64 a1 = op == ADICT_OP_AND ? ~0ULL :
+						 op == ADICT_OP_CAS || op == ADICT_OP_STORE ||
+						 op == ADICT_OP_SWAP ? 5 : 0;
+
+					key[2] = ++n;	/* a new absent key */
+					want = op_expect(accesses[a], grant, op, present, &inserts);
+					used = *t->core.kused;
+					r = 0xcc;
+					ret = adict_table_kop(t, accesses[a], op, k, a1, 5, &r);
+					KUNIT_EXPECT_EQ_MSG(test, ret, want,
+							    "access %u grant %#x op %u present %d",
+							    accesses[a], grant, op, present);
+					KUNIT_EXPECT_EQ_MSG(test, *t->core.kused, used + inserts,
+							    "access %u grant %#x op %u present %d",
+							    accesses[a], grant, op, present);
+					if (!ret && op == ADICT_OP_LOAD)
+						KUNIT_EXPECT_EQ(test, r, present ? 5ULL : 0ULL);
+					if (present)
+						break;
+				}
+			}
+		}
+	}
+	KUNIT_EXPECT_EQ(test, adict_core_count(&t->core), *t->core.kused);
+	adict_table_destroy_kernel(t);
+}
+
+/* A batch follows the same rule, entry by entry. */
+static void batch_test_mediated_without_insert_should_not_insert(struct kunit *test)
+{
+	struct adict_table *t = adict_table_create_kernel(100);
+	struct adict_batch_op e[3] = {
+		{ .key = 1, .op = ADICT_OP_ADD, .arg1 = 5 },
+		{ .key = 2, .op = ADICT_OP_ADD, .arg1 = 5 },
+		{ .key = 2, .op = ADICT_OP_LOAD },
+	};
+	u64 r;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	KUNIT_ASSERT_EQ(test, adict_table_op(t, ADICT_ACCESS_RDWR, ADICT_OP_INSERT, 1, 0, 0, &r), 0);
+	t->grant = ADICT_OP_BIT(ADICT_OP_ADD) | ADICT_GRANT_READ;
+	KUNIT_EXPECT_EQ(test, adict_batch_exec(t, ADICT_ACCESS_MEDIATED, e, 3), 2U);
+	KUNIT_EXPECT_EQ(test, e[0].status, 0);
+	KUNIT_EXPECT_EQ(test, e[1].status, -ENOENT);
+	KUNIT_EXPECT_EQ(test, e[2].status, 0);
+	KUNIT_EXPECT_EQ(test, e[2].result, 0ULL);
+	KUNIT_EXPECT_EQ(test, *t->core.kused, 1ULL);
 	adict_table_destroy_kernel(t);
 }
 
@@ -875,6 +1055,9 @@ static struct kunit_case adict_device_cases[] = {
 	KUNIT_CASE(op_test_rdonly_load_of_absent_key_should_not_insert),
 	KUNIT_CASE(op_test_rdonly_write_ops_should_be_eperm),
 	KUNIT_CASE(op_test_mediated_should_allow_only_granted_ops),
+	KUNIT_CASE(op_test_each_op_against_each_grant_should_insert_only_if_allowed),
+	KUNIT_CASE(op_test_composite_keys_follow_the_grants),
+	KUNIT_CASE(batch_test_mediated_without_insert_should_not_insert),
 	KUNIT_CASE(op_test_args_run_should_fill_result),
 	KUNIT_CASE(op_test_args_run_should_take_composite_keys_inline),
 	KUNIT_CASE(batch_test_exec_should_report_each_status),

@@ -560,12 +560,15 @@ int adict_create(struct adict **tp, __u64 capacity,
 	return 0;
 }
 
-int adict_attach(struct adict **tp, const char *name, unsigned int flags)
+/* ADICT_IOC_ATTACH with @flags (ADICT_ATTACH_OWNER: @owner must own it). */
+static int attach_device(struct adict **tp, const char *name,
+			 unsigned int flags, unsigned int owner)
 {
 	struct adict_attach_args args = {
 		.size = sizeof(args),
 		.flags = flags,
 		.name = (__u64)(unsigned long)name,
+		.owner = owner,
 	};
 	struct adict *t;
 	int fd, ret;
@@ -575,7 +578,9 @@ int adict_attach(struct adict **tp, const char *name, unsigned int flags)
 	*tp = NULL;
 	if (!name || (flags & ~ADICT_ATTACH_FLAGS))
 		return -EINVAL;
-	fd = open_device(flags ? O_RDONLY : O_RDWR);
+	/* read-only and mediated work on an O_RDONLY fd; read-write needs O_RDWR */
+	fd = open_device(flags & (ADICT_ATTACH_RDONLY | ADICT_ATTACH_MEDIATED) ?
+			 O_RDONLY : O_RDWR);
 	if (fd < 0)
 		return fd;
 	if (ioctl(fd, ADICT_IOC_ATTACH, &args) < 0) {
@@ -597,6 +602,44 @@ int adict_attach(struct adict **tp, const char *name, unsigned int flags)
 	}
 	*tp = t;
 	return 0;
+}
+
+int adict_attach(struct adict **tp, const char *name, unsigned int flags)
+{
+	if (flags & ADICT_ATTACH_OWNER) {	/* needs an owner: adict_attach_owner() */
+		if (tp)
+			*tp = NULL;
+		return -EINVAL;
+	}
+	return attach_device(tp, name, flags, 0);
+}
+
+int adict_attach_owner(struct adict **tp, const char *name,
+		       unsigned int flags, uid_t owner)
+{
+	if (flags & ADICT_ATTACH_OWNER) {	/* implied; not a flag here */
+		if (tp)
+			*tp = NULL;
+		return -EINVAL;
+	}
+	return attach_device(tp, name, flags | ADICT_ATTACH_OWNER, owner);
+}
+
+int adict_usage(struct adict_usage *u)
+{
+	int fd, ret = 0;
+
+	if (!u)
+		return -EINVAL;
+	fd = open_device(O_RDONLY);
+	if (fd < 0)
+		return fd;
+	memset(u, 0, sizeof(*u));
+	u->size = sizeof(*u);
+	if (ioctl(fd, ADICT_IOC_USAGE, u) < 0)
+		ret = neg_errno();
+	close(fd);
+	return ret;
 }
 
 /*

@@ -196,6 +196,9 @@ int cmd_info(struct ctx *c, const struct args *a)
 	if (a->npos != (src.file ? 0 : 1))
 		return usage_error(c, "give a table NAME, or -F FILE");
 	src.name = a->npos ? a->pos[0] : NULL;
+	ret = table_owner(c, a, &src);
+	if (ret)
+		return ret;
 	ret = open_table(c, &src, ADICT_ATTACH_RDONLY, &t);
 	if (ret)
 		return ret;
@@ -221,6 +224,9 @@ int cmd_attach(struct ctx *c, const struct args *a)
 	if (flags == (ADICT_ATTACH_RDONLY | ADICT_ATTACH_MEDIATED))
 		return usage_error(c, "--rdonly and --mediated exclude each other");
 	src.name = a->pos[0];
+	ret = table_owner(c, a, &src);
+	if (ret)
+		return ret;
 	ret = open_table(c, &src, flags, &t);
 	if (ret)
 		return ret;
@@ -346,7 +352,7 @@ static int key_table(const struct ctx *c, const struct args *a, bool file_ok,
 		src->name = a->pos[0];
 		*first = 1;
 	}
-	return 0;
+	return table_owner(c, a, src);
 }
 
 /* The KEYs of a command, syntax only (before the table is opened). */
@@ -551,6 +557,14 @@ static int run_key_op(const struct ctx *c, struct table_src *src,
 		break;
 	}
 	adict_close(t);
+	if (res == -ENOENT) {	/* mediated, and the grant has no insert */
+		char kt[TUPLE_TEXT_MAX];
+
+		tuple_format(k->w, k->n, kt, sizeof(kt));
+		errmsg("table '%s': key %s is absent, and its grant lets you change existing keys only (no insert); ask its owner to create the key",
+		       src->name, kt);
+		return exit_code(res);
+	}
 	if (res < 0)
 		return die_table(c, res, src->name);
 	print_op(c, op, &g, k, a, old, res);

@@ -77,6 +77,30 @@ static int load_dump_memfd(const struct ctx *c, struct table_src *src,
 	return 0;
 }
 
+int table_owner(const struct ctx *c, const struct args *a,
+		struct table_src *src)
+{
+	const char *s = arg_str(a, OPT_OWNER);
+	unsigned long long v;
+
+	if (!s)
+		return 0;
+	if (parse_u64(s, &v) || v > 0xfffffffeULL)
+		return usage_error(c, "bad --owner '%s': a numeric uid", s);
+	src->has_owner = true;
+	src->owner = (unsigned int)v;
+	return 0;
+}
+
+/* A device table, by owner when --owner was given. */
+static int attach_src(struct adict **tp, const struct table_src *src,
+		      unsigned int flags)
+{
+	if (src->has_owner)
+		return adict_attach_owner(tp, src->name, flags, src->owner);
+	return adict_attach(tp, src->name, flags);
+}
+
 /*
  * Open the table @src names: a device table attached with @flags
  * (ADICT_ATTACH_*, OPEN_TRY_MEDIATED), or a dump file loaded into a private
@@ -92,9 +116,14 @@ int open_table(const struct ctx *c, struct table_src *src,
 	ret = check_name(c, src->name);
 	if (ret)
 		return ret;
-	ret = adict_attach(tp, src->name, flags & ADICT_ATTACH_FLAGS);
+	ret = attach_src(tp, src, flags & ADICT_ATTACH_FLAGS);
 	if (ret == -EACCES && (flags & OPEN_TRY_MEDIATED))
-		ret = adict_attach(tp, src->name, ADICT_ATTACH_MEDIATED);
+		ret = attach_src(tp, src, ADICT_ATTACH_MEDIATED);
+	if (ret == -EPERM && src->has_owner) {
+		errmsg("table '%s' is not owned by uid %u: someone else holds that name; do not use it",
+		       src->name, src->owner);
+		return exit_code(ret);
+	}
 	return ret ? die_table(c, ret, src->name) : 0;
 }
 

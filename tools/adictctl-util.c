@@ -421,7 +421,7 @@ int die_table(const struct ctx *c, int err, const char *name)
 		       n);
 		break;
 	case EDQUOT:
-		errmsg("table '%s': the module's limit on tables or total bytes is reached; see /sys/module/atomic_dict/parameters/",
+		errmsg("table '%s': a limit of the module is reached (tables or bytes, yours or everyone's); see: adictctl usage",
 		       n);
 		break;
 	case ENAMETOOLONG:

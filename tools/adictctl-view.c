@@ -296,6 +296,58 @@ int cmd_list(struct ctx *c, const struct args *a)
 	return ret;
 }
 
+/* ---- usage: limits and what is charged against them ---------------------- */
+
+static void usage_row(const char *what, unsigned long long used,
+		      unsigned long long limit)
+{
+	if (limit)
+		printf("%-24s %20llu %20llu %5.1f%%\n", what, used, limit,
+		       100.0 * (double)used / (double)limit);
+	else
+		printf("%-24s %20llu %20s\n", what, used, "-");
+}
+
+int cmd_usage(struct ctx *c, const struct args *a)
+{
+	struct adict_usage u;
+	bool exempt;
+	int ret;
+
+	if (a->npos)
+		return usage_error(c, "unexpected argument '%s'", a->pos[0]);
+	ret = adict_usage(&u);
+	if (ret)
+		return die_table(c, ret, NULL);
+	exempt = u.flags & ADICT_USAGE_F_EXEMPT;
+	if (c->json) {
+		fputc('{', stdout);
+		json_kv_u64(stdout, "quota_uid", u.quota_uid, false);
+		json_kv_bool(stdout, "exempt", exempt, true);
+		json_kv_u64(stdout, "user_tables", u.user_tables, true);
+		json_kv_u64(stdout, "max_tables_per_user", u.max_tables_per_user, true);
+		json_kv_u64(stdout, "user_bytes", u.user_bytes, true);
+		json_kv_u64(stdout, "max_user_bytes", u.max_user_bytes, true);
+		json_kv_u64(stdout, "tables", u.tables, true);
+		json_kv_u64(stdout, "max_tables", u.max_tables, true);
+		json_kv_u64(stdout, "bytes", u.bytes, true);
+		json_kv_u64(stdout, "max_total_bytes", u.max_total_bytes, true);
+		json_kv_u64(stdout, "max_table_bytes", u.max_table_bytes, true);
+		fputs("}\n", stdout);
+		return EXIT_OK;
+	}
+	printf("quota owner: uid %u%s\n", u.quota_uid,
+	       exempt ? " (exempt from the per-user limits)" : "");
+	printf("%-24s %20s %20s\n", "", "used", "limit");
+	usage_row("your tables", u.user_tables, exempt ? 0 : u.max_tables_per_user);
+	usage_row("your bytes", u.user_bytes, exempt ? 0 : u.max_user_bytes);
+	usage_row("all tables", u.tables, u.max_tables);
+	usage_row("all bytes", u.bytes, u.max_total_bytes);
+	printf("%-24s %20s %20llu\n", "bytes of one table", "-",
+	       (unsigned long long)u.max_table_bytes);
+	return EXIT_OK;
+}
+
 /* ---- watch ---------------------------------------------------------------- */
 
 /*

@@ -40,9 +40,11 @@ static const struct optdef create_opts[] = {
 };
 static const struct optdef attach_opts[] = {
 	{ "rdonly", 'r', false }, { "mediated", 'm', false },
-	{ NULL, 0, false }
+	{ "owner", OPT_OWNER, true }, { NULL, 0, false }
 };
-static const struct optdef file_opts[] = { OPT_FILE_DEF, { NULL, 0, false } };
+static const struct optdef file_opts[] = {
+	OPT_FILE_DEF, { "owner", OPT_OWNER, true }, { NULL, 0, false }
+};
 static const struct optdef dump_opts[] = {
 	OPT_OUTPUT_DEFS, { "text", 't', false }, { "verify", 'V', true },
 	OPT_FILE_DEF, { NULL, 0, false }
@@ -83,13 +85,21 @@ static const struct command commands[] = {
 	  "value's width, or none for a set (default u64).  --mode sets its\n"
 	  "permission bits (default 0600); --grant lists the operations that\n"
 	  "mediated attachers may run (load,store,swap,add,sub,and,or,xor,cas,\n"
-	  "insert,find, or read, or all).  The table lives until unlinked." },
-	{ "attach", cmd_attach, attach_opts, 1, "NAME [--rdonly | --mediated]", NULL,
+	  "insert,find, or read, or all; default read: load,find).  Without\n"
+	  "insert they change existing keys only.  The table lives until unlinked." },
+	{ "attach", cmd_attach, attach_opts, 1,
+	  "NAME [--rdonly | --mediated] [--owner UID]", NULL,
 	  "Attach to a named table with the given access (read-write by default)\n"
-	  "and show it: a check that you may use the table that way." },
+	  "and show it: a check that you may use the table that way.  --owner\n"
+	  "refuses a table that uid UID does not own (info, get, set, add, cas\n"
+	  "and insert take it too): use it for well-known names." },
 	{ "list", cmd_list, no_opts, 0, "", NULL,
-	  "List the device's tables (from " ADICTCTL_PROC_PATH "): owner and\n"
-	  "group by name, memory in binary units, columns as wide as needed." },
+	  "List the device's tables that you may attach (from " ADICTCTL_PROC_PATH "):\n"
+	  "owner and group by name, memory in binary units, columns as wide as\n"
+	  "needed." },
+	{ "usage", cmd_usage, no_opts, 0, "", NULL,
+	  "Show the module's limits and what is charged against them: all\n"
+	  "tables, and the tables charged to your quota owner." },
 	{ "info", cmd_info, file_opts, 1, "NAME | -F DUMPFILE", NULL,
 	  "Show a table: backend, access, capacity, keys used, key and value\n"
 	  "geometry, memory, owner.  With -F, the name is the one the dump saved." },

@@ -284,6 +284,8 @@ struct table_src {
 	const char *file;	/* or: a dump loaded into a private memfd table */
 	char saved_name[ADICT_NAME_MAX];	/* out: what that dump saved */
 	unsigned int saved_mode, saved_grant;
+	bool has_owner;		/* --owner: attach only a table owned by owner */
+	unsigned int owner;
 };
 
 /* The name to show for @src: the table's, or the one saved in the dump. */
@@ -293,6 +295,9 @@ static inline const char *src_name(const struct table_src *src)
 }
 
 int check_name(const struct ctx *c, const char *name);
+/* --owner UID of @a into @src; 0, or EXIT_USAGE with the message printed. */
+int table_owner(const struct ctx *c, const struct args *a,
+		struct table_src *src);
 int open_table(const struct ctx *c, struct table_src *src,
 	       unsigned int flags, struct adict **tp);
 /* Create a memfd table of @capacity and store @d's pairs into it. */
@@ -318,6 +323,7 @@ int cmd_insert(struct ctx *c, const struct args *a);
 int cmd_dump(struct ctx *c, const struct args *a);
 int cmd_load(struct ctx *c, const struct args *a);
 int cmd_list(struct ctx *c, const struct args *a);
+int cmd_usage(struct ctx *c, const struct args *a);
 int cmd_watch(struct ctx *c, const struct args *a);
 int cmd_export(struct ctx *c, const struct args *a);
 
@@ -328,6 +334,7 @@ enum {
 	OPT_JSON	= 'j',
 	OPT_HELP	= 'h',
 	OPT_OUTPUT_MODE	= 256,	/* --output-mode OCTAL */
+	OPT_OWNER	= 257,	/* --owner UID */
 };
 
 #endif /* ADICTCTL_H */

@@ -107,6 +107,9 @@ ADICT_API int adict_create(struct adict **tp, __u64 capacity,
 			   const struct adict_opts *opts);
 ADICT_API int adict_attach(struct adict **tp, const char *name,
 			   unsigned int flags);
+ADICT_API int adict_attach_owner(struct adict **tp, const char *name,
+				 unsigned int flags, uid_t owner);
+ADICT_API int adict_usage(struct adict_usage *u);
 ADICT_API int adict_from_fd(struct adict **tp, int fd);
 ADICT_API int adict_unlink(const char *name);
 ADICT_API void adict_close(struct adict *t);

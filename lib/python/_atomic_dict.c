@@ -409,6 +409,12 @@ static PyObject *op_error(struct table_object *self, int ret, PyObject *key)
 		return NULL;
 	case -ENOMEM:
 		return PyErr_NoMemory();
+	case -ENOENT:	/* mediated without INSERT: the kernel adds no key */
+		PyErr_Format(PyExc_KeyError,
+			     "atomic_dict: key %llu is absent, and this mediated "
+			     "attachment may not insert keys (the table's grant has "
+			     "no INSERT)", (unsigned long long)key);
+		return NULL;
 	}
 	return os_error(PyExc_OSError, -ret, "atomic_dict: operation on key %R failed: %s",
 			key, strerror(-ret));
@@ -713,20 +719,38 @@ static PyObject *set_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 
 static PyObject *table_attach(PyObject *cls, PyObject *args, PyObject *kwds)
 {
-	static char *kwlist[] = { "name", "readonly", "mediated", NULL };
+	static char *kwlist[] = { "name", "readonly", "mediated", "owner", NULL };
 	int readonly = 0, mediated = 0, ret;
+	PyObject *name_o, *owner_o = Py_None;
+	unsigned long owner = 0;
 	unsigned int flags = 0;
 	struct table_object *self;
-	PyObject *name_o;
 	const char *name;
 	struct adict *t;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$pp:attach", kwlist,
-					 &name_o, &readonly, &mediated))
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$ppO:attach", kwlist,
+					 &name_o, &readonly, &mediated, &owner_o))
 		return NULL;
 	name = name_from_py(name_o);
 	if (!name)
 		return NULL;
+	if (owner_o != Py_None) {
+		if (!PyLong_Check(owner_o)) {
+			PyErr_SetString(PyExc_TypeError, "owner must be an int uid or None");
+			return NULL;
+		}
+		long long v = PyLong_AsLongLong(owner_o);
+
+		if (v == -1 && PyErr_Occurred() &&
+		    !PyErr_ExceptionMatches(PyExc_OverflowError))
+			return NULL;
+		PyErr_Clear();
+		owner = v < 0 || v > 0xfffffffeLL ? ULONG_MAX : (unsigned long)v;
+		if (owner > 0xfffffffeUL) {
+			PyErr_SetString(PyExc_ValueError, "owner must be a uid, 0 to 2**32-2");
+			return NULL;
+		}
+	}
 	if (readonly)
 		flags |= ADICT_ATTACH_RDONLY;
 	if (mediated)
@@ -734,7 +758,16 @@ static PyObject *table_attach(PyObject *cls, PyObject *args, PyObject *kwds)
 	self = (struct table_object *)((PyTypeObject *)cls)->tp_alloc((PyTypeObject *)cls, 0);
 	if (!self)
 		return NULL;
-	ret = adict_attach(&t, name, flags);
+	if (owner_o != Py_None)
+		ret = adict_attach_owner(&t, name, flags, (uid_t)owner);
+	else
+		ret = adict_attach(&t, name, flags);
+	if (ret == -EPERM && owner_o != Py_None) {
+		Py_DECREF(self);
+		return os_error(PyExc_OSError, EPERM,
+				"atomic_dict table '%s' is not owned by uid %lu "
+				"(someone else created that name)", name, owner);
+	}
 	if (ret) {
 		Py_DECREF(self);
 		return setup_error(ret, "attach to", name, 0);
@@ -1917,11 +1950,13 @@ static PyTypeObject iter_type = {
 
 #define COMMON_METHODS							\
 	{ "attach", FN(table_attach), METH_VARARGS | METH_KEYWORDS | METH_CLASS, \
-	  "attach($type, /, name, *, readonly=False, mediated=False)\n--\n\n" \
+	  "attach($type, /, name, *, readonly=False, mediated=False, owner=None)\n--\n\n" \
 	  "Open the existing named table `name` on /dev/atomic_dict.\n"	\
 	  "readonly maps it read-only (writes raise PermissionError);\n"	\
 	  "mediated maps it read-only and runs the operations the table's\n" \
-	  "grant allows in the kernel.  Raises KernelModuleNotLoadedError\n" \
+	  "grant allows in the kernel.  owner (a uid) attaches only a table\n" \
+	  "owned by that uid, PermissionError otherwise: use it for\n"	\
+	  "well-known names.  Raises KernelModuleNotLoadedError\n"	\
 	  "without the device, FileNotFoundError for an unknown name." },	\
 	{ "from_fd", FN(table_from_fd), METH_O | METH_CLASS,		\
 	  "from_fd($type, fd, /)\n--\n\n"				\

@@ -320,6 +320,66 @@ static inline int write_file(const char *path, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
+/* In a child that dropped privileges: report and exit on a mismatch. */
+#define CHECK(cond) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "# %s:%d: child check failed: %s "	\
+			"(errno %d %s)\n", __FILE__, __LINE__, #cond,	\
+			errno, strerror(errno));			\
+		return 1;						\
+	}								\
+} while (0)
+#define CHECK_ERR(expr, e) do {						\
+	errno = 0;							\
+	CHECK((expr) == -1 && errno == (e));				\
+} while (0)
+
+#define PARAM_DIR "/sys/module/atomic_dict/parameters/"
+
+/* A module parameter's value, without the newline; 0 or -1. */
+static inline int read_param(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	n = read_file(path, buf, len);
+	if (n <= 0)
+		return -1;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static inline int write_param(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	return write_file(path, val);
+}
+
+/* ADICT_IOC_USAGE, output poisoned first. */
+static inline int ioc_usage(int fd, struct adict_usage *u)
+{
+	memset(u, 0xcc, sizeof(*u));
+	u->size = sizeof(*u);
+	return ioctl(fd, ADICT_IOC_USAGE, u);
+}
+
+/* ADICT_IOC_ATTACH with ADICT_ATTACH_OWNER and @owner. */
+static inline int ioc_attach_owner(int fd, const char *name, __u32 flags,
+				   __u32 owner)
+{
+	struct adict_attach_args a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.flags = flags | ADICT_ATTACH_OWNER;
+	a.name = uptr(name);
+	a.owner = owner;
+	return ioctl(fd, ADICT_IOC_ATTACH, &a);
+}
+
 /* Run @fn in a child that first switches to @uid/@gid; returns its status. */
 static inline int run_as(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
 {

@@ -126,6 +126,68 @@ TEST_F(unbound, create_size_field)
 	EXPECT_EQ(0, ioctl(self->fd, ADICT_IOC_CREATE, &big));
 }
 
+/*
+ * A binary built against the first header passes the first sizes, and
+ * command numbers that encode them (_IOW() of the struct it knew): both
+ * still work, for each struct that grew (device.rst, conventions).
+ */
+TEST(first_sizes_work_under_their_first_numbers)
+{
+	const unsigned long create_v1 = _IOC(_IOC_WRITE, ADICT_IOC_MAGIC, 0x00,
+					     ADICT_CREATE_ARGS_SIZE_V1);
+	const unsigned long attach_v1 = _IOC(_IOC_WRITE, ADICT_IOC_MAGIC, 0x01,
+					     ADICT_ATTACH_ARGS_SIZE_V1);
+	const unsigned long op_v1 = _IOC(_IOC_READ | _IOC_WRITE,
+					 ADICT_IOC_MAGIC, 0x04,
+					 ADICT_OP_ARGS_SIZE_V1);
+	struct adict_create_args c;
+	struct adict_attach_args a;
+	struct adict_op_args o;
+	struct adict_info info;
+	char name[64];
+	int fd, fd2;
+
+	ASSERT_NE(create_v1, ADICT_IOC_CREATE);
+	ASSERT_NE(attach_v1, ADICT_IOC_ATTACH);
+	ASSERT_NE(op_v1, ADICT_IOC_OP);
+	tname(name, sizeof(name), "v1num");
+	fd = dev_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	memset(&c, 0, sizeof(c));
+	c.size = ADICT_CREATE_ARGS_SIZE_V1;
+	c.flags = ADICT_CREATE_NAMED;
+	c.capacity = 100;
+	c.name = uptr(name);
+	c.mode = 0600;
+	ASSERT_EQ(0, ioctl(fd, create_v1, &c)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, ioc_info(fd, &info));
+	EXPECT_EQ(100, info.capacity);
+
+	/* an ADD, then a LOAD of the same one-word key, 40-byte struct */
+	memset(&o, 0, sizeof(o));
+	o.size = ADICT_OP_ARGS_SIZE_V1;
+	o.op = ADICT_OP_ADD;
+	o.key = 42;
+	o.arg1 = 5;
+	ASSERT_EQ(0, ioctl(fd, op_v1, &o)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, o.result);
+	o.op = ADICT_OP_LOAD;
+	ASSERT_EQ(0, ioctl(fd, op_v1, &o));
+	EXPECT_EQ(5, o.result);
+
+	fd2 = dev_open(O_RDWR);
+	ASSERT_LE(0, fd2);
+	memset(&a, 0, sizeof(a));
+	a.size = ADICT_ATTACH_ARGS_SIZE_V1;
+	a.name = uptr(name);
+	ASSERT_EQ(0, ioctl(fd2, attach_v1, &a)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, ioc_op(fd2, ADICT_OP_LOAD, 42, 0, 0, &o.result));
+	EXPECT_EQ(5, o.result);
+	close(fd2);
+	EXPECT_EQ(0, ioc_unlink(fd, name));
+	close(fd);
+}
+
 TEST_F(unbound, create_bad_pointers)
 {
 	struct adict_create_args a;
@@ -305,7 +367,7 @@ TEST_F(unbound, attach_bad_inputs)
 	owner = table_new(10, name, 0666);
 	ASSERT_LE(0, owner);
 
-	ret = ioc_attach(self->fd, name, 0x4);
+	ret = ioc_attach(self->fd, name, 0x8);
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(EINVAL, errno);
 	ret = ioc_attach(self->fd, name, ~0U);

@@ -18,7 +18,6 @@
 #include "adict_test.h"
 #include "adict_harness.h"
 
-#define PARAM_DIR "/sys/module/atomic_dict/parameters/"
 #define PROC_HEADER "id name state uid gid mode capacity used bytes users\n"
 
 /* Tables in the /proc listing right now. */
@@ -34,20 +33,6 @@ static int count_tables(void)
 		n += *p == '\n';
 	return n;
 }
-
-/* In a child that dropped privileges: report and exit on a mismatch. */
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# %s:%d: child check failed: %s "	\
-			"(errno %d %s)\n", __FILE__, __LINE__, #cond,	\
-			errno, strerror(errno));			\
-		return 1;						\
-	}								\
-} while (0)
-#define CHECK_ERR(expr, e) do {						\
-	errno = 0;							\
-	CHECK((expr) == -1 && errno == (e));				\
-} while (0)
 
 static char root_name[64];
 
@@ -199,27 +184,6 @@ TEST_F(modes, attach_checks_the_mode)
 }
 
 /* ---- limits ------------------------------------------------------------ */
-
-static int read_param(const char *name, char *buf, size_t len)
-{
-	char path[128];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	n = read_file(path, buf, len);
-	if (n <= 0)
-		return -1;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
-static int write_param(const char *name, const char *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	return write_file(path, val);
-}
 
 static int nobody_per_user_limit(void *arg)
 {

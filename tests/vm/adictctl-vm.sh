@@ -7,8 +7,8 @@
 #   sh adictctl-vm.sh [PATH-TO-ADICTCTL]      (default: $ADICTCTL, ./adictctl,
 #                                             then adictctl from PATH)
 #
-# Exercises create, list, info, attach, get, set, add, cas, dump, unlink,
-# load, watch and export --prometheus, with their exit codes; a dump taken
+# Exercises create, list, info, attach (--owner), get, set, add, cas, dump,
+# unlink, load, watch, export --prometheus and usage, with their exit codes; a dump taken
 # before unlink and one taken after load must be the same bytes.
 
 A=${1:-${ADICTCTL:-./adictctl}}
@@ -53,6 +53,8 @@ t 0 "backend: +device" "create a named table" "$A" create "$NAME" 1000 --mode 06
 t 0 "^[0-9]+ +$NAME +named .* 0640 +1000 " "list shows it, named, mode 0640" "$A" list
 t 8 "already exists" "create it again: exit 8" "$A" create "$NAME" 10
 t 0 "capacity: +1000 keys" "info" "$A" info "$NAME"
+t 0 "grant: +load,find$" "info: grant 0 (no --grant) is load,find, as documented" "$A" info "$NAME"
+t 0 "default read: load,find" "create --help says the grant default is read" "$A" create --help
 t 0 '"capacity": 1000' "info --json" "$A" info --json "$NAME"
 t 0 "" "set" "$A" set "$NAME" 1 10
 t 0 "^10$" "get reads what set stored" "$A" get "$NAME" 1
@@ -71,6 +73,12 @@ t 0 "^0$" "get of an absent key prints 0" "$A" get "$NAME" 99
 t 0 "used: +1 keys" "... and does not insert it" "$A" info "$NAME"
 t 0 "access: +read-only" "attach --rdonly" "$A" attach "$NAME" --rdonly
 t 0 "access: +read-write" "attach (read-write, as root)" "$A" attach "$NAME"
+t 0 "access: +read-only" "attach --owner 0: root owns it" "$A" attach "$NAME" --rdonly --owner 0
+t 5 "not owned by uid 4242" "attach --owner of another uid: exit 5" "$A" attach "$NAME" --owner 4242
+t 0 "^20$" "get --owner 0" "$A" get "$NAME" 1 --owner 0
+t 0 "^your tables +[0-9]+ " "usage: the caller's tables against the limit" "$A" usage
+t 0 "^all bytes +[0-9]+ +[0-9]+ " "usage: all bytes against max_total_bytes" "$A" usage
+t 0 '"max_user_bytes": [1-9]' "usage --json" "$A" usage --json
 t 0 "^atomic_dict_value\\{key=\"1\"\\} 20$" "export --prometheus: the key's sample" \
 	"$A" export --prometheus "$NAME"
 t 0 "^atomic_dict_table_used_keys\\{table=\"$NAME\"\\} 1$" "export --prometheus: used keys" \

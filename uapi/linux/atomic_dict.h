@@ -11,6 +11,9 @@
  * explicit padding that must be zero, user pointers carried in __u64, every
  * argument struct starts with its own size so it can grow
  * (copy_struct_from_user semantics), a changed command gets a new number.
+ * A command's number encodes its struct's size as the caller was built;
+ * the kernel also takes the number of every earlier size of a grown struct
+ * (ADICT_*_SIZE_V1), so binaries built against an older header still work.
  */
 #ifndef _UAPI_LINUX_ATOMIC_DICT_H
 #define _UAPI_LINUX_ATOMIC_DICT_H
@@ -125,6 +128,9 @@ struct adict_ctl {
 /*
  * Every operation on a key first finds the key's slot, inserting the key
  * with value 0 when it is absent (except FIND, which never inserts).
+ * Kernel-side ops insert only for a read-write attachment, or a mediated
+ * one granted INSERT; for any other, an absent key is not inserted: LOAD
+ * reads 0 and every other op fails with -ENOENT (Documentation/device.rst).
  * result is the value before the operation, except:
  *   LOAD   the value;          STORE  the previous value (an exchange);
  *   CAS    the observed value (== arg1 iff the swap happened);
@@ -169,7 +175,9 @@ enum adict_op {
 /* adict_attach_args.flags */
 #define ADICT_ATTACH_RDONLY	(1U << 0)	/* read-only even on an O_RDWR fd */
 #define ADICT_ATTACH_MEDIATED	(1U << 1)	/* read-only map + kernel ops */
-#define ADICT_ATTACH_FLAGS	(ADICT_ATTACH_RDONLY | ADICT_ATTACH_MEDIATED)
+#define ADICT_ATTACH_OWNER	(1U << 2)	/* table's owner must be .owner */
+#define ADICT_ATTACH_FLAGS	(ADICT_ATTACH_RDONLY | ADICT_ATTACH_MEDIATED | \
+				 ADICT_ATTACH_OWNER)
 
 /*
  * ADICT_IOC_CREATE: create a table and bind it to this fd (once per fd).
@@ -181,7 +189,7 @@ struct adict_create_args {
 	__u64 capacity;		/* 1 .. ADICT_CAPACITY_MAX, within limits */
 	__u64 name;		/* user pointer to a NUL-terminated name */
 	__u32 mode;		/* permission bits 0..0777 (named tables) */
-	__u32 grant;		/* ops a mediated attacher may run; 0 = reads */
+	__u32 grant;		/* ops a mediated attacher may run; 0 = LOAD+FIND */
 	/*
 	 * Row geometry (format v2).  key64 = key32 = 0, as a caller passing
 	 * the first size of this struct has, is the default: one u64 key
@@ -195,12 +203,21 @@ struct adict_create_args {
 
 #define ADICT_CREATE_ARGS_SIZE_V1	32	/* no geometry: u64 -> u64 */
 
-/* ADICT_IOC_ATTACH: bind an existing named table to this fd. */
+/*
+ * ADICT_IOC_ATTACH: bind an existing named table to this fd.  With
+ * ADICT_ATTACH_OWNER, only a table owned by uid .owner (in the caller's
+ * user namespace) is attached; another owner fails with EPERM.  The first
+ * size of the struct (ADICT_ATTACH_ARGS_SIZE_V1) has no .owner.
+ */
 struct adict_attach_args {
 	__u32 size;		/* sizeof(struct adict_attach_args) */
 	__u32 flags;		/* ADICT_ATTACH_* */
 	__u64 name;		/* user pointer to a NUL-terminated name */
+	__u32 owner;		/* with ADICT_ATTACH_OWNER: uid; else 0 */
+	__u32 reserved;		/* zero */
 };
+
+#define ADICT_ATTACH_ARGS_SIZE_V1	16	/* no .owner */
 
 /* ADICT_IOC_UNLINK: remove a name; the table lives on while used. */
 struct adict_unlink_args {
@@ -252,11 +269,36 @@ struct adict_op_args {
 
 #define ADICT_OP_ARGS_SIZE_V1	40	/* up to result: one-word keys */
 
+/* adict_usage.flags */
+#define ADICT_USAGE_F_EXEMPT	(1U << 0)	/* caller not bound by per-user limits */
+
+/*
+ * ADICT_IOC_USAGE: the limits, and what is used against them, all tables
+ * together and the tables charged to the caller's quota owner (quota_uid).
+ * Any fd, bound or not.  Bytes count whole tables, header included.
+ */
+struct adict_usage {
+	__u32 size;		/* in: sizeof(struct adict_usage) */
+	__u32 flags;		/* ADICT_USAGE_F_* */
+	__u32 quota_uid;	/* charged for the caller's tables (caller's ns) */
+	__u32 max_tables;	/* module parameters, as in force now */
+	__u32 max_tables_per_user;
+	__u32 tables;		/* tables alive, all users */
+	__u32 user_tables;	/* tables charged to quota_uid */
+	__u32 reserved;		/* zero */
+	__u64 max_table_bytes;
+	__u64 max_total_bytes;	/* effective (a default resolved) */
+	__u64 max_user_bytes;	/* effective (a default resolved) */
+	__u64 bytes;		/* bytes of all tables */
+	__u64 user_bytes;	/* bytes of the tables charged to quota_uid */
+};
+
 #define ADICT_IOC_CREATE	_IOW(ADICT_IOC_MAGIC, 0x00, struct adict_create_args)
 #define ADICT_IOC_ATTACH	_IOW(ADICT_IOC_MAGIC, 0x01, struct adict_attach_args)
 #define ADICT_IOC_UNLINK	_IOW(ADICT_IOC_MAGIC, 0x02, struct adict_unlink_args)
 #define ADICT_IOC_INFO		_IOWR(ADICT_IOC_MAGIC, 0x03, struct adict_info)
 #define ADICT_IOC_OP		_IOWR(ADICT_IOC_MAGIC, 0x04, struct adict_op_args)
+#define ADICT_IOC_USAGE		_IOWR(ADICT_IOC_MAGIC, 0x05, struct adict_usage)
 
 /* ------------------------------------------------------------------------ */
 /* io_uring batches (IORING_OP_URING_CMD on the device fd)                  */

@@ -24,6 +24,8 @@
 #include <linux/bitops.h>
 #include <linux/compiler.h>
 #include <linux/math64.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/types.h>
 #include <asm/barrier.h>
 
@@ -153,6 +155,30 @@ static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
 
 /* A slow path kept out of line; unused in some users of the header. */
 #define adict_a_noinline	noinline __maybe_unused
+
+/*
+ * adict_a_relax - called by long loops of the core on table @c (its struct
+ * adict_core) once per bucket visited, @i counting from 1.  The kernel must
+ * stay preemptible whatever a table holds (a probe of a table scribbled
+ * over by a read-write user visits every bucket): every
+ * ADICT_A_RELAX_BUCKETS buckets it records @c in adict_long_probe (the
+ * module then knows that table is slow), lets the scheduler in, and asks
+ * the loop to stop when the task has a fatal signal pending.
+ * Callers run in process context with no spinlock held.
+ * Return: true to abandon the loop (the core then returns -EINTR).
+ */
+#define ADICT_A_RELAX_BUCKETS	1024
+
+extern const void *adict_long_probe;	/* kmod/atomic_dict.c */
+
+static inline bool adict_a_relax(const void *c, __u64 i)
+{
+	if (i % ADICT_A_RELAX_BUCKETS)
+		return false;
+	WRITE_ONCE(adict_long_probe, c);
+	cond_resched();
+	return fatal_signal_pending(current);
+}
 
 #else /* !__KERNEL__ */
 #include <linux/types.h>
@@ -308,6 +334,14 @@ static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
 
 /* A slow path kept out of line; unused in some users of the header. */
 #define adict_a_noinline	__attribute__((__noinline__, __unused__))
+
+/* Userspace is preempted anyway: nothing to do, and never abandon a loop. */
+static inline bool adict_a_relax(const void *c, __u64 i)
+{
+	(void)c;
+	(void)i;
+	return false;
+}
 
 /*
  * x86-64 userspace: compare the four keys of a bucket with SSE2 (part of the

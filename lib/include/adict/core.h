@@ -435,11 +435,14 @@ static __always_inline int adict_core_match_slot(unsigned int match)
  *
  * Return: 1 if this call published @key, 0 if it was already present,
  * -ENOENT if absent and !@insert, -ENOSPC if absent and the table holds
- * capacity keys (or, for a table scribbled over, has no empty slot left).
+ * capacity keys (or, for a table scribbled over, has no empty slot left),
+ * -EINTR if adict_a_relax() abandoned a long probe (kernel: fatal signal;
+ * nothing was published then).
  *
  * A bucket is examined whole: the key anywhere in it is found; otherwise an
  * empty slot in it ends the probe (the key is absent), else the next bucket.
- * Probing visits at most nbuckets - 1 buckets, whatever the memory holds.
+ * Probing visits at most nbuckets - 1 buckets, whatever the memory holds,
+ * and calls adict_a_relax() once per bucket (the kernel's preemption point).
  * A well-formed table holds about capacity keys in 4/3 * capacity slots or
  * more, so an absent key meets an empty slot after a short probe and
  * -ENOSPC is returned without a scan.
@@ -508,6 +511,8 @@ adict_core_probe(const struct adict_core *c, __u64 key, __u64 b, bool insert,
 		}
 		if (++b == nb)
 			b = 1;
+		if (adict_a_relax(c, i))
+			return -EINTR;
 	}
 	return insert || full ? -ENOSPC : -ENOENT;
 found:
@@ -654,8 +659,9 @@ static inline void adict_core_value_op32(__u32 *v, __u32 op, __u64 arg1,
  * @result: out, as documented at enum adict_op
  *
  * Return: 0, -EINVAL (key 0, unknown op, or a table of another geometry:
- * use adict_core_kop()), -ENOENT (FIND of an absent key) or -ENOSPC (a new
- * key and a full table).  Callers check permissions.
+ * use adict_core_kop()), -ENOENT (FIND of an absent key), -ENOSPC (a new
+ * key and a full table) or -EINTR (kernel: a long probe was abandoned for a
+ * fatal signal).  Callers check permissions.
  */
 static inline int adict_core_op(const struct adict_core *c, __u32 op,
 				__u64 key, __u64 arg1, __u64 arg2,
@@ -736,7 +742,10 @@ static __always_inline __u64 adict_core_row_cas(const struct adict_layout *l,
  *
  * Return: 1 if this call wrote the key's last word (the key is new), 0 if
  * it was present, -ENOENT if absent and !@insert, -ENOSPC if absent and the
- * table holds capacity keys (or, scribbled over, has no empty row left).
+ * table holds capacity keys (or, scribbled over, has no empty row left),
+ * -EINTR if adict_a_relax() abandoned a long probe (kernel: fatal signal).
+ * An abandoned insertion stops between buckets; a row it had claimed in
+ * part is then what a killed inserter leaves (format.rst).
  *
  * The multi-word protocol (Documentation/format.rst, with its proof):
  * rows are visited in probe order, each once; in a row, key words in
@@ -748,7 +757,8 @@ static __always_inline __u64 adict_core_row_cas(const struct adict_layout *l,
  * a zero later word is a row still being written (or left part-written by
  * a dead inserter): not the key's yet, next row.  Whoever writes the last
  * word counts the key in `used`.  Bounded by the trusted geometry: at most
- * (nbuckets - 1) * rows rows and key64 + key32 words in each.
+ * (nbuckets - 1) * rows rows and key64 + key32 words in each, with
+ * adict_a_relax() once per bucket (the kernel's preemption point).
  */
 static adict_a_noinline int
 adict_core_klookup(const struct adict_core *c, const __u64 *key, bool insert,
@@ -808,6 +818,8 @@ adict_core_klookup(const struct adict_core *c, const __u64 *key, bool insert,
 		}
 		if (++b == nb)
 			b = 1;
+		if (adict_a_relax(c, i))
+			return -EINTR;
 	}
 	return insert || full ? -ENOSPC : -ENOENT;
 }
@@ -891,15 +903,19 @@ static inline __u64 adict_core_count(const struct adict_core *c)
 	int j;
 
 	if (!c->wide) {
-		for (b = 1; b < c->nbuckets; b++)
+		for (b = 1; b < c->nbuckets; b++) {
 			for (j = 0; j < ADICT_BUCKET_SLOTS; j++)
 				n += adict_a_load_relaxed(
 					&c->kbuckets[b].slot[j].key) != 0;
+			(void)adict_a_relax(c, b);	/* preemption point only */
+		}
 		return n;
 	}
-	for (b = 1; b < c->nbuckets; b++)
+	for (b = 1; b < c->nbuckets; b++) {
 		for (r = 0; r < c->layout.rows; r++)
 			n += adict_core_row_key(c, b, r, key);
+		(void)adict_a_relax(c, b);
+	}
 	return n;
 }
 

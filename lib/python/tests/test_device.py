@@ -86,6 +86,7 @@ class NamedTableTest(unittest.TestCase):
     def test_mediated_attach_should_run_granted_ops_only(self):
         grant = atomic_dict.GRANT_READ | (1 << atomic_dict.OP_ADD)
         name, d = self.make("med", grant=grant)
+        d.load(2)   # the owner makes the key; the grant has no INSERT
         with AtomicDict.attach(name, mediated=True) as m:
             self.assertEqual(m.info()["access"], "mediated")
             self.assertEqual(m.add(2, 4), 0)
@@ -93,6 +94,34 @@ class NamedTableTest(unittest.TestCase):
             with self.assertRaises(PermissionError):
                 m.store(2, 0)
         self.assertEqual(d.load(2), 5)
+
+    def test_mediated_attach_without_insert_should_not_add_keys(self):
+        grant = atomic_dict.GRANT_READ | (1 << atomic_dict.OP_ADD)
+        name, d = self.make("medni", grant=grant)
+        with AtomicDict.attach(name, mediated=True) as m:
+            with self.assertRaises(KeyError) as cm:
+                m.add(7, 1)
+            self.assertIn("INSERT", str(cm.exception))
+            self.assertEqual(m.load(7), 0)
+        self.assertEqual(d.info()["used"], 0)
+        grant |= 1 << atomic_dict.OP_INSERT
+        name, d = self.make("medi", grant=grant)
+        with AtomicDict.attach(name, mediated=True) as m:
+            self.assertEqual(m.add(7, 1), 0)
+        self.assertEqual(d.load(7), 1)
+
+    def test_attach_by_owner_should_refuse_another_owner(self):
+        name, d = self.make("owner", mode=0o644)
+        d[1] = 5
+        with AtomicDict.attach(name, readonly=True, owner=os.geteuid()) as r:
+            self.assertEqual(r[1], 5)
+        with self.assertRaises(PermissionError) as cm:
+            AtomicDict.attach(name, readonly=True, owner=os.geteuid() + 4242)
+        self.assertIn("not owned by uid", str(cm.exception))
+        with self.assertRaises(TypeError):
+            AtomicDict.attach(name, owner="root")
+        with self.assertRaises(ValueError):
+            AtomicDict.attach(name, owner=-1)
 
     def test_duplicate_and_unknown_names_should_raise_oserror(self):
         name, d = self.make("dup")

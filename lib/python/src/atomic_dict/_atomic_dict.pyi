@@ -104,7 +104,12 @@ class AtomicValue32(_AtomicValueBase):
 class _TableBase:
     @classmethod
     def attach(
-        cls: type[_Table], name: str, *, readonly: bool = False, mediated: bool = False
+        cls: type[_Table],
+        name: str,
+        *,
+        readonly: bool = False,
+        mediated: bool = False,
+        owner: int | None = None,
     ) -> _Table: ...
     @classmethod
     def from_fd(cls: type[_Table], fd: int | _HasFileno, /) -> _Table: ...
