@@ -62,8 +62,12 @@ PY_LIBADICT := lib/adict.c lib/adict-uring.c lib/adict-internal.h \
 all: python
 check-host: check-python
 bench: bench-python
+# PYTHON_INSTALL=no leaves the package to another installer (Debian's
+# pybuild, tools/packaging/debian/rules).
+ifneq ($(PYTHON_INSTALL),no)
 install: install-python
 uninstall: uninstall-python
+endif
 
 python: $(PY_EXT) $(PY_FILES)
 ifneq ($(PY_VERSION),$(VERSION))
