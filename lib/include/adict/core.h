@@ -10,7 +10,8 @@
  *
  * This is the only implementation.  The kernel module (kmod/) and libadict
  * (lib/) both compile this header; the difference between them is confined
- * to adict/atomics.h.  Nothing here trusts the table memory: keys, values
+ * to adict/atomics.h and to the AESENC branch of adict/hash.h (userspace
+ * with AES-NI; same result as the kernel's C rounds).  Nothing here trusts the table memory: keys, values
  * and the control word may hold anything a process with write access put
  * there.  The geometry comes from the caller's own copy (struct adict_core),
  * never from the shared header, and every loop is bounded by it.
