@@ -79,12 +79,13 @@ endif
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(B)/obj/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:lib/%.c=$(B)/pic/%.o)
 HDRS := uapi/linux/atomic_dict.h lib/include/adict.h \
-	lib/include/adict/core.h lib/include/adict/atomics.h
+	lib/include/adict/core.h lib/include/adict/atomics.h \
+	lib/include/adict/hash.h
 # What `make install` puts under INCDIR: adict.h, and adict/ with the uapi
 # header beside libadict's own (lib/include/adict/atomic_dict.h is a
 # symlink to uapi/linux/atomic_dict.h), never in linux-libc-dev's linux/.
 INSTALL_HDRS := lib/include/adict/core.h lib/include/adict/atomics.h \
-	lib/include/adict/atomic_dict.h
+	lib/include/adict/hash.h lib/include/adict/atomic_dict.h
 
 SONAME := libadict.so.$(ABI_MAJOR)
 SHLIB := $(B)/libadict.so.$(ABI_VERSION)

@@ -83,6 +83,29 @@ static u64 key_with_home(const struct adict_core *c, u64 home, unsigned int n)
 /* core                                                                     */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The kernel hashes with the C AES rounds, userspace with AESENC where the
+ * CPU has it: both must give format.rst's hash.  These are the answers of
+ * tests/host/test_tuple.c (hash_should_give_the_known_answers), checked
+ * there against the instruction; seed bytes 00..0f.
+ */
+static void hash_test_should_give_the_known_answers(struct kunit *test)
+{
+	struct adict_core c = { 0 };
+	u64 seed[2] = { 0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL };
+	u64 k2[2] = { 1, 2 }, k3[3] = { 1, 2, 3 };
+
+	adict_hash_key_init(&c.hk, seed);
+	KUNIT_EXPECT_FALSE(test, c.hk.hw_aes);
+	KUNIT_ASSERT_TRUE(test, adict_layout_init(&c.layout, 1, 0, 8));
+	KUNIT_EXPECT_EQ(test, adict_hash(&c, 1), 0x20e513200f84a2bbULL);
+	KUNIT_EXPECT_EQ(test, adict_hash(&c, 0xdeadbeef), 0x6d8f373eb8b02e82ULL);
+	KUNIT_ASSERT_TRUE(test, adict_layout_init(&c.layout, 2, 0, 8));
+	KUNIT_EXPECT_EQ(test, adict_khash(&c, k2), 0xc82b506893d9cdf0ULL);
+	KUNIT_ASSERT_TRUE(test, adict_layout_init(&c.layout, 3, 0, 8));
+	KUNIT_EXPECT_EQ(test, adict_khash(&c, k3), 0x8294b6c0dcf24eceULL);
+}
+
 static void core_test_insert_into_empty_should_publish_key(struct kunit *test)
 {
 	struct ktable kt;
@@ -629,6 +652,7 @@ static void v2_test_kthreads_racing_on_three_word_keys_should_insert_each_once(s
 }
 
 static struct kunit_case adict_core_cases[] = {
+	KUNIT_CASE(hash_test_should_give_the_known_answers),
 	KUNIT_CASE(core_test_insert_into_empty_should_publish_key),
 	KUNIT_CASE(core_test_second_insert_should_find_same_slot),
 	KUNIT_CASE(core_test_colliding_keys_should_spill_and_wrap),

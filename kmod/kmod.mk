@@ -24,7 +24,7 @@ KMOD_OUT ?= $(B)/kmod
 KMOD_SRCS := kmod/Kbuild kmod/atomic_dict.c kmod/atomic_dict_internal.h \
 	kmod/atomic_dict_kunit.c
 KMOD_DEPS := $(KMOD_SRCS) uapi/linux/atomic_dict.h lib/include/adict/core.h \
-	lib/include/adict/atomics.h
+	lib/include/adict/atomics.h lib/include/adict/hash.h
 
 # $(1): output dir, $(2): extra kbuild arguments
 define kmod_build

@@ -8,7 +8,7 @@
  *              in shared memfd memory (what a hash table cannot beat)
  *   libadict   adict_add() and adict_add_batch() on a memfd table
  *   mutex_shm  open-addressing map (16-byte slots, linear probing,
- *              adict_sip_u64(), the tables' keyed hash) in POSIX shared
+ *              adict_aes4(), the tables' keyed hash) in POSIX shared
  *              memory behind one robust,
  *              process-shared pthread mutex; same bytes and capacity
  *   redis      INCR through hiredis over a unix socket, one command per
@@ -241,9 +241,9 @@ struct mtx_slot {
 	__u64 value;
 };
 
-/* The mutex map hashes as the tables do: SipHash-1-3 with a fixed seed. */
+/* The peer maps hash as the tables do (hash.h), with a fixed seed. */
 static const __u64 mtx_seed[2] = { 0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL };
-static __u64 mtx_sip[4];
+static struct adict_hash_key mtx_hk;
 
 struct mtx_map {
 	struct mtx_hdr *h;	/* first page of the mapping */
@@ -279,7 +279,7 @@ static int mtx_create(struct mtx_map *m, size_t bytes, __u64 capacity)
 	m->slots = (struct mtx_slot *)((char *)p + MTX_HDR_BYTES);
 	m->bytes = bytes;
 	m->h->nslots = (bytes - MTX_HDR_BYTES) / sizeof(struct mtx_slot);
-	adict_sip_init(mtx_sip, mtx_seed);	/* inherited by the workers */
+	adict_hash_key_init(&mtx_hk, mtx_seed);	/* inherited by the workers */
 	m->h->capacity = capacity;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
@@ -321,7 +321,7 @@ static int mtx_add(struct mtx_map *m, __u64 key, __u64 delta)
 
 	if (ret)
 		return ret;
-	i = adict_a_mulhi(adict_sip_u64(mtx_sip, key), h->nslots);
+	i = adict_a_mulhi(adict_aes4(&mtx_hk, key, 0), h->nslots);
 	for (n = 0; n < h->nslots; n++) {
 		struct mtx_slot *s = &m->slots[i];
 
@@ -383,7 +383,7 @@ static int mtx_run(void *a, int proc, long ops, __u64 seed)
 
 /*
  * What a careful engineer writes without libadict: the same open-addressing
- * map (16-byte slots, linear probing from mulhi(adict_sip_u64(), nslots)),
+ * map (16-byte slots, linear probing from mulhi(adict_aes4(), nslots)),
  * with one spinlock per group of SPIN_GROUP slots (one 64-byte line of
  * slots) instead of one mutex.  An add takes the lock of the key's home
  * group only: a key's home never changes, so every update of one key is
@@ -430,7 +430,7 @@ static int spin_create(struct spin_map *m, size_t bytes, __u64 capacity)
 	m->locks = (__u32 *)((char *)p + MTX_HDR_BYTES);
 	m->slots = (struct mtx_slot *)((char *)m->locks + ((nlocks * 4 + 63) & ~63ULL));
 	m->nslots = nslots;
-	adict_sip_init(mtx_sip, mtx_seed);	/* inherited by the workers */
+	adict_hash_key_init(&mtx_hk, mtx_seed);	/* inherited by the workers */
 	m->capacity = capacity;
 	m->bytes = bytes;
 	return 0;
@@ -461,7 +461,7 @@ static void spin_unlock(__u32 *l)
 /* Add @delta to @key's value, inserting it if absent; 0 or -errno. */
 static int spin_add(struct spin_map *m, __u64 key, __u64 delta)
 {
-	__u64 i = adict_a_mulhi(adict_sip_u64(mtx_sip, key), m->nslots), n, k;
+	__u64 i = adict_a_mulhi(adict_aes4(&mtx_hk, key, 0), m->nslots), n, k;
 	__u32 *l = &m->locks[i / SPIN_GROUP];
 	int ret = -ENOSPC;
 

@@ -436,7 +436,7 @@ static int geom_prep(void *arg, int proc, long ops, __u64 seed)
 static int geom_run(void *arg, int proc, long ops, __u64 seed)
 {
 	struct geom_arg *a = arg;
-	__u64 key[ADICT_KEY_WORDS_MAX], v, acc = 0;
+	__u64 key[ADICT_KEY_WORDS_MAX], v = 0, acc = 0;
 	bool set = !a->t->core.layout.value_bytes;
 	long i;
 

@@ -18,8 +18,9 @@ static void dump_header_of(const struct table_src *src,
 			   struct dump_header *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->version = 1;
+	h->version = DUMP_VERSION;
 	h->capacity = in->capacity;
+	geom_of_info(in, &h->g);
 	h->count = count;
 	if (src->file) {	/* a re-dump keeps what the dump saved */
 		h->mode = src->saved_mode;
@@ -31,7 +32,17 @@ static void dump_header_of(const struct table_src *src,
 	snprintf(h->name, sizeof(h->name), "%s", src_name(src) ? src_name(src) : "");
 }
 
-static void print_pairs_json(const struct dump_header *h, const struct kv *p)
+/* "key": "u64,u32", "value": "u32" */
+static void json_geometry(const struct geom *g)
+{
+	char kn[4 * ADICT_KEY_WORDS_MAX + 1];
+
+	geom_key_name(g, kn, sizeof(kn));
+	json_kv_str(stdout, "key", kn, true);
+	json_kv_str(stdout, "value", geom_value_name(g->value_bytes), true);
+}
+
+static void print_pairs_json(const struct dump_header *h, const struct pairs *p)
 {
 	__u64 i;
 
@@ -40,12 +51,14 @@ static void print_pairs_json(const struct dump_header *h, const struct kv *p)
 	json_kv_u64(stdout, "capacity", h->capacity, true);
 	json_kv_mode(stdout, h->mode, true);
 	json_kv_u64(stdout, "grant", h->grant, true);
+	json_geometry(&h->g);
 	json_kv_u64(stdout, "count", h->count, true);
 	fputs(", \"pairs\": [", stdout);
 	for (i = 0; i < h->count; i++) {
 		fputs(i ? ", {" : "{", stdout);
-		json_kv_u64(stdout, "key", p[i].key, false);
-		json_kv_u64(stdout, "value", p[i].value, true);
+		json_kv_tuple(stdout, "key", pair_key(p, i), geom_words(&h->g), false);
+		if (h->g.value_bytes)
+			json_kv_u64(stdout, "value", pair_value(p, i), true);
 		fputc('}', stdout);
 	}
 	fputs("]}\n", stdout);
@@ -66,6 +79,7 @@ static void print_saved(const struct ctx *c, const struct dump_opts *dopt,
 		json_kv_str(stdout, "format", dopt->text ? "text" : "binary", true);
 		json_kv_str(stdout, "name", h->name, true);
 		json_kv_u64(stdout, "capacity", h->capacity, true);
+		json_geometry(&h->g);
 		json_kv_u64(stdout, "count", h->count, true);
 		fputs("}\n", stdout);
 		return;
@@ -76,7 +90,7 @@ static void print_saved(const struct ctx *c, const struct dump_opts *dopt,
 }
 
 static int save_dump(const struct ctx *c, const struct dump_opts *dopt,
-		     const struct dump_header *h, const struct kv *p)
+		     const struct dump_header *h, const struct pairs *p)
 {
 	unsigned int mode = dopt->out_mode ? dopt->out_mode : out_mode_of(h->mode);
 	struct out_file o;
@@ -103,10 +117,9 @@ static int dump_table(const struct ctx *c, struct table_src *src,
 {
 	struct adict_table_info info;
 	struct dump_header h;
-	struct kv *p = NULL;
+	struct pairs p;
 	char what[96];
 	struct adict *t;
-	__u64 n;
 	int ret;
 
 	ret = open_table(c, src, ADICT_ATTACH_RDONLY, &t);
@@ -115,20 +128,20 @@ static int dump_table(const struct ctx *c, struct table_src *src,
 	snprintf(what, sizeof(what), "dump %s", src_name(src) ? src_name(src) : "");
 	ret = adict_info(t, &info);
 	if (!ret)
-		ret = collect_pairs(t, what, &p, &n);
+		ret = collect_pairs(t, what, &p);
 	adict_close(t);
 	if (ret)
 		return die_table(c, ret, src_name(src));
-	if (n > info.capacity) {
-		free(p);
+	if (p.n > info.capacity) {
+		pairs_free(&p);
 		return die_table(c, -EBADMSG, src_name(src));
 	}
-	dump_header_of(src, &info, n, &h);
+	dump_header_of(src, &info, p.n, &h);
 	if (dopt->text && c->json && out_is_stdout(dopt->out))
-		print_pairs_json(&h, p);
+		print_pairs_json(&h, &p);
 	else
-		ret = save_dump(c, dopt, &h, p);
-	free(p);
+		ret = save_dump(c, dopt, &h, &p);
+	pairs_free(&p);
 	return ret;
 }
 
@@ -136,6 +149,7 @@ static void describe_dump(const struct ctx *c, const char *path,
 			  const struct dump *d)
 {
 	const struct dump_header *h = &d->h;
+	char kn[4 * ADICT_KEY_WORDS_MAX + 1];
 
 	if (c->json) {
 		fputc('{', stdout);
@@ -144,6 +158,7 @@ static void describe_dump(const struct ctx *c, const char *path,
 		json_kv_u64(stdout, "version", h->version, true);
 		json_kv_str(stdout, "name", h->name, true);
 		json_kv_u64(stdout, "capacity", h->capacity, true);
+		json_geometry(&h->g);
 		json_kv_u64(stdout, "count", h->count, true);
 		json_kv_mode(stdout, h->mode, true);
 		json_kv_u64(stdout, "grant", h->grant, true);
@@ -153,8 +168,11 @@ static void describe_dump(const struct ctx *c, const char *path,
 	}
 	printf("%s: valid adictctl dump, version %u (%s)\n", path,
 	       h->version, d->text ? "text" : "binary");
+	geom_key_name(&h->g, kn, sizeof(kn));
 	printf("name:      %s\n", h->name[0] ? h->name : "(anonymous)");
 	printf("capacity:  %llu keys\n", (unsigned long long)h->capacity);
+	printf("key:       %s\n", kn);
+	printf("value:     %s\n", geom_value_name(h->g.value_bytes));
 	printf("keys:      %llu\n", (unsigned long long)h->count);
 	printf("mode:      0%03o\n", h->mode);
 }
@@ -250,7 +268,12 @@ static int target_table(const struct ctx *c, const struct load_opts *lo,
 		.backend = ADICT_BACKEND_DEVICE,
 		.mode = lo->mode_set ? lo->mode : d->h.mode,
 		.grant = d->h.grant,
+		.key64 = d->h.g.key64,
+		.key32 = d->h.g.key32,
+		.value_bytes = d->h.g.value_bytes,
 	};
+	char dk[4 * ADICT_KEY_WORDS_MAX + 1], tk[4 * ADICT_KEY_WORDS_MAX + 1];
+	struct geom g;
 	int ret;
 
 	ret = check_name(c, name);
@@ -265,7 +288,23 @@ static int target_table(const struct ctx *c, const struct load_opts *lo,
 		       name);
 		return EXIT_EXISTS;
 	}
-	return ret ? die_table(c, ret, name) : 0;
+	if (ret)
+		return die_table(c, ret, name);
+	ret = table_geom(*tp, &g);
+	if (!ret && !geom_eq(&g, &d->h.g)) {
+		geom_key_name(&d->h.g, dk, sizeof(dk));
+		geom_key_name(&g, tk, sizeof(tk));
+		errmsg("%s holds keys %s with %s values; table '%s' has keys %s with %s values",
+		       lo->file, dk, geom_value_name(d->h.g.value_bytes), name,
+		       tk, geom_value_name(g.value_bytes));
+		adict_close(*tp);
+		return EXIT_USAGE;
+	}
+	if (ret) {
+		adict_close(*tp);
+		return die_table(c, ret, name);
+	}
+	return 0;
 }
 
 static int load_device(const struct ctx *c, const struct load_opts *lo,

@@ -3,41 +3,48 @@
  * adictctl: the dump formats (Documentation/dump-format.rst).
  *
  * A dump is logical, not a copy of the table's memory: the table's name,
- * capacity, mode and grant, then its pairs sorted by key.  The binary
- * format is little-endian with a CRC-64 over the header and another over
- * the whole file; the text format carries the same fields as lines, for
- * people and scripts.  Restoring re-inserts the pairs through libadict, so
- * a dump survives any change of the in-memory table format, and two binary
- * dumps of equal tables are equal bytes.
+ * capacity, mode, grant and row geometry, then its pairs sorted by key.
+ * The binary format is little-endian with a CRC-64 over the header and
+ * another over the whole file; the text format carries the same fields as
+ * lines, for people and scripts.  Restoring re-inserts the pairs through
+ * libadict, so a dump survives any change of the in-memory table format,
+ * and two binary dumps of equal tables are equal bytes.  dump writes
+ * version 2; load reads versions 1 (one u64 key word, a u64 value) and 2.
  *
- * Binary:
+ * Binary, version 2 (version 1: key64, key32, value_bytes are reserved
+ * zeros and every record is a u64 key and a u64 value):
  *
  *   offset  size  field
  *        0     8  magic "ADICTDMP"
- *        8     4  version (1)
+ *        8     4  version (2)
  *       12     4  header_bytes (128)
  *       16     8  capacity
  *       24     8  count (pairs)
  *       32     4  mode
  *       36     4  grant
  *       40     4  flags (DUMP_F_NAMED)
- *       44     4  reserved, 0
+ *       44     4  key64: u64 key words
  *       48    64  name, NUL-padded
- *      112     8  reserved, 0
+ *      112     4  key32: u32 key words
+ *      116     4  value_bytes: 8, 4 or 0 (a set)
  *      120     8  header_crc: CRC-64/XZ of bytes 0..119
- *      128  16*n  pairs {key, value}, keys strictly ascending, none 0
- *  128+16n     8  crc: CRC-64/XZ of every byte before it
+ *      128  R*n  records: key64 u64 words, key32 u32 words, the value
+ *                 (value_bytes bytes); R = 8*key64 + 4*key32 + value_bytes;
+ *                 keys strictly ascending word by word, no word 0
+ *  128+R*n     8  crc: CRC-64/XZ of every byte before it
  *
- * Text:
+ * Text, version 2 (version 1: no key and value lines, "KEY VALUE" pairs):
  *
- *   # atomic-dict text dump 1
+ *   # atomic-dict text dump 2
  *   # name: web
  *   # capacity: 1024
  *   # mode: 0660
  *   # grant: 0
+ *   # key: u64,u32
+ *   # value: u32
  *   # count: 2
- *   1 10
- *   7 3
+ *   1,4 10
+ *   7,2 3
  */
 #include <ctype.h>
 #include <errno.h>
@@ -48,10 +55,9 @@
 #include "adictctl.h"
 
 #define DUMP_MAGIC		"ADICTDMP"
-#define DUMP_VERSION		1
 #define DUMP_HEADER_BYTES	128
 #define DUMP_HEADER_CRC_OFF	120
-#define DUMP_PAIR_BYTES		16
+#define DUMP_V1_PAIR_BYTES	16
 #define DUMP_TRAILER_BYTES	8
 #define DUMP_F_NAMED		(1U << 0)
 #define DUMP_FLAGS		(DUMP_F_NAMED)
@@ -115,6 +121,12 @@ static __u64 get_le64(const unsigned char *p)
 
 /* ---- encoding ------------------------------------------------------------- */
 
+/* Bytes of one record of geometry @g. */
+static unsigned int record_bytes(const struct geom *g)
+{
+	return 8 * g->key64 + 4 * g->key32 + g->value_bytes;
+}
+
 static void encode_header(unsigned char *b, const struct dump_header *h)
 {
 	memset(b, 0, DUMP_HEADER_BYTES);
@@ -126,11 +138,30 @@ static void encode_header(unsigned char *b, const struct dump_header *h)
 	put_le32(b + 32, h->mode);
 	put_le32(b + 36, h->grant);
 	put_le32(b + 40, h->name[0] ? DUMP_F_NAMED : 0);
+	put_le32(b + 44, h->g.key64);
 	memcpy(b + 48, h->name, strnlen(h->name, ADICT_NAME_MAX - 1));
+	put_le32(b + 112, h->g.key32);
+	put_le32(b + 116, h->g.value_bytes);
 	put_le64(b + DUMP_HEADER_CRC_OFF, crc64(0, b, DUMP_HEADER_CRC_OFF));
 }
 
-#define WRITE_CHUNK	256	/* pairs encoded per fwrite */
+/* One record: the key's words at their widths, then the value. */
+static void encode_record(unsigned char *b, const struct geom *g,
+			  const __u64 *key, __u64 value)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->key64; i++, b += 8)
+		put_le64(b, key[i]);
+	for (; i < geom_words(g); i++, b += 4)
+		put_le32(b, (__u32)key[i]);
+	if (g->value_bytes == 8)
+		put_le64(b, value);
+	else if (g->value_bytes == 4)
+		put_le32(b, (__u32)value);
+}
+
+#define WRITE_CHUNK	256	/* records encoded per fwrite */
 
 /* fwrite() sets errno on a write error; a short write without one is EIO. */
 static int write_error(void)
@@ -138,9 +169,10 @@ static int write_error(void)
 	return errno ? -errno : -EIO;
 }
 
-int dump_write(FILE *f, const struct dump_header *h, const struct kv *pairs)
+int dump_write(FILE *f, const struct dump_header *h, const struct pairs *p)
 {
-	unsigned char buf[WRITE_CHUNK * DUMP_PAIR_BYTES];
+	unsigned int rb = record_bytes(&h->g);
+	unsigned char buf[WRITE_CHUNK * 72];	/* a record is at most 72 bytes */
 	__u64 i, crc;
 	size_t n;
 
@@ -153,32 +185,41 @@ int dump_write(FILE *f, const struct dump_header *h, const struct kv *pairs)
 		size_t j;
 
 		n = h->count - i < WRITE_CHUNK ? (size_t)(h->count - i) : WRITE_CHUNK;
-		for (j = 0; j < n; j++) {
-			put_le64(buf + j * DUMP_PAIR_BYTES, pairs[i + j].key);
-			put_le64(buf + j * DUMP_PAIR_BYTES + 8, pairs[i + j].value);
-		}
-		crc = crc64(crc, buf, n * DUMP_PAIR_BYTES);
-		if (fwrite(buf, DUMP_PAIR_BYTES, n, f) != n)
+		for (j = 0; j < n; j++)
+			encode_record(buf + j * rb, &h->g, pair_key(p, i + j),
+				      pair_value(p, i + j));
+		crc = crc64(crc, buf, n * rb);
+		if (fwrite(buf, n * rb, 1, f) != 1)
 			return write_error();
 	}
 	put_le64(buf, crc);
 	return fwrite(buf, DUMP_TRAILER_BYTES, 1, f) == 1 ? 0 : write_error();
 }
 
-#define TEXT_MAGIC	"# atomic-dict text dump 1"
+#define TEXT_MAGIC1	"# atomic-dict text dump 1"
+#define TEXT_MAGIC	"# atomic-dict text dump 2"
+#define TEXT_MAGIC_STEM	"# atomic-dict text dump "
 
 int dump_write_text(FILE *f, const struct dump_header *h,
-		    const struct kv *pairs)
+		    const struct pairs *p)
 {
+	char kn[4 * ADICT_KEY_WORDS_MAX + 1], key[TUPLE_TEXT_MAX];
 	__u64 i;
 
 	errno = 0;
-	fprintf(f, TEXT_MAGIC "\n# name: %s\n# capacity: %llu\n# mode: %04o\n# grant: %u\n# count: %llu\n",
+	geom_key_name(&h->g, kn, sizeof(kn));
+	fprintf(f, TEXT_MAGIC "\n# name: %s\n# capacity: %llu\n# mode: %04o\n# grant: %u\n# key: %s\n# value: %s\n# count: %llu\n",
 		h->name, (unsigned long long)h->capacity, h->mode, h->grant,
+		kn, geom_value_name(h->g.value_bytes),
 		(unsigned long long)h->count);
-	for (i = 0; i < h->count && !ferror(f); i++)
-		fprintf(f, "%llu %llu\n", (unsigned long long)pairs[i].key,
-			(unsigned long long)pairs[i].value);
+	for (i = 0; i < h->count && !ferror(f); i++) {
+		tuple_format(pair_key(p, i), geom_words(&h->g), key, sizeof(key));
+		if (h->g.value_bytes)
+			fprintf(f, "%s %llu\n", key,
+				(unsigned long long)pair_value(p, i));
+		else
+			fprintf(f, "%s\n", key);
+	}
 	return ferror(f) ? write_error() : 0;
 }
 
@@ -211,6 +252,13 @@ static void decode_header(const unsigned char *b, struct bin_header *bh)
 	h->grant = get_le32(b + 36);
 	bh->flags = get_le32(b + 40);
 	memcpy(h->name, b + 48, ADICT_NAME_MAX);
+	if (h->version == 1) {
+		h->g = geom_default;
+	} else {
+		h->g.key64 = get_le32(b + 44);
+		h->g.key32 = get_le32(b + 112);
+		h->g.value_bytes = get_le32(b + 116);
+	}
 }
 
 /* The header's fields make sense together (the checksum already matched). */
@@ -224,6 +272,8 @@ static const char *fields_problem(const struct dump_header *h)
 		return "corrupt header: mode out of range";
 	if (h->grant & ~(__u32)ADICT_GRANT_ALL)
 		return "corrupt header: unknown operations in grant";
+	if (!geom_valid(&h->g))
+		return "corrupt header: not a valid row geometry (key64, key32, value_bytes)";
 	return NULL;
 }
 
@@ -234,7 +284,8 @@ static const char *header_problem(const unsigned char *b,
 
 	if (bh->header_bytes != DUMP_HEADER_BYTES)
 		return "corrupt header: header size is not 128";
-	if ((bh->flags & ~DUMP_FLAGS) || !zero(b + 44, 4) || !zero(b + 112, 8))
+	if ((bh->flags & ~DUMP_FLAGS) ||
+	    (bh->h.version == 1 && (!zero(b + 44, 4) || !zero(b + 112, 8))))
 		return "corrupt header: unknown flags or reserved fields set";
 	if (memchr(bh->h.name, '\0', ADICT_NAME_MAX) == NULL)
 		return "corrupt header: the name is not NUL-terminated";
@@ -243,18 +294,37 @@ static const char *header_problem(const unsigned char *b,
 	return fields_problem(&bh->h);
 }
 
-static const char *pairs_problem(const unsigned char *p, __u64 count,
-				 __u64 *bad)
+/* Record @i of the records at @p into @key and *value. */
+static void decode_record(const unsigned char *p, const struct geom *g,
+			  __u64 *key, __u64 *value)
 {
-	__u64 i, key, prev = 0;
+	unsigned int i;
 
-	for (i = 0; i < count; i++, prev = key) {
-		key = get_le64(p + i * DUMP_PAIR_BYTES);
+	for (i = 0; i < g->key64; i++, p += 8)
+		key[i] = get_le64(p);
+	for (; i < geom_words(g); i++, p += 4)
+		key[i] = get_le32(p);
+	*value = g->value_bytes == 8 ? get_le64(p) :
+		 g->value_bytes == 4 ? get_le32(p) : 0;
+}
+
+/* Decode and check the records: no word 0, keys strictly ascending. */
+static const char *records_problem(const unsigned char *b, struct pairs *p,
+				   __u64 count, __u64 *bad)
+{
+	unsigned int rb = record_bytes(&p->g), nw = geom_words(&p->g), w;
+	__u64 i, value, key[ADICT_KEY_WORDS_MAX];
+
+	for (i = 0; i < count; i++) {
 		*bad = i;
-		if (!key)
-			return "key 0";
-		if (key <= prev)
+		decode_record(b + i * rb, &p->g, key, &value);
+		for (w = 0; w < nw; w++)
+			if (!key[w])
+				return nw == 1 ? "key 0" : "a key word 0";
+		if (i && key_cmp(pair_key(p, i - 1), key, nw) >= 0)
 			return "keys out of order or repeated";
+		if (pairs_push(p, key, value))	/* room was reserved */
+			return "out of memory";
 	}
 	return NULL;
 }
@@ -270,7 +340,8 @@ static int parse_binary(const char *path, const unsigned char *b, size_t len,
 {
 	struct bin_header bh;
 	const char *why;
-	__u64 want, bad, i;
+	__u64 want, bad;
+	unsigned int rb;
 
 	if (len < DUMP_HEADER_BYTES) {
 		errmsg("%s: truncated: %zu bytes, shorter than the %d-byte dump header",
@@ -282,8 +353,8 @@ static int parse_binary(const char *path, const unsigned char *b, size_t len,
 		return -EBADMSG;
 	}
 	decode_header(b, &bh);
-	if (bh.h.version != DUMP_VERSION) {
-		errmsg("%s: dump format version %u; this adictctl reads version %d only",
+	if (bh.h.version != 1 && bh.h.version != DUMP_VERSION) {
+		errmsg("%s: dump format version %u; this adictctl reads versions 1 and %d",
 		       path, bh.h.version, DUMP_VERSION);
 		return -EBADMSG;
 	}
@@ -296,8 +367,11 @@ static int parse_binary(const char *path, const unsigned char *b, size_t len,
 		errmsg("%s: %s", path, why);
 		return -EBADMSG;
 	}
-	/* No overflow: count <= capacity <= 2^40. */
-	want = DUMP_HEADER_BYTES + bh.h.count * DUMP_PAIR_BYTES + DUMP_TRAILER_BYTES;
+	rb = record_bytes(&bh.h.g);
+	if (bh.h.version == 1)
+		rb = DUMP_V1_PAIR_BYTES;
+	/* No overflow: count <= capacity <= 2^40, rb <= 72. */
+	want = DUMP_HEADER_BYTES + bh.h.count * rb + DUMP_TRAILER_BYTES;
 	if (len < want) {
 		errmsg("%s: truncated: %zu bytes, the header promises %llu",
 		       path, len, (unsigned long long)want);
@@ -313,21 +387,15 @@ static int parse_binary(const char *path, const unsigned char *b, size_t len,
 		errmsg("%s: checksum mismatch: the file is corrupt", path);
 		return -EBADMSG;
 	}
-	why = pairs_problem(b + DUMP_HEADER_BYTES, bh.h.count, &bad);
+	d->h = bh.h;
+	pairs_init(&d->p, &bh.h.g);
+	if (pairs_reserve(&d->p, bh.h.count ? bh.h.count : 1))
+		return -ENOMEM;
+	why = records_problem(b + DUMP_HEADER_BYTES, &d->p, bh.h.count, &bad);
 	if (why) {
 		errmsg("%s: corrupt pairs: pair %llu: %s", path,
 		       (unsigned long long)bad, why);
 		return -EBADMSG;
-	}
-	d->h = bh.h;
-	d->pairs = malloc((bh.h.count ? bh.h.count : 1) * sizeof(*d->pairs));
-	if (!d->pairs)
-		return -ENOMEM;
-	for (i = 0; i < bh.h.count; i++) {
-		const unsigned char *p = b + DUMP_HEADER_BYTES + i * DUMP_PAIR_BYTES;
-
-		d->pairs[i].key = get_le64(p);
-		d->pairs[i].value = get_le64(p + 8);
 	}
 	return 0;
 }
@@ -365,28 +433,36 @@ static int text_error(const struct text_reader *r, const char *why)
 	return -EBADMSG;
 }
 
-enum { TF_NAME, TF_CAPACITY, TF_MODE, TF_GRANT, TF_COUNT, TF_N };
+enum { TF_NAME, TF_CAPACITY, TF_MODE, TF_GRANT, TF_COUNT, TF_KEY, TF_VALUE,
+       TF_N };
+
+/* The fields each text version's header needs. */
+#define TF_V1	((1U << TF_KEY) - 1)
+#define TF_V2	((1U << TF_N) - 1)
 
 /* One "# field: value" header line into @h; @seen marks the fields. */
 static int text_header_field(struct text_reader *r, const char *line,
 			     struct dump_header *h, unsigned int *seen)
 {
 	static const char *const fields[TF_N] = {
-		"name", "capacity", "mode", "grant", "count",
+		"name", "capacity", "mode", "grant", "count", "key", "value",
 	};
+	unsigned int nf = h->version == 1 ? TF_KEY : TF_N;
 	unsigned long long v = 0;
 	const char *val;
 	unsigned int mode;
-	int f;
+	unsigned int f;
 
-	for (f = 0; f < TF_N; f++) {
+	for (f = 0; f < nf; f++) {
 		size_t n = strlen(fields[f]);
 
 		if (!strncmp(line + 2, fields[f], n) && line[2 + n] == ':')
 			break;
 	}
-	if (f == TF_N)
-		return text_error(r, "unknown header field; expected name, capacity, mode, grant or count");
+	if (f == nf)
+		return text_error(r, h->version == 1 ?
+				  "unknown header field; expected name, capacity, mode, grant or count" :
+				  "unknown header field; expected name, capacity, mode, grant, key, value or count");
 	if (*seen & (1U << f))
 		return text_error(r, "header field given twice");
 	*seen |= 1U << f;
@@ -403,6 +479,14 @@ static int text_header_field(struct text_reader *r, const char *line,
 			return text_error(r, "bad mode: octal, 0 to 0777");
 		h->mode = mode;
 		return 0;
+	case TF_KEY:
+		if (geom_parse_key(val, &h->g))
+			return text_error(r, "bad key: u64 and u32 words, u64 first, as u64,u32");
+		return 0;
+	case TF_VALUE:
+		if (geom_parse_value(val, &h->g.value_bytes))
+			return text_error(r, "bad value: u64, u32 or none");
+		return 0;
 	}
 	if (parse_u64(val, &v))
 		return text_error(r, "bad number");
@@ -417,90 +501,110 @@ static int text_header_field(struct text_reader *r, const char *line,
 	return 0;
 }
 
-int kv_cmp(const void *a, const void *b)
+/* "KEY VALUE" (a set: "KEY") into @p; KEY is "7" or "7,9". */
+static int text_pair(struct text_reader *r, char *line, struct pairs *p)
 {
-	const struct kv *x = a, *y = b;
+	bool set = !p->g.value_bytes;
+	unsigned long long v = 0;
+	char *sp = line + strcspn(line, " \t\r");
+	struct tuple k;
+	int ret;
 
-	return x->key < y->key ? -1 : x->key > y->key;
-}
-
-/* "KEY VALUE" into @p. */
-static int text_pair(struct text_reader *r, char *line, struct kv *p)
-{
-	unsigned long long k, v;
-	char *sp = line + strcspn(line, " \t");
-
-	if (!*sp)
+	if (*sp) {
+		*sp++ = '\0';
+		sp += strspn(sp, " \t\r");
+	}
+	if (set && *sp)
+		return text_error(r, "expected \"KEY\": the table is a set, with no value");
+	if (!set && !*sp)
 		return text_error(r, "expected \"KEY VALUE\"");
-	*sp++ = '\0';
-	sp += strspn(sp, " \t");
-	if (parse_key(line, &k))
-		return text_error(r, "bad key: a non-zero decimal or 0x number below 2^64");
-	if (parse_u64(sp, &v))
-		return text_error(r, "bad value: a decimal or 0x number below 2^64");
-	p->key = k;
-	p->value = v;
-	return 0;
+	ret = tuple_parse(line, &k);
+	if (!ret)
+		ret = tuple_check(&k, &p->g);
+	if (ret == -EBADR)
+		return text_error(r, "bad key: not as many words as the header's key");
+	if (ret)
+		return text_error(r, "bad key: non-zero decimal or 0x words below 2^64 (u32 words below 2^32), joined by commas");
+	if (!set) {
+		char *rest = sp + strcspn(sp, " \t\r");
+
+		if (rest[strspn(rest, " \t\r")])
+			return text_error(r, "expected \"KEY VALUE\" and nothing after it");
+		*rest = '\0';
+		if (parse_u64(sp, &v) || !value_fits(&p->g, v, false))
+			return text_error(r, p->g.value_bytes == 4 ?
+					  "bad value: a decimal or 0x number below 2^32" :
+					  "bad value: a decimal or 0x number below 2^64");
+	}
+	return pairs_push(p, k.w, v) ? -ENOMEM : 0;
 }
 
 /*
- * The text format: the magic line, the five header fields as "# F: V",
- * then "KEY VALUE" lines in any order; blank lines and other "#" lines
- * after the header are comments.  The count guards against truncation.
+ * The text format: the magic line, the header fields as "# F: V", then
+ * pair lines in any order; blank lines and other "#" lines after the
+ * header are comments.  The count guards against truncation.
  */
 static int parse_text(const char *path, char *b, size_t len, struct dump *d)
 {
 	struct text_reader r = { .path = path, .s = b, .end = b + len };
-	unsigned int seen = 0;
-	__u64 n = 0, i;
+	unsigned int seen = 0, want;
 	char *line;
 	const char *why;
+	long long rep;
+	char key[TUPLE_TEXT_MAX];
 	int ret;
 
 	line = next_line(&r);
-	if (!line || strcmp(line, TEXT_MAGIC))
-		return text_error(&r, "not an adictctl text dump");
 	memset(&d->h, 0, sizeof(d->h));
-	d->h.version = 1;
+	if (line && !strcmp(line, TEXT_MAGIC1))
+		d->h.version = 1;
+	else if (line && !strcmp(line, TEXT_MAGIC))
+		d->h.version = 2;
+	else if (line && !strncmp(line, TEXT_MAGIC_STEM, sizeof(TEXT_MAGIC_STEM) - 1))
+		return text_error(&r, "text dump version unknown; this adictctl reads versions 1 and 2");
+	else
+		return text_error(&r, "not an adictctl text dump");
+	d->h.g = geom_default;
 	d->text = true;
+	want = d->h.version == 1 ? TF_V1 : TF_V2;
 	while ((line = next_line(&r)) && !strncmp(line, "# ", 2) &&
-	       seen != (1U << TF_N) - 1) {
+	       seen != want) {
 		ret = text_header_field(&r, line, &d->h, &seen);
 		if (ret)
 			return ret;
 	}
-	if (seen != (1U << TF_N) - 1)
-		return text_error(&r, "the header needs all of name, capacity, mode, grant and count");
+	if (seen != want)
+		return text_error(&r, d->h.version == 1 ?
+				  "the header needs all of name, capacity, mode, grant and count" :
+				  "the header needs all of name, capacity, mode, grant, key, value and count");
 	why = fields_problem(&d->h);
 	if (why)
 		return text_error(&r, why);
-	d->pairs = malloc((d->h.count ? d->h.count : 1) * sizeof(*d->pairs));
-	if (!d->pairs)
+	pairs_init(&d->p, &d->h.g);
+	if (pairs_reserve(&d->p, d->h.count ? d->h.count : 1))
 		return -ENOMEM;
 	for (; line; line = next_line(&r)) {
 		if (!line[strspn(line, " \t\r")] || line[0] == '#')
 			continue;
-		if (n == d->h.count)
+		if (d->p.n == d->h.count)
 			return text_error(&r, "more pairs than the header's count");
-		ret = text_pair(&r, line, &d->pairs[n]);
+		ret = text_pair(&r, line, &d->p);
 		if (ret)
 			return ret;
-		n++;
 	}
-	if (n != d->h.count) {
+	if (d->p.n != d->h.count) {
 		errmsg("%s: truncated: %llu pairs, the header promises %llu",
-		       path, (unsigned long long)n,
+		       path, (unsigned long long)d->p.n,
 		       (unsigned long long)d->h.count);
 		return -EBADMSG;
 	}
-	if (n)
-		qsort(d->pairs, n, sizeof(*d->pairs), kv_cmp);
-	for (i = 1; i < n; i++) {
-		if (d->pairs[i].key == d->pairs[i - 1].key) {
-			errmsg("%s: key %llu appears twice", path,
-			       (unsigned long long)d->pairs[i].key);
-			return -EBADMSG;
-		}
+	pairs_sort(&d->p);
+	rep = pairs_repeat(&d->p);
+	if (rep >= 0) {
+		tuple_format(pair_key(&d->p, (__u64)rep), geom_words(&d->h.g),
+			     key, sizeof(key));
+		errmsg("%s: key %s appears twice", path, key);
+		return -EBADMSG;
 	}
 	return 0;
 }
@@ -518,8 +622,8 @@ int dump_read(const struct ctx *c, const char *path, struct dump *d)
 	if (ret)
 		return die_file(c, ret, path);
 	/* The text magic starts with '#', which no binary dump does. */
-	if (len >= sizeof(TEXT_MAGIC) - 1 &&
-	    !memcmp(buf, TEXT_MAGIC, sizeof(TEXT_MAGIC) - 1))
+	if (len >= sizeof(TEXT_MAGIC_STEM) - 1 &&
+	    !memcmp(buf, TEXT_MAGIC_STEM, sizeof(TEXT_MAGIC_STEM) - 1))
 		ret = parse_text(path, (char *)buf, len, d);
 	else
 		ret = parse_binary(path, buf, len, d);
@@ -533,8 +637,7 @@ int dump_read(const struct ctx *c, const char *path, struct dump *d)
 
 void dump_free(struct dump *d)
 {
-	free(d->pairs);
-	d->pairs = NULL;
+	pairs_free(&d->p);
 }
 
 int dump_store(struct adict *t, const struct dump *d, const char *what,
@@ -546,9 +649,13 @@ int dump_store(struct adict *t, const struct dump *d, const char *what,
 
 	progress_start(&pr, what, d->h.count);
 	for (i = 0; i < d->h.count; i++) {
-		ret = adict_store(t, d->pairs[i].key, d->pairs[i].value);
-		if (ret)
+		ret = d->h.g.value_bytes ?
+		      adict_tuple_store(t, pair_key(&d->p, i),
+					pair_value(&d->p, i), NULL) :
+		      adict_tuple_insert(t, pair_key(&d->p, i));
+		if (ret < 0)
 			break;
+		ret = 0;
 		progress_step(&pr, i + 1);
 	}
 	progress_end(&pr);

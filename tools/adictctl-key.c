@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * adictctl: the commands on one table or one key: info, attach, create,
- * unlink, get, set, add, cas.
+ * unlink, get, set, add, cas, insert.  Keys are composite where the
+ * table's geometry says so ("7,9"; adictctl-tuple.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -85,8 +86,12 @@ static void format_grant(unsigned int grant, char *buf, size_t len)
 static void print_info_json(const struct adict_table_info *in,
 			    const char *grant)
 {
+	char kn[4 * ADICT_KEY_WORDS_MAX + 1];
+	struct geom g;
 	FILE *f = stdout;
 
+	geom_of_info(in, &g);
+	geom_key_name(&g, kn, sizeof(kn));
 	fputc('{', f);
 	json_kv_str(f, "name", in->name, false);
 	json_kv_str(f, "backend", adict_backend_name(in->backend), true);
@@ -96,6 +101,13 @@ static void print_info_json(const struct adict_table_info *in,
 	json_kv_u64(f, "used", in->used, true);
 	json_kv_u64(f, "nbuckets", in->nbuckets, true);
 	json_kv_u64(f, "bytes", in->bytes, true);
+	json_kv_str(f, "key", kn, true);
+	json_kv_str(f, "value", geom_value_name(in->value_bytes), true);
+	json_kv_u64(f, "key64", in->key64, true);
+	json_kv_u64(f, "key32", in->key32, true);
+	json_kv_u64(f, "value_bytes", in->value_bytes, true);
+	json_kv_u64(f, "row_bytes", in->row_bytes, true);
+	json_kv_u64(f, "bucket_rows", in->bucket_rows, true);
 	if (in->backend == ADICT_BACKEND_DEVICE) {
 		json_kv_u64(f, "uid", in->uid, true);
 		json_kv_u64(f, "gid", in->gid, true);
@@ -124,13 +136,16 @@ static void print_info(const struct ctx *c, const struct adict_table_info *in)
 {
 	double pct = in->capacity ? 100.0 * (double)in->used /
 				    (double)in->capacity : 0;
-	char grant[128];
+	char grant[128], kn[4 * ADICT_KEY_WORDS_MAX + 1];
+	struct geom g;
 
 	format_grant(in->grant, grant, sizeof(grant));
 	if (c->json) {
 		print_info_json(in, grant);
 		return;
 	}
+	geom_of_info(in, &g);
+	geom_key_name(&g, kn, sizeof(kn));
 	printf("name:      %s\n", in->name[0] ? in->name : "(anonymous)");
 	printf("backend:   %s\n", adict_backend_name(in->backend));
 	printf("access:    %s\n", access_name(in->access));
@@ -139,6 +154,10 @@ static void print_info(const struct ctx *c, const struct adict_table_info *in)
 	printf("capacity:  %llu keys\n", (unsigned long long)in->capacity);
 	printf("used:      %llu keys (%.1f%%)\n",
 	       (unsigned long long)in->used, pct);
+	printf("key:       %s\n", kn);
+	printf("value:     %s\n", geom_value_name(in->value_bytes));
+	printf("rows:      %u bytes, %u per %d-byte bucket\n", in->row_bytes,
+	       in->bucket_rows, ADICT_BUCKET_BYTES);
 	printf("memory:    %llu bytes (%llu buckets of %d bytes + header)\n",
 	       (unsigned long long)in->bytes, (unsigned long long)in->nbuckets,
 	       ADICT_BUCKET_BYTES);
@@ -225,7 +244,27 @@ static int memfd_refused(const struct ctx *c)
 	return EXIT_USAGE;
 }
 
-/* create NAME CAPACITY [--mode OCTAL] [--grant OPS] [--backend device] */
+/* --key u64,u32 --value u32|u64|none; the default u64 -> u64. */
+static int parse_geometry(const struct ctx *c, const struct args *a,
+			  struct geom *g)
+{
+	const char *key = arg_str(a, 'k'), *value = arg_str(a, 'v');
+
+	*g = geom_default;
+	if (key && geom_parse_key(key, g))
+		return usage_error(c, "bad --key '%s': 1 to %d words of u64 (at most %d) then u32 (at most %d), as u64 or u64,u64,u32",
+				   key, ADICT_KEY_WORDS_MAX, ADICT_KEY64_MAX,
+				   ADICT_KEY32_MAX);
+	if (value && geom_parse_value(value, &g->value_bytes))
+		return usage_error(c, "bad --value '%s': u64, u32 or none (a set)", value);
+	if (!geom_valid(g))
+		return usage_error(c, "--key %s --value %s: a row is at most %d bytes (8 per u64 word, 4 per u32 word, then the value, aligned)",
+				   key ? key : "u64", value ? value : "u64",
+				   ADICT_BUCKET_BYTES);
+	return 0;
+}
+
+/* create NAME CAPACITY [--key K] [--value V] [--mode OCTAL] [--grant OPS] */
 int cmd_create(struct ctx *c, const struct args *a)
 {
 	struct adict_opts opts = { .sz = sizeof(opts),
@@ -235,8 +274,15 @@ int cmd_create(struct ctx *c, const struct args *a)
 	struct table_src src = { 0 };
 	unsigned long long cap;
 	struct adict *t;
+	struct geom g;
 	int ret;
 
+	ret = parse_geometry(c, a, &g);
+	if (ret)
+		return ret;
+	opts.key64 = g.key64;
+	opts.key32 = g.key32;
+	opts.value_bytes = g.value_bytes;
 	if (mode && parse_mode(mode, &opts.mode))
 		return usage_error(c, "bad --mode '%s': octal permission bits, 0 to 0777", mode);
 	if (grant && parse_grant(grant, &opts.grant))
@@ -309,13 +355,43 @@ static int key_table(const struct ctx *c, const struct args *a, bool file_ok,
 	return table_owner(c, a, src);
 }
 
-/* get NAME KEY...: never inserts a key. */
+/* The KEYs of a command, syntax only (before the table is opened). */
+static int parse_keys(const struct ctx *c, const char *const *pos, int n,
+		      struct tuple *keys)
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		ret = tuple_parse(pos[i], &keys[i]);
+		if (ret)
+			return tuple_error(c, pos[i], ret, NULL);
+	}
+	return 0;
+}
+
+/* The KEYs fit the open table's geometry @g. */
+static int check_keys(const struct ctx *c, const char *const *pos, int n,
+		      const struct tuple *keys, const struct geom *g)
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		ret = tuple_check(&keys[i], g);
+		if (ret)
+			return tuple_error(c, pos[i], ret, g);
+	}
+	return 0;
+}
+
+/* get NAME KEY...: never inserts a key.  A set's value is 1 if present. */
 int cmd_get(struct ctx *c, const struct args *a)
 {
-	unsigned long long keys[GET_MAX_KEYS];
+	static struct tuple keys[GET_MAX_KEYS];
+	char kt[TUPLE_TEXT_MAX];
 	const char *const *pos;
 	struct table_src src;
 	struct adict *t;
+	struct geom g;
 	int i, n, first, ret;
 
 	ret = key_table(c, a, true, &src, &first);
@@ -325,34 +401,46 @@ int cmd_get(struct ctx *c, const struct args *a)
 	n = a->npos - first;
 	if (!n)
 		return usage_error(c, "give at least one KEY");
-	for (i = 0; i < n; i++) {
-		ret = parse_key(pos[i], &keys[i]);
-		if (ret)
-			return bad_number(c, "key", pos[i], ret);
-	}
+	ret = parse_keys(c, pos, n, keys);
+	if (ret)
+		return ret;
 	ret = open_table(c, &src, ADICT_ATTACH_RDONLY, &t);
 	if (ret)
 		return ret;
+	ret = table_geom(t, &g);
+	if (ret) {
+		adict_close(t);
+		return die_table(c, ret, src_name(&src));
+	}
+	ret = check_keys(c, pos, n, keys, &g);
+	if (ret) {
+		adict_close(t);
+		return ret;
+	}
 	if (c->json)
 		fputc('[', stdout);
 	for (i = 0; i < n; i++) {
 		__u64 v = 0;
-		int r = adict_find(t, keys[i], &v);
+		int r = adict_tuple_find(t, keys[i].w, &v);
 
 		if (r && r != -ENOENT) {
 			adict_close(t);
 			return die_table(c, r, src_name(&src));
 		}
+		if (!g.value_bytes)
+			v = !r;
 		if (c->json) {
 			fputs(i ? ", {" : "{", stdout);
-			json_kv_u64(stdout, "key", keys[i], false);
-			json_kv_u64(stdout, "value", v, true);
+			json_kv_tuple(stdout, "key", keys[i].w, keys[i].n, false);
+			if (g.value_bytes)
+				json_kv_u64(stdout, "value", v, true);
 			json_kv_bool(stdout, "present", !r, true);
 			fputc('}', stdout);
 		} else if (n == 1) {
 			printf("%llu\n", (unsigned long long)v);
 		} else {
-			printf("%llu %llu\n", keys[i], (unsigned long long)v);
+			tuple_format(keys[i].w, keys[i].n, kt, sizeof(kt));
+			printf("%s %llu\n", kt, (unsigned long long)v);
 		}
 	}
 	if (c->json)
@@ -361,82 +449,125 @@ int cmd_get(struct ctx *c, const struct args *a)
 	return EXIT_OK;
 }
 
-/* Parse KEY and @nargs numbers after it; the first extra may be negative. */
-static int parse_key_args(const struct ctx *c, const char *const *pos, int n,
-			  int nargs, const char *const *names,
-			  unsigned long long *key, unsigned long long *args)
+/* set, add, cas and insert: one operation on one key. */
+enum key_op { KEY_SET, KEY_ADD, KEY_CAS, KEY_INSERT };
+
+/* Parse @nargs numbers after KEY; a DELTA may be negative. */
+static int parse_op_args(const struct ctx *c, const char *const *pos,
+			 int nargs, const char *const *names,
+			 unsigned long long *args)
 {
 	int i, ret;
 
-	if (n != nargs + 1)
-		return usage_error(c, "give a table NAME, a KEY and %s%s%s",
-				   names[0], nargs > 1 ? " and " : "",
-				   nargs > 1 ? names[1] : "");
-	ret = parse_key(pos[0], key);
-	if (ret)
-		return bad_number(c, "key", pos[0], ret);
 	for (i = 0; i < nargs; i++) {
-		ret = !strcmp(names[i], "DELTA") ? parse_delta(pos[i + 1], &args[i]) :
-		      parse_u64(pos[i + 1], &args[i]);
+		ret = !strcmp(names[i], "DELTA") ? parse_delta(pos[i], &args[i]) :
+		      parse_u64(pos[i], &args[i]);
 		if (ret)
-			return bad_number(c, names[i], pos[i + 1], ret);
+			return bad_number(c, names[i], pos[i], ret);
 	}
 	return 0;
 }
 
-/* set, add and cas: one operation on one key. */
-enum key_op { KEY_SET, KEY_ADD, KEY_CAS };
-
-static int run_key_op(const struct ctx *c, struct table_src *src,
-		      enum key_op op, unsigned long long key,
-		      const unsigned long long *a)
+/* The numbers fit the table's value: below 2^32 for u32 values. */
+static int check_op_args(const struct ctx *c, enum key_op op,
+			 const struct geom *g, const char *const *pos,
+			 int nargs, const char *const *names,
+			 const unsigned long long *args, const char *table)
 {
-	__u64 old = 0;
-	struct adict *t;
-	int ret, res = 0;
+	int i;
 
-	ret = open_table(c, src, OPEN_TRY_MEDIATED, &t);
-	if (ret)
-		return ret;
-	switch (op) {
-	case KEY_SET:
-		res = adict_swap(t, key, a[0], &old);
-		break;
-	case KEY_ADD:
-		res = adict_add(t, key, a[0], &old);
-		break;
-	case KEY_CAS:
-		res = adict_cas(t, key, a[0], a[1], &old);
-		break;
-	}
-	adict_close(t);
-	if (res == -ENOENT) {	/* mediated, and the grant has no insert */
-		errmsg("table '%s': key %llu is absent, and its grant lets you change existing keys only (no insert); ask its owner to create the key",
-		       src->name, key);
-		return exit_code(res);
-	}
-	if (res < 0)
-		return die_table(c, res, src->name);
+	if (!g->value_bytes && op != KEY_INSERT)
+		return usage_error(c, "table '%s' is a set, with no value: use insert, get or list", table);
+	for (i = 0; i < nargs; i++)
+		if (!value_fits(g, args[i], op == KEY_ADD))
+			return usage_error(c, "%s '%s' out of range: table '%s' holds 32-bit values (%s)",
+					   names[i], pos[i], table,
+					   op == KEY_ADD ? "-4294967295 to 4294967295" :
+					   "0 to 4294967295");
+	return 0;
+}
+
+static void print_op(const struct ctx *c, enum key_op op, const struct geom *g,
+		     const struct tuple *k, const unsigned long long *a,
+		     __u64 old, int res)
+{
+	unsigned long long now = op == KEY_ADD ? value_wrap(g, old + a[0]) : a[0];
 
 	if (c->json) {
 		fputc('{', stdout);
-		json_kv_u64(stdout, "key", key, false);
-		if (op == KEY_CAS) {
+		json_kv_tuple(stdout, "key", k->w, k->n, false);
+		if (op == KEY_INSERT) {
+			json_kv_bool(stdout, "new", res == 1, true);
+		} else if (op == KEY_CAS) {
 			json_kv_u64(stdout, "expected", a[0], true);
 			json_kv_u64(stdout, "desired", a[1], true);
 			json_kv_u64(stdout, "observed", old, true);
 			json_kv_bool(stdout, "swapped", res == 1, true);
 		} else {
 			json_kv_u64(stdout, "previous", old, true);
-			json_kv_u64(stdout, "value",
-				    op == KEY_ADD ? old + a[0] : a[0], true);
+			json_kv_u64(stdout, "value", now, true);
 		}
 		fputs("}\n", stdout);
 	} else if (op == KEY_ADD) {
-		printf("%llu\n", (unsigned long long)(old + a[0]));
+		printf("%llu\n", now);
 	} else if (op == KEY_CAS) {
 		printf("%llu\n", res == 1 ? a[1] : (unsigned long long)old);
+	} else if (op == KEY_INSERT) {
+		printf("%d\n", res == 1);
 	}
+}
+
+static int run_key_op(const struct ctx *c, struct table_src *src,
+		      enum key_op op, const char *const *pos, int nargs,
+		      const char *const *names, struct tuple *k,
+		      const unsigned long long *a)
+{
+	__u64 old = 0;
+	struct adict *t;
+	struct geom g;
+	int ret, res = 0;
+
+	ret = open_table(c, src, OPEN_TRY_MEDIATED, &t);
+	if (ret)
+		return ret;
+	ret = table_geom(t, &g);
+	if (ret) {
+		adict_close(t);
+		return die_table(c, ret, src->name);
+	}
+	ret = check_keys(c, pos, 1, k, &g);
+	if (!ret)
+		ret = check_op_args(c, op, &g, pos + 1, nargs, names, a, src->name);
+	if (ret) {
+		adict_close(t);
+		return ret;
+	}
+	switch (op) {
+	case KEY_SET:
+		res = adict_tuple_swap(t, k->w, a[0], &old);
+		break;
+	case KEY_ADD:
+		res = adict_tuple_add(t, k->w, a[0], &old);
+		break;
+	case KEY_CAS:
+		res = adict_tuple_cas(t, k->w, a[0], a[1], &old);
+		break;
+	case KEY_INSERT:
+		res = adict_tuple_insert(t, k->w);
+		break;
+	}
+	adict_close(t);
+	if (res == -ENOENT) {	/* mediated, and the grant has no insert */
+		char kt[TUPLE_TEXT_MAX];
+
+		tuple_format(k->w, k->n, kt, sizeof(kt));
+		errmsg("table '%s': key %s is absent, and its grant lets you change existing keys only (no insert); ask its owner to create the key",
+		       src->name, kt);
+		return exit_code(res);
+	}
+	if (res < 0)
+		return die_table(c, res, src->name);
+	print_op(c, op, &g, k, a, old, res);
 	return op == KEY_CAS && res != 1 ? EXIT_FALSE : EXIT_OK;
 }
 
@@ -447,19 +578,28 @@ static int key_command(struct ctx *c, const struct args *a, enum key_op op)
 	static const char *const cas_names[] = { "EXPECTED", "DESIRED" };
 	const char *const *names = op == KEY_SET ? set_names :
 				   op == KEY_ADD ? add_names : cas_names;
-	int nargs = op == KEY_CAS ? 2 : 1;
-	unsigned long long key, v[2];
+	int nargs = op == KEY_CAS ? 2 : op == KEY_INSERT ? 0 : 1;
+	unsigned long long v[2] = { 0, 0 };
+	const char *const *pos;
 	struct table_src src;
+	struct tuple k;
 	int first, ret;
 
 	ret = key_table(c, a, false, &src, &first);
 	if (ret)
 		return ret;
-	ret = parse_key_args(c, a->pos + first, a->npos - first, nargs, names,
-			     &key, v);
+	pos = a->pos + first;
+	if (a->npos - first != nargs + 1)
+		return usage_error(c, "give a table NAME, a KEY%s%s%s%s",
+				   nargs ? " and " : "", nargs ? names[0] : "",
+				   nargs > 1 ? " and " : "",
+				   nargs > 1 ? names[1] : "");
+	ret = parse_keys(c, pos, 1, &k);
+	if (!ret)
+		ret = parse_op_args(c, pos + 1, nargs, names, v);
 	if (ret)
 		return ret;
-	return run_key_op(c, &src, op, key, v);
+	return run_key_op(c, &src, op, pos, nargs, names, &k, v);
 }
 
 int cmd_set(struct ctx *c, const struct args *a)
@@ -475,4 +615,9 @@ int cmd_add(struct ctx *c, const struct args *a)
 int cmd_cas(struct ctx *c, const struct args *a)
 {
 	return key_command(c, a, KEY_CAS);
+}
+
+int cmd_insert(struct ctx *c, const struct args *a)
+{
+	return key_command(c, a, KEY_INSERT);
 }

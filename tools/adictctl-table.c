@@ -33,7 +33,13 @@ int check_name(const struct ctx *c, const char *name)
 
 int restore_memfd(const struct dump *d, __u64 capacity, struct adict **tp)
 {
-	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_MEMFD };
+	struct adict_opts o = {
+		.sz = sizeof(o),
+		.backend = ADICT_BACKEND_MEMFD,
+		.key64 = d->h.g.key64,
+		.key32 = d->h.g.key32,
+		.value_bytes = d->h.g.value_bytes,
+	};
 	__u64 done;
 	int ret;
 
@@ -121,43 +127,59 @@ int open_table(const struct ctx *c, struct table_src *src,
 	return ret ? die_table(c, ret, src->name) : 0;
 }
 
-/*
- * Copy the table's pairs, sorted by key.  Each value is read atomically;
- * the set as a whole is not a snapshot if writers run meanwhile.
- */
-int collect_pairs(struct adict *t, const char *what, struct kv **out,
-		  __u64 *count)
+int table_geom(struct adict *t, struct geom *g)
 {
 	struct adict_table_info info;
-	struct kv *p = NULL, *np;
-	__u64 cursor = 0, n = 0, cap = 0, k, val;
-	struct progress pr;
-	size_t i, j;
+	int ret;
 
-	progress_start(&pr, what, adict_info(t, &info) ? 0 : info.used);
-	while (adict_iter_next(t, &cursor, &k, &val) == 1) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			np = realloc(p, cap * sizeof(*p));
-			if (!np) {
-				free(p);
-				progress_end(&pr);
-				return -ENOMEM;
-			}
-			p = np;
-		}
-		p[n].key = k;
-		p[n++].value = val;
-		progress_step(&pr, n);
+	ret = adict_info(t, &info);
+	if (!ret)
+		geom_of_info(&info, g);
+	return ret;
+}
+
+/*
+ * Copy the table's pairs, sorted by key, into @out (pairs_free() it).
+ * Each value is read atomically; the set as a whole is not a snapshot if
+ * writers run meanwhile.
+ */
+int collect_pairs(struct adict *t, const char *what, struct pairs *out)
+{
+	__u64 cursor = 0, key[ADICT_KEY_WORDS_MAX], val;
+	struct adict_table_info info;
+	struct progress pr;
+	struct geom g;
+	__u64 i, j;
+	int ret;
+
+	ret = adict_info(t, &info);
+	if (ret)
+		return ret;
+	geom_of_info(&info, &g);
+	pairs_init(out, &g);
+	progress_start(&pr, what, info.used);
+	while ((ret = adict_tuple_iter_next(t, &cursor, key, &val)) == 1) {
+		ret = pairs_push(out, key, g.value_bytes ? val : 0);
+		if (ret)
+			break;
+		progress_step(&pr, out->n);
 	}
 	progress_end(&pr);
-	if (n)	/* qsort(NULL, 0, ...) is undefined */
-		qsort(p, n, sizeof(*p), kv_cmp);
+	if (ret < 0) {
+		pairs_free(out);
+		return ret;
+	}
+	pairs_sort(out);
 	/* Only a process scribbling on the table can repeat a key. */
-	for (i = j = 0; i < n; i++)
-		if (!j || p[i].key != p[j - 1].key)
-			p[j++] = p[i];
-	*out = p;
-	*count = j;
+	for (i = j = 0; i < out->n; i++) {
+		if (j && !key_cmp(pair_key(out, i), pair_key(out, j - 1),
+				  out->stride - 1))
+			continue;
+		if (i != j)
+			memcpy(pair_key(out, j), pair_key(out, i),
+			       out->stride * sizeof(__u64));
+		j++;
+	}
+	out->n = j;
 	return 0;
 }

@@ -22,7 +22,29 @@ struct proc_row {
 	unsigned int uid, gid, mode, users;
 	char name[ADICT_NAME_MAX];	/* "-" when anonymous */
 	char state[16];			/* named, unlinked or anon */
+	/* From attaching the table read-only; known false when that fails. */
+	bool known;
+	struct geom g;
 };
+
+/*
+ * The /proc listing has no geometry: a named table the caller may read
+ * (read-only, or mediated) tells it through adict_info().  Anonymous
+ * tables, and tables the caller may not attach, show "-".
+ */
+static void row_geometry(struct proc_row *r)
+{
+	struct adict *t;
+
+	r->known = false;
+	if (strcmp(r->state, "named"))
+		return;
+	if (adict_attach(&t, r->name, ADICT_ATTACH_RDONLY) &&
+	    adict_attach(&t, r->name, ADICT_ATTACH_MEDIATED))
+		return;
+	r->known = !table_geom(t, &r->g);
+	adict_close(t);
+}
 
 /*
  * "id name state uid gid mode capacity used bytes users", mode in octal.
@@ -81,8 +103,12 @@ static void human_bytes(unsigned long long v, char *buf, size_t len)
 }
 
 /* One row as shown: every column a string, so widths can be measured. */
+/*
+ * KEY and VALUE come last: a key of many words is the widest cell, and
+ * last it widens no other column.
+ */
 enum { COL_ID, COL_NAME, COL_STATE, COL_USER, COL_GROUP, COL_MODE, COL_CAP,
-       COL_USED, COL_USE, COL_SIZE, COL_USERS, NCOLS };
+       COL_USED, COL_USE, COL_SIZE, COL_USERS, COL_KEY, COL_VALUE, NCOLS };
 
 struct shown_row {
 	char col[NCOLS][ADICT_NAME_MAX + 8];
@@ -90,13 +116,14 @@ struct shown_row {
 
 static const char *const col_title[NCOLS] = {
 	"ID", "NAME", "STATE", "USER", "GROUP", "MODE", "CAPACITY", "USED",
-	"USE", "SIZE", "USERS",
+	"USE", "SIZE", "USERS", "KEY", "VALUE",
 };
 
 /* Left-aligned: the id (so a line starts with it) and the text columns. */
 static const bool col_left[NCOLS] = {
 	[COL_ID] = true, [COL_NAME] = true, [COL_STATE] = true,
-	[COL_USER] = true, [COL_GROUP] = true,
+	[COL_USER] = true, [COL_GROUP] = true, [COL_KEY] = true,
+	[COL_VALUE] = true,
 };
 
 static void show_row(const struct proc_row *r, struct shown_row *s)
@@ -113,6 +140,14 @@ static void show_row(const struct proc_row *r, struct shown_row *s)
 	snprintf(s->col[COL_GROUP], sizeof(s->col[0]), "%s",
 		 group_name(r->gid, num, sizeof(num)));
 	snprintf(s->col[COL_MODE], sizeof(s->col[0]), "%04o", r->mode);
+	if (r->known) {
+		geom_key_name(&r->g, s->col[COL_KEY], sizeof(s->col[0]));
+		snprintf(s->col[COL_VALUE], sizeof(s->col[0]), "%s",
+			 geom_value_name(r->g.value_bytes));
+	} else {
+		snprintf(s->col[COL_KEY], sizeof(s->col[0]), "-");
+		snprintf(s->col[COL_VALUE], sizeof(s->col[0]), "-");
+	}
 	snprintf(s->col[COL_CAP], sizeof(s->col[0]), "%llu", r->capacity);
 	snprintf(s->col[COL_USED], sizeof(s->col[0]), "%llu", r->used);
 	snprintf(s->col[COL_USE], sizeof(s->col[0]), "%.1f%%", pct);
@@ -182,6 +217,16 @@ static void print_rows_json(const struct proc_row *rows, int n)
 		json_kv_u64(stdout, "gid", r->gid, true);
 		json_kv_str(stdout, "group", group_name(r->gid, num, sizeof(num)), true);
 		json_kv_mode(stdout, r->mode, true);
+		if (r->known) {
+			char kn[4 * ADICT_KEY_WORDS_MAX + 1];
+
+			geom_key_name(&r->g, kn, sizeof(kn));
+			json_kv_str(stdout, "key", kn, true);
+			json_kv_str(stdout, "value",
+				    geom_value_name(r->g.value_bytes), true);
+		} else {
+			fputs(", \"key\": null, \"value\": null", stdout);
+		}
 		json_kv_u64(stdout, "capacity", r->capacity, true);
 		json_kv_u64(stdout, "used", r->used, true);
 		json_kv_u64(stdout, "bytes", r->bytes, true);
@@ -216,6 +261,8 @@ static int list_tables(const struct ctx *c, FILE *f, const char *path)
 			ret = EXIT_FAIL;
 			goto out_free;
 		}
+		if (ret)
+			row_geometry(&rows[n]);
 		n += ret;
 		ret = EXIT_OK;
 	}
@@ -303,18 +350,23 @@ int cmd_usage(struct ctx *c, const struct args *a)
 
 /* ---- watch ---------------------------------------------------------------- */
 
-/* The last value seen in each slot; keys never move, so a slot is a key. */
+/*
+ * The last key and value seen in each row; keys never move, so a row is a
+ * key.  Row i's words are keys[i * nw ...], all 0 while it was empty.
+ */
 struct watch_state {
-	__u64 nslots;
+	__u64 nrows;
+	unsigned int nw;
 	__u64 *keys;
 	__u64 *values;
 };
 
-static int watch_init(struct watch_state *w, __u64 nbuckets)
+static int watch_init(struct watch_state *w, const struct adict_table_info *in)
 {
-	w->nslots = nbuckets * ADICT_BUCKET_SLOTS;
-	w->keys = calloc(w->nslots, sizeof(*w->keys));
-	w->values = calloc(w->nslots, sizeof(*w->values));
+	w->nw = in->key64 + in->key32;
+	w->nrows = in->nbuckets * in->bucket_rows;
+	w->keys = calloc(w->nrows * w->nw, sizeof(*w->keys));
+	w->values = calloc(w->nrows, sizeof(*w->values));
 	if (!w->keys || !w->values) {
 		free(w->keys);
 		free(w->values);
@@ -329,22 +381,24 @@ static void watch_free(struct watch_state *w)
 	free(w->values);
 }
 
-static void print_change(const struct ctx *c, const char *when, __u64 key,
-			 __u64 value, __u64 old, bool is_new, double interval,
-			 bool first)
+static void print_change(const struct ctx *c, const char *when,
+			 const __u64 *key, unsigned int nw, __u64 value,
+			 __u64 old, bool is_new, double interval, bool first)
 {
 	long long delta = (long long)(value - old);
+	char kt[TUPLE_TEXT_MAX];
 
 	if (c->json) {
 		fputs(first ? "{" : ", {", stdout);
-		json_kv_u64(stdout, "key", key, false);
+		json_kv_tuple(stdout, "key", key, nw, false);
 		json_kv_u64(stdout, "value", value, true);
 		fprintf(stdout, ", \"delta\": %lld", delta);
 		json_kv_bool(stdout, "new", is_new, true);
 		fputc('}', stdout);
 	} else {
-		printf("%s %20llu %20llu %+20lld %12.1f/s%s\n", when,
-		       (unsigned long long)key, (unsigned long long)value, delta,
+		tuple_format(key, nw, kt, sizeof(kt));
+		printf("%s %20s %20llu %+20lld %12.1f/s%s\n", when, kt,
+		       (unsigned long long)value, delta,
 		       (double)delta / interval, is_new ? "  (new)" : "");
 	}
 }
@@ -353,7 +407,7 @@ static void print_change(const struct ctx *c, const char *when, __u64 key,
 static int watch_pass(const struct ctx *c, struct adict *t,
 		      struct watch_state *w, bool report, double interval)
 {
-	__u64 cursor = 0, key, value, slot;
+	__u64 cursor = 0, key[ADICT_KEY_WORDS_MAX], value, row, *seen;
 	char when[16];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -362,19 +416,20 @@ static int watch_pass(const struct ctx *c, struct adict *t,
 	strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&now, &tm));
 	if (report && c->json)
 		printf("{\"time\": %lld, \"changes\": [", (long long)now);
-	while (adict_iter_next(t, &cursor, &key, &value) == 1) {
+	while (adict_tuple_iter_next(t, &cursor, key, &value) == 1) {
 		bool is_new;
 
-		slot = cursor - 1;
-		if (slot >= w->nslots)
+		row = cursor - 1;
+		if (row >= w->nrows)
 			break;
-		is_new = w->keys[slot] != key;
-		if (report && (is_new || w->values[slot] != value))
-			print_change(c, when, key, value,
-				     is_new ? 0 : w->values[slot], is_new,
+		seen = w->keys + row * w->nw;
+		is_new = key_cmp(seen, key, w->nw) != 0;
+		if (report && (is_new || w->values[row] != value))
+			print_change(c, when, key, w->nw, value,
+				     is_new ? 0 : w->values[row], is_new,
 				     interval, !changes++);
-		w->keys[slot] = key;
-		w->values[slot] = value;
+		memcpy(seen, key, w->nw * sizeof(*key));
+		w->values[row] = value;
 	}
 	if (report && c->json)
 		fputs("]}\n", stdout);
@@ -407,7 +462,7 @@ static int watch_table(const struct ctx *c, struct table_src *src,
 		return ret;
 	ret = adict_info(t, &info);
 	if (!ret)
-		ret = watch_init(&w, info.nbuckets);
+		ret = watch_init(&w, &info);
 	if (ret) {
 		adict_close(t);
 		return die_table(c, ret, src_name(src));

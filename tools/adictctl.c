@@ -34,6 +34,7 @@ static const struct optdef common_opts[] = {
 			{ "output-mode", OPT_OUTPUT_MODE, true }
 
 static const struct optdef create_opts[] = {
+	{ "key", 'k', true }, { "value", 'v', true },
 	{ "mode", 'm', true }, { "grant", 'g', true }, { "backend", 'b', true },
 	{ NULL, 0, false }
 };
@@ -78,18 +79,20 @@ struct command {
 
 static const struct command commands[] = {
 	{ "create", cmd_create, create_opts, 2,
-	  "NAME CAPACITY [--mode OCTAL] [--grant OPS]", NULL,
-	  "Create a named device table for CAPACITY keys and show it.  --mode\n"
-	  "sets its permission bits (default 0600); --grant lists the operations\n"
-	  "that mediated attachers may run (load,store,swap,add,sub,and,or,xor,\n"
-	  "cas,insert,find, or read, or all; default read: load,find).  Without\n"
+	  "NAME CAPACITY [--key u64,u32...] [--value u64|u32|none] [--mode OCTAL] [--grant OPS]", NULL,
+	  "Create a named device table for CAPACITY keys and show it.  --key\n"
+	  "gives the key's words, u64 ones first (default: one u64), --value the\n"
+	  "value's width, or none for a set (default u64).  --mode sets its\n"
+	  "permission bits (default 0600); --grant lists the operations that\n"
+	  "mediated attachers may run (load,store,swap,add,sub,and,or,xor,cas,\n"
+	  "insert,find, or read, or all; default read: load,find).  Without\n"
 	  "insert they change existing keys only.  The table lives until unlinked." },
 	{ "attach", cmd_attach, attach_opts, 1,
 	  "NAME [--rdonly | --mediated] [--owner UID]", NULL,
 	  "Attach to a named table with the given access (read-write by default)\n"
 	  "and show it: a check that you may use the table that way.  --owner\n"
-	  "refuses a table that uid UID does not own (info, get, set, add and\n"
-	  "cas take it too): use it for well-known names." },
+	  "refuses a table that uid UID does not own (info, get, set, add, cas\n"
+	  "and insert take it too): use it for well-known names." },
 	{ "list", cmd_list, no_opts, 0, "", NULL,
 	  "List the device's tables that you may attach (from " ADICTCTL_PROC_PATH "):\n"
 	  "owner and group by name, memory in binary units, columns as wide as\n"
@@ -98,18 +101,22 @@ static const struct command commands[] = {
 	  "Show the module's limits and what is charged against them: all\n"
 	  "tables, and the tables charged to your quota owner." },
 	{ "info", cmd_info, file_opts, 1, "NAME | -F DUMPFILE", NULL,
-	  "Show a table: backend, access, capacity, keys used, memory, owner.\n"
-	  "With -F, the name is the one the dump saved." },
+	  "Show a table: backend, access, capacity, keys used, key and value\n"
+	  "geometry, memory, owner.  With -F, the name is the one the dump saved." },
 	{ "get", cmd_get, file_opts, 1 + GET_MAX_KEYS, "NAME | -F DUMPFILE  KEY...", NULL,
-	  "Print the value of each KEY (0 when absent).  Never inserts a key.\n"
-	  "One KEY prints its value; several print KEY VALUE lines." },
+	  "Print the value of each KEY (0 when absent; for a set, 1 if present).\n"
+	  "Never inserts a key.  One KEY prints its value; several print KEY VALUE\n"
+	  "lines.  A composite KEY is its words joined by commas: 7,9." },
 	{ "set", cmd_set, file_opts, 3, "NAME KEY VALUE", NULL, "Store VALUE at KEY." },
 	{ "add", cmd_add, file_opts, 3, "NAME KEY DELTA", NULL,
-	  "Add DELTA (may be negative; values wrap modulo 2^64) to KEY and\n"
-	  "print the new value." },
+	  "Add DELTA (may be negative; values wrap modulo 2^64, or 2^32 for u32\n"
+	  "values) to KEY and print the new value." },
 	{ "cas", cmd_cas, file_opts, 4, "NAME KEY EXPECTED DESIRED", NULL,
 	  "If KEY holds EXPECTED, store DESIRED.  Prints the value KEY holds\n"
 	  "afterwards; exits 0 if it swapped, 1 if it did not." },
+	{ "insert", cmd_insert, file_opts, 2, "NAME KEY", NULL,
+	  "Insert KEY (value 0) if absent: the way to fill a set.  Prints 1 if\n"
+	  "the key is new, 0 if it was present." },
 	{ "dump", cmd_dump, dump_opts, 1,
 	  "NAME | -F DUMPFILE  [-o FILE] [--text] [--output-mode OCTAL]",
 	  "--verify FILE",

@@ -9,7 +9,7 @@
  *                        command line (command options + the common ones)
  *                        and calls the command
  *   adictctl-key.c       commands: info, attach, create, unlink, get, set,
- *                        add, cas
+ *                        add, cas, insert
  *   adictctl-dump.c      commands: dump, load (alias restore)
  *   adictctl-view.c      commands: list, watch
  *   adictctl-export.c    command: export --prometheus
@@ -18,6 +18,8 @@
  *                        copying its pairs out
  *   adictctl-dumpfile.c  the dump formats (binary and text): encode, parse,
  *                        store the pairs into a table
+ *   adictctl-tuple.c     row geometries, composite keys ("7,9"), values of
+ *                        each width, arrays of pairs
  *   adictctl-util.c      argument parser, numbers, messages and exit
  *                        codes, JSON, input and output files, progress
  *
@@ -165,7 +167,83 @@ void progress_start(struct progress *p, const char *what,
 void progress_step(struct progress *p, unsigned long long done);
 void progress_end(struct progress *p);
 
+/* ---- geometries, composite keys, pairs (adictctl-tuple.c) ----------------- */
+
+/* A table's row geometry (format v2; adict_opts, adict_table_info). */
+struct geom {
+	unsigned int key64;		/* u64 key words, first */
+	unsigned int key32;		/* then u32 key words */
+	unsigned int value_bytes;	/* 8, 4, or 0 for a set */
+};
+
+extern const struct geom geom_default;	/* one u64 key word, a u64 value */
+
+static inline unsigned int geom_words(const struct geom *g)
+{
+	return g->key64 + g->key32;
+}
+
+bool geom_valid(const struct geom *g);
+bool geom_eq(const struct geom *a, const struct geom *b);
+void geom_of_info(const struct adict_table_info *in, struct geom *g);
+int geom_parse_key(const char *s, struct geom *g);
+int geom_parse_value(const char *s, unsigned int *value_bytes);
+/* "u64,u64,u32"; @len at least 4 * ADICT_KEY_WORDS_MAX. */
+void geom_key_name(const struct geom *g, char *buf, size_t len);
+const char *geom_value_name(unsigned int value_bytes);
+
+/* A key as given on the command line. */
+struct tuple {
+	unsigned int n;
+	__u64 w[ADICT_KEY_WORDS_MAX];
+};
+
+#define TUPLE_TEXT_MAX	(ADICT_KEY_WORDS_MAX * 21)	/* "w,w,...", NUL */
+
+int tuple_parse(const char *s, struct tuple *k);
+int tuple_check(const struct tuple *k, const struct geom *g);
+int tuple_error(const struct ctx *c, const char *s, int err,
+		const struct geom *g);
+void tuple_format(const __u64 *w, unsigned int n, char *buf, size_t len);
+void json_kv_tuple(FILE *f, const char *k, const __u64 *w, unsigned int n,
+		   bool comma);
+bool value_fits(const struct geom *g, unsigned long long v, bool delta);
+unsigned long long value_wrap(const struct geom *g, unsigned long long v);
+
+/*
+ * A table's pairs: @n rows of @stride words, the key's words (as the
+ * adict_tuple_*() calls take them) and then the value (0 for a set).
+ */
+struct pairs {
+	struct geom g;
+	unsigned int stride;	/* geom_words(&g) + 1 */
+	__u64 n, cap;
+	__u64 *w;
+};
+
+static inline __u64 *pair_key(const struct pairs *p, __u64 i)
+{
+	return p->w + i * p->stride;
+}
+
+static inline __u64 pair_value(const struct pairs *p, __u64 i)
+{
+	return p->w[i * p->stride + p->stride - 1];
+}
+
+void pairs_init(struct pairs *p, const struct geom *g);
+int pairs_reserve(struct pairs *p, __u64 n);
+int pairs_push(struct pairs *p, const __u64 *key, __u64 value);
+void pairs_free(struct pairs *p);
+int key_cmp(const __u64 *a, const __u64 *b, unsigned int n);
+/* Sort by key, word by word. */
+void pairs_sort(struct pairs *p);
+/* After pairs_sort(): the index of the first repeated key, or -1. */
+long long pairs_repeat(const struct pairs *p);
+
 /* ---- the dump formats (adictctl-dumpfile.c) ------------------------------ */
+
+#define DUMP_VERSION		2	/* what dump writes; load reads 1 too */
 
 /* A dump's logical header (Documentation/dump-format.rst). */
 struct dump_header {
@@ -174,28 +252,21 @@ struct dump_header {
 	__u64 count;
 	__u32 mode;
 	__u32 grant;
+	struct geom g;		/* version 1: the default geometry */
 	char name[ADICT_NAME_MAX];
 };
-
-/* One pair of a table. */
-struct kv {
-	__u64 key;
-	__u64 value;
-};
-
-/* qsort() order of pairs: by key. */
-int kv_cmp(const void *a, const void *b);
 
 /* A dump read and validated: header and pairs (sorted by key). */
 struct dump {
 	struct dump_header h;
 	bool text;		/* read from the text format */
-	struct kv *pairs;
+	struct pairs p;
 };
 
-int dump_write(FILE *f, const struct dump_header *h, const struct kv *pairs);
+/* Write a version 2 dump of @p (sorted, h->count of them). */
+int dump_write(FILE *f, const struct dump_header *h, const struct pairs *p);
 int dump_write_text(FILE *f, const struct dump_header *h,
-		    const struct kv *pairs);
+		    const struct pairs *p);
 /* Read @path ("-": stdin), either format.  Return: 0, or an exit code. */
 int dump_read(const struct ctx *c, const char *path, struct dump *d);
 void dump_free(struct dump *d);
@@ -232,8 +303,9 @@ int open_table(const struct ctx *c, struct table_src *src,
 /* Create a memfd table of @capacity and store @d's pairs into it. */
 int restore_memfd(const struct dump *d, __u64 capacity, struct adict **tp);
 /* The table's pairs sorted by key, with progress as "@what". */
-int collect_pairs(struct adict *t, const char *what, struct kv **out,
-		  __u64 *count);
+int collect_pairs(struct adict *t, const char *what, struct pairs *out);
+/* The geometry of an open table. */
+int table_geom(struct adict *t, struct geom *g);
 
 #define GET_MAX_KEYS	64	/* keys of one get */
 
@@ -247,6 +319,7 @@ int cmd_get(struct ctx *c, const struct args *a);
 int cmd_set(struct ctx *c, const struct args *a);
 int cmd_add(struct ctx *c, const struct args *a);
 int cmd_cas(struct ctx *c, const struct args *a);
+int cmd_insert(struct ctx *c, const struct args *a);
 int cmd_dump(struct ctx *c, const struct args *a);
 int cmd_load(struct ctx *c, const struct args *a);
 int cmd_list(struct ctx *c, const struct args *a);

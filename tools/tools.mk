@@ -19,7 +19,7 @@
 
 ADICTCTL_SRCS := tools/adictctl.c tools/adictctl-key.c tools/adictctl-dump.c \
 	tools/adictctl-view.c tools/adictctl-export.c tools/adictctl-table.c \
-	tools/adictctl-dumpfile.c tools/adictctl-util.c
+	tools/adictctl-dumpfile.c tools/adictctl-tuple.c tools/adictctl-util.c
 ADICTCTL_DEFS := -DADICTCTL_VERSION='"$(VERSION)"'
 UDEVRULESDIR ?= /etc/udev/rules.d
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -66,7 +66,7 @@ install-dkms:
 	install -m 644 $(DKMS_SRCS) $(DESTDIR)$(DKMSDIR)/kmod/
 	install -m 644 uapi/linux/atomic_dict.h $(DESTDIR)$(DKMSDIR)/uapi/linux/
 	install -m 644 lib/include/adict/core.h lib/include/adict/atomics.h \
-		$(DESTDIR)$(DKMSDIR)/lib/include/adict/
+		lib/include/adict/hash.h $(DESTDIR)$(DKMSDIR)/lib/include/adict/
 	sed 's|@VERSION@|$(VERSION)|' tools/packaging/dkms.conf.in > $(DESTDIR)$(DKMSDIR)/dkms.conf
 	install -m 644 tools/packaging/modules-load.d/atomic_dict.conf $(DESTDIR)$(MODULESLOADDIR)/
 	@if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null; then \
@@ -103,6 +103,8 @@ check-adictctl: $(B)/adictctl $(B)/asan/adictctl
 # native source package with tools/packaging/debian/ as debian/, built with
 # dpkg-buildpackage into $(DEB_DIR): libadict0, libadict-dev, adictctl,
 # atomic-dict-dkms, python3-atomic-dict.  Documentation/packaging.rst.
+# The build sees the system's PATH only, as a Debian build daemon's does:
+# pybuild must find Debian's python3, not one that PATH puts first.
 DEB_DIR := $(B)/deb
 DEB_SRC := $(DEB_DIR)/atomic-dict-$(VERSION)
 DEB_DATE = $(shell git log -1 --format=%cD 2>/dev/null || date -R)
@@ -122,6 +124,7 @@ deb:
 	sed -i 's|@MAINTAINER@|$(DEB_MAINTAINER)|' $(DEB_SRC)/debian/control
 	rm $(DEB_SRC)/debian/changelog.in
 	cd $(DEB_SRC) && env -u LD_LIBRARY_PATH -u MAKEFLAGS -u MAKELEVEL \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		dpkg-buildpackage -us -uc -b -j2 > ../build.log 2>&1 || \
 		{ tail -40 ../build.log; exit 1; }
 	@ls $(DEB_DIR)/*.deb

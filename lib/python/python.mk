@@ -54,15 +54,20 @@ PY_DIST := $(PY_B)/dist
 # libadict's sources as the staged tree's copy has them (see setup.py).
 PY_LIBADICT := lib/adict.c lib/adict-uring.c lib/adict-internal.h \
 	lib/include/adict.h lib/include/adict/core.h lib/include/adict/atomics.h \
-	lib/include/adict/atomic_dict.h uapi/linux/atomic_dict.h
+	lib/include/adict/hash.h lib/include/adict/atomic_dict.h \
+	uapi/linux/atomic_dict.h
 
 .PHONY: python python-wheel check-python bench-python install-python uninstall-python
 
 all: python
 check-host: check-python
 bench: bench-python
+# PYTHON_INSTALL=no leaves the package to another installer (Debian's
+# pybuild, tools/packaging/debian/rules).
+ifneq ($(PYTHON_INSTALL),no)
 install: install-python
 uninstall: uninstall-python
+endif
 
 python: $(PY_EXT) $(PY_FILES)
 ifneq ($(PY_VERSION),$(VERSION))

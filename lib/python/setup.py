@@ -23,6 +23,7 @@ LIBADICT = {
     "include/adict.h": "../include/adict.h",
     "include/adict/core.h": "../include/adict/core.h",
     "include/adict/atomics.h": "../include/adict/atomics.h",
+    "include/adict/hash.h": "../include/adict/hash.h",
     # A symlink to uapi/linux/atomic_dict.h in the repository; the copy
     # holds the file itself.
     "include/adict/atomic_dict.h": "../include/adict/atomic_dict.h",

@@ -333,6 +333,7 @@ static void batches_on_a_full_table_should_resume_long_probes(void)
 	static __u64 keys[N], deltas[N], old[N], vals[N];
 	struct adict *t = mk(N);
 	__u64 i, j, v, seed = 7, tmp, bad = 0, far = 0;
+	unsigned int e;
 
 	for (i = 0; i < N; i++) {
 		keys[i] = i * 0x9e3779b97f4a7c15ULL + 1;
@@ -340,7 +341,7 @@ static void batches_on_a_full_table_should_resume_long_probes(void)
 	}
 	for (i = 0; i < N; i++)		/* the premise: many long probes */
 		far += !adict_core_bucket_scan(t->core.kbuckets[
-			adict_home_bucket(&t->core, keys[i])].slot, keys[i]);
+			adict_home_bucket(&t->core, keys[i])].slot, keys[i], &e);
 	CHECK(far > N / 20);
 	for (i = N - 1; i > 0; i--) {	/* shuffle */
 		j = tu_rand(&seed) % (i + 1);
@@ -377,13 +378,13 @@ static void batches_on_a_full_table_should_resume_long_probes(void)
  * and in the kernel) must match whole keys only: not a value word equal to
  * the key, not a key that shares only its low or high 32 bits.
  */
-static void bucket_scan_should_match_whole_keys_only(void)
+static void bucket_scan_should_match_whole_keys_and_name_empty_slots(void)
 {
 	const __u64 k = 0x0123456789abcdefULL;
 	struct adict *t = mk(100);
 	struct adict_slot *s = t->core.kbuckets[1].slot;
 	struct adict_bucket saved = t->core.kbuckets[1];
-	unsigned int m;
+	unsigned int m, e;
 	int j;
 
 	for (j = 0; j < ADICT_BUCKET_SLOTS; j++) {
@@ -392,20 +393,30 @@ static void bucket_scan_should_match_whole_keys_only(void)
 		s[2].key = 0;
 		s[3].key = k << 1;
 		s[0].value = s[1].value = s[2].value = s[3].value = k;
-		CHECK_EQ(0, adict_core_bucket_scan(s, k));
+		CHECK_EQ(0, adict_core_bucket_scan(s, k, &e));
+		CHECK_EQ(1U << 2, e);
 		s[j].key = k;
-		m = adict_core_bucket_scan(s, k);
+		m = adict_core_bucket_scan(s, k, &e);
 		CHECK(m != 0);
+		CHECK_EQ(j == 2 ? 0 : 1U << 2, e);
 		if (m)
 			CHECK_EQ(j, adict_core_match_slot(m));
 		s[(j + 2) % ADICT_BUCKET_SLOTS].key = k;	/* two: the first wins */
-		m = adict_core_bucket_scan(s, k);
+		m = adict_core_bucket_scan(s, k, &e);
 		CHECK(m != 0);
+		CHECK_EQ(j == 0 || j == 2 ? 0 : 1U << 2, e);	/* slot 2 */
 		if (m)
 			CHECK_EQ(j < 2 ? j : (j + 2) % ADICT_BUCKET_SLOTS,
 				 adict_core_match_slot(m));
 	}
-	CHECK_EQ(0, adict_core_bucket_scan(s, 0x42));
+	CHECK_EQ(0, adict_core_bucket_scan(s, 0x42, &e));
+	CHECK_EQ(1U << 2, e);	/* the last pass left slot 2 empty */
+	/* empty slots (key word 0; a value alone does not fill a slot) */
+	s[0].key = s[2].key = 0;
+	s[1].key = 0x42;
+	s[3].key = 1ULL << 32;		/* a zero low half is not empty */
+	CHECK_EQ(1U << 1, adict_core_bucket_scan(s, 0x42, &e));
+	CHECK_EQ(1U << 0 | 1U << 2, e);
 	t->core.kbuckets[1] = saved;
 	adict_close(t);
 }
@@ -607,7 +618,7 @@ int main(void)
 	RUN(iteration_should_return_each_key_once_with_its_value);
 	RUN(batches_should_match_single_operations);
 	RUN(batches_on_a_full_table_should_resume_long_probes);
-	RUN(bucket_scan_should_match_whole_keys_only);
+	RUN(bucket_scan_should_match_whole_keys_and_name_empty_slots);
 	RUN(geometry_should_keep_load_at_most_three_quarters);
 	RUN(header_validation_should_reject_every_corruption);
 	RUN(header_page_should_be_read_only_and_memfd_sealed);

@@ -243,7 +243,7 @@ static void tuple_calls_on_the_default_geometry_should_match_u64_calls(void)
 	CHECK_EQ(0, adict_load(t, 77, &v));
 	CHECK_EQ(7, v);
 	CHECK_EQ(0, adict_tuple_insert(t, &key));
-	/* the one-word hash is the same SipHash as the general one */
+	/* the one-word hash is the general one's (the AES rounds) */
 	CHECK_EQ(adict_hash(&t->core, 77), adict_khash(&t->core, &key));
 	adict_close(t);
 }
@@ -279,27 +279,70 @@ static __u64 sip_ref(const __u64 seed[2], const unsigned char *m, size_t len,
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static void siphash_should_match_the_paper_and_the_row_bytes(void)
+/* The AES hash of format.rst, from sip_ref() and the round under test. */
+static __u64 aes4_ref(const __u64 seed[2], const unsigned char *m, size_t len)
 {
+	unsigned char n8[8] = { 0 };
+	__u64 rk[ADICT_AES_ROUNDS + 1][2], s[2] = { 0, 0 };
+	unsigned int i, j;
+
+	for (i = 0; i <= ADICT_AES_ROUNDS; i++)
+		for (j = 0; j < 2; j++) {
+			n8[0] = 2 * i + j;
+			rk[i][j] = sip_ref(seed, n8, 8, 1, 3);
+		}
+	memcpy(s, m, len);	/* len <= 16; zero-padded; x86 is little-endian */
+	s[0] ^= rk[0][0];
+	s[1] ^= rk[0][1];
+	for (i = 1; i <= ADICT_AES_ROUNDS; i++)
+		adict_aesenc_soft(s, rk[i]);
+	return s[0];
+}
+
+static void load16(__u64 s[2], const unsigned char *b)
+{
+	memcpy(s, b, 16);
+}
+
+static void hash_should_match_the_papers_and_the_row_bytes(void)
+{
+	/* FIPS-197 appendix B: the state at the start of round 1, round key 1,
+	 * and the state at the start of round 2 (= AESENC of the first two) */
+	static const unsigned char r1[16] = {
+		0x19, 0x3d, 0xe3, 0xbe, 0xa0, 0xf4, 0xe2, 0x2b,
+		0x9a, 0xc6, 0x8d, 0x2a, 0xe9, 0xf8, 0x48, 0x08 };
+	static const unsigned char k1[16] = {
+		0xa0, 0xfa, 0xfe, 0x17, 0x88, 0x54, 0x2c, 0xb1,
+		0x23, 0xa3, 0x39, 0x39, 0x2a, 0x6c, 0x76, 0x05 };
+	static const unsigned char r2[16] = {
+		0xa4, 0x9c, 0x7f, 0xf2, 0x68, 0x9f, 0x35, 0x2b,
+		0x6b, 0x5b, 0xea, 0x43, 0x02, 0x6a, 0x50, 0x49 };
 	unsigned char msg[64];
-	__u64 seed[2], key[ADICT_KEY_WORDS_MAX], s = 9;
+	__u64 seed[2], key[ADICT_KEY_WORDS_MAX], s = 9, st[2], rk[2], want[2];
 	unsigned int g, i;
 
 	for (i = 0; i < 16; i++)
 		((unsigned char *)seed)[i] = i;
 	for (i = 0; i < 15; i++)
 		msg[i] = i;
-	/* the paper's appendix A: SipHash-2-4, key 00..0f, message 00..0e */
+	/* the SipHash paper's appendix A: SipHash-2-4, key 00..0f, message 00..0e */
 	CHECK_EQ(0xa129ca6149be45e5ULL, sip_ref(seed, msg, 15, 2, 4));
+	load16(st, r1);
+	load16(rk, k1);
+	load16(want, r2);
+	adict_aesenc_soft(st, rk);
+	CHECK_EQ(want[0], st[0]);
+	CHECK_EQ(want[1], st[1]);
 	for (g = 0; g < sizeof(geoms) / sizeof(geoms[0]); g++) {
 		struct adict_core c = { 0 };
 		unsigned int n = geoms[g].k64 + geoms[g].k32, w, bad = 0;
 
 		CHECK(adict_layout_init(&c.layout, geoms[g].k64, geoms[g].k32,
 					geoms[g].vb));
-		adict_sip_init(c.sip, seed);
+		adict_hash_key_init(&c.hk, seed);
 		for (i = 0; i < 200; i++) {
 			unsigned char *p = msg;
+			size_t len = c.layout.key_bytes;
 
 			for (w = 0; w < n; w++) {
 				key[w] = tu_rand(&s);
@@ -308,14 +351,83 @@ static void siphash_should_match_the_paper_and_the_row_bytes(void)
 				memcpy(p, &key[w], w < geoms[g].k64 ? 8 : 4);
 				p += w < geoms[g].k64 ? 8 : 4;
 			}
-			bad |= adict_khash(&c, key) !=
-			       sip_ref(seed, msg, c.layout.key_bytes, 1, 3);
+			bad |= adict_khash(&c, key) != (len <= 16 ?
+				aes4_ref(seed, msg, len) :
+				sip_ref(seed, msg, len, 1, 3));
 			if (n == 1 && geoms[g].k64)
-				bad |= adict_sip_u64(c.sip, key[0]) != adict_khash(&c, key);
+				bad |= adict_hash(&c, key[0]) != adict_khash(&c, key);
 		}
 		CHECK_EQ(0, bad);
 	}
 }
+
+/*
+ * Known answers, seed bytes 00..0f, on both paths where the CPU has AES-NI.
+ * The KUnit case hash_test_should_give_the_known_answers checks the kernel
+ * against the same numbers.
+ */
+static void hash_should_give_the_known_answers(void)
+{
+	struct adict_core c = { 0 };
+	__u64 seed[2] = { 0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL };
+	__u64 k2[2] = { 1, 2 }, k3[3] = { 1, 2, 3 };
+	int pass;
+
+	adict_hash_key_init(&c.hk, seed);
+	for (pass = 0; pass < 2; pass++) {
+		CHECK(adict_layout_init(&c.layout, 1, 0, 8));
+		CHECK_EQ(0x20e513200f84a2bbULL, adict_hash(&c, 1));
+		CHECK_EQ(0x6d8f373eb8b02e82ULL, adict_hash(&c, 0xdeadbeef));
+		CHECK(adict_layout_init(&c.layout, 2, 0, 8));
+		CHECK_EQ(0xc82b506893d9cdf0ULL, adict_khash(&c, k2));
+		CHECK(adict_layout_init(&c.layout, 3, 0, 8));
+		CHECK_EQ(0x8294b6c0dcf24eceULL, adict_khash(&c, k3));
+		c.hk.hw_aes = false;	/* the second pass: the C rounds */
+	}
+}
+
+#if defined(__x86_64__)
+/* What userspace runs where the CPU has AES-NI must equal the C rounds. */
+static void soft_aes_should_match_the_aesenc_instruction(void)
+{
+	struct adict_hash_key hk;
+	__u64 s = 0x5eed, seed[2], st[2], rk[2], h_hw, h_sw;
+	unsigned int i, bad = 0;
+
+	if (!adict_cpu_has_aes()) {
+		printf("# SKIP soft_aes_should_match_the_aesenc_instruction: "
+		       "this CPU has no AES-NI (only the C rounds run here)\n");
+		return;
+	}
+	for (i = 0; i < 100000; i++) {
+		adict_v2di x, k;
+
+		st[0] = tu_rand(&s);
+		st[1] = tu_rand(&s);
+		rk[0] = tu_rand(&s);
+		rk[1] = tu_rand(&s);
+		memcpy(&x, st, 16);
+		memcpy(&k, rk, 16);
+		__asm__("aesenc %1, %0" : "+x" (x) : "x" (k));
+		adict_aesenc_soft(st, rk);
+		bad += memcmp(&x, st, 16) != 0;
+	}
+	CHECK_EQ(0, bad);
+	for (i = 0; i < 10000; i++) {
+		seed[0] = tu_rand(&s);
+		seed[1] = tu_rand(&s);
+		adict_hash_key_init(&hk, seed);
+		CHECK(hk.hw_aes);
+		st[0] = tu_rand(&s);
+		st[1] = i & 1 ? 0 : tu_rand(&s);
+		h_hw = adict_aes4(&hk, st[0], st[1]);
+		hk.hw_aes = false;
+		h_sw = adict_aes4(&hk, st[0], st[1]);
+		bad += h_hw != h_sw;
+	}
+	CHECK_EQ(0, bad);
+}
+#endif
 
 /* Shared between the racers and the parent. */
 struct race_shm {
@@ -479,7 +591,11 @@ int main(int argc, char **argv)
 	RUN(u32_values_should_wrap_and_zero_extend);
 	RUN(bad_keys_geometries_and_calls_should_be_einval);
 	RUN(tuple_calls_on_the_default_geometry_should_match_u64_calls);
-	RUN(siphash_should_match_the_paper_and_the_row_bytes);
+	RUN(hash_should_match_the_papers_and_the_row_bytes);
+	RUN(hash_should_give_the_known_answers);
+#if defined(__x86_64__)
+	RUN(soft_aes_should_match_the_aesenc_instruction);
+#endif
 	if (!threads_only) {
 		RUN(four_processes_racing_on_two_word_keys_should_leave_one_row_each);
 		RUN(four_processes_racing_on_three_word_keys_should_leave_one_row_each);

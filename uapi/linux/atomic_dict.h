@@ -48,8 +48,10 @@
  * a row whose first key word is 0 is empty; a row is the key's when every
  * word equals the key's.  Keys are never removed or moved.
  *
- * Home bucket of a key (ADICT_HASH_SIPHASH13_RANGE):
- *   h    = SipHash-1-3(seed, key bytes: the key words as stored in a row)
+ * Home bucket of a key (ADICT_HASH_AES4_SIP13), its bytes as stored in a
+ * row (Documentation/format.rst gives the round keys and padding):
+ *   h    = four AES rounds keyed by the seed, for keys of <= 16 bytes;
+ *          SipHash-1-3(seed, key bytes) for longer keys
  *   home = 1 + (((unsigned __int128)h * (nbuckets - 1)) >> 64)
  * Probe sequence: home, home+1, ... wrapping from nbuckets-1 back to 1;
  * inside a bucket, rows 0 .. bucket_rows-1 in order.
@@ -62,7 +64,7 @@
  */
 #define ADICT_TABLE_MAGIC	0x3274636964615f61ULL	/* "a_adict2" LE */
 #define ADICT_FORMAT_V2		2
-#define ADICT_HASH_SIPHASH13_RANGE	2
+#define ADICT_HASH_AES4_SIP13	3
 #define ADICT_HEADER_BYTES	4096
 #define ADICT_BUCKET_BYTES	64
 /* The default geometry: struct adict_slot rows, four to a bucket. */
@@ -87,7 +89,7 @@
 struct adict_table_header {
 	__u64 magic;		/* ADICT_TABLE_MAGIC */
 	__u32 version;		/* ADICT_FORMAT_V2 */
-	__u32 hash;		/* ADICT_HASH_SIPHASH13_RANGE */
+	__u32 hash;		/* ADICT_HASH_AES4_SIP13 */
 	__u32 header_bytes;	/* ADICT_HEADER_BYTES */
 	__u32 row_bytes;	/* bytes of one row, 4 .. 64 */
 	__u32 bucket_rows;	/* 64 / row_bytes */
@@ -101,7 +103,7 @@ struct adict_table_header {
 	__u32 key32;		/* 32-bit key words, 0 .. ADICT_KEY32_MAX */
 	__u32 value_bytes;	/* 8, 4 or 0 (a set) */
 	__u32 reserved0;	/* zero */
-	__u64 seed[2];		/* the table's SipHash key (random at creation) */
+	__u64 seed[2];		/* the table's hash seed (random at creation) */
 	__u64 reserved[2];	/* zero */
 };
 

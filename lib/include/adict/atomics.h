@@ -367,9 +367,14 @@ static inline bool adict_a_relax(const void *c, __u64 i)
 
 #define ADICT_A_BUCKET_MATCH	1
 
-/* Bit j set when slot j of the bucket at @slots holds @key. */
-static __always_inline unsigned int adict_a_bucket_match(const void *slots,
-							  __u64 key)
+/*
+ * Bit j of the result set when slot j of the bucket at @slots holds @key;
+ * bit j of *@empty set when slot j is empty (key word 0), from the same
+ * loads.  Callers that do not use *@empty pay nothing for it (the compiler
+ * drops it).
+ */
+static __always_inline unsigned int
+adict_a_bucket_match(const void *slots, __u64 key, unsigned int *empty)
 {
 	const __m128i *s = (const __m128i *)slots;
 	__m128i k = _mm_set1_epi64x((long long)key);
@@ -378,15 +383,20 @@ static __always_inline unsigned int adict_a_bucket_match(const void *slots,
 					 _mm_load_si128(s + 1));
 	__m128i k23 = _mm_unpacklo_epi64(_mm_load_si128(s + 2),
 					 _mm_load_si128(s + 3));
+	__m128i z = _mm_setzero_si128(), ones = _mm_set1_epi32(-1);
 	/*
 	 * Compare 32-bit halves, then pack each result to 16 bits: 32-bit lane
 	 * j holds both halves' results of key j, all ones only if both match.
 	 */
 	__m128i eq = _mm_packs_epi32(_mm_cmpeq_epi32(k01, k),
 				     _mm_cmpeq_epi32(k23, k));
+	__m128i ez = _mm_packs_epi32(_mm_cmpeq_epi32(k01, z),
+				     _mm_cmpeq_epi32(k23, z));
 
+	*empty = (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(
+		_mm_cmpeq_epi32(ez, ones)));
 	return (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(
-		_mm_cmpeq_epi32(eq, _mm_set1_epi32(-1))));
+		_mm_cmpeq_epi32(eq, ones)));
 }
 #endif
 #endif /* __KERNEL__ */

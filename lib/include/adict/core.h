@@ -10,7 +10,8 @@
  *
  * This is the only implementation.  The kernel module (kmod/) and libadict
  * (lib/) both compile this header; the difference between them is confined
- * to adict/atomics.h.  Nothing here trusts the table memory: keys, values
+ * to adict/atomics.h and to the AESENC branch of adict/hash.h (userspace
+ * with AES-NI; same result as the kernel's C rounds).  Nothing here trusts the table memory: keys, values
  * and the control word may hold anything a process with write access put
  * there.  The geometry comes from the caller's own copy (struct adict_core),
  * never from the shared header, and every loop is bounded by it.
@@ -43,6 +44,7 @@
 #include <adict/atomic_dict.h>
 #endif
 #include "atomics.h"
+#include "hash.h"
 
 /*
  * The row geometry of a table, checked once by adict_layout_init() and
@@ -66,7 +68,7 @@ struct adict_core {
 	__u64 *kused;			/* &control bucket's used word */
 	__u64 nbuckets;			/* trusted copy, >= 2 */
 	__u64 capacity;			/* trusted copy, < rows in buckets 1.. */
-	__u64 sip[4];			/* keyed SipHash state (adict_sip_init()) */
+	struct adict_hash_key hk;	/* from the seed (adict_hash_key_init()) */
 	struct adict_layout layout;	/* trusted copy of the row geometry */
 	bool wide;			/* not the default u64 -> u64 geometry */
 };
@@ -111,74 +113,10 @@ static inline bool adict_layout_is_default(const struct adict_layout *l)
 	return l->key64 == 1 && l->key32 == 0 && l->value_bytes == 8;
 }
 
-/*
- * SipHash-1-3 (Aumasson and Bernstein's SipHash with one compression round
- * per 8-byte block and three finalization rounds), written from the paper.
- * The table's 128-bit seed is the SipHash key: seed[0] is k0, seed[1] is k1.
- * Without the seed, SipHash is a PRF: an outsider cannot find keys that
- * collide in the home bucket faster than by trying keys at random.
- */
-#define ADICT_SIP_ROTL(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
-#define ADICT_SIPROUND(v0, v1, v2, v3) do {				\
-	(v0) += (v1); (v1) = ADICT_SIP_ROTL(v1, 13); (v1) ^= (v0);	\
-	(v0) = ADICT_SIP_ROTL(v0, 32);					\
-	(v2) += (v3); (v3) = ADICT_SIP_ROTL(v3, 16); (v3) ^= (v2);	\
-	(v0) += (v3); (v3) = ADICT_SIP_ROTL(v3, 21); (v3) ^= (v0);	\
-	(v2) += (v1); (v1) = ADICT_SIP_ROTL(v1, 17); (v1) ^= (v2);	\
-	(v2) = ADICT_SIP_ROTL(v2, 32);					\
-} while (0)
-
-/* The SipRound after its first line (which reads only v0 and v1). */
-#define ADICT_SIPROUND_REST(v0, v1, v2, v3) do {			\
-	(v2) += (v3); (v3) = ADICT_SIP_ROTL(v3, 16); (v3) ^= (v2);	\
-	(v0) += (v3); (v3) = ADICT_SIP_ROTL(v3, 21); (v3) ^= (v0);	\
-	(v2) += (v1); (v1) = ADICT_SIP_ROTL(v1, 17); (v1) ^= (v2);	\
-	(v2) = ADICT_SIP_ROTL(v2, 32);					\
-} while (0)
-
-/*
- * The state after keying, computed once per table and kept in the core.
- * Every message has at least one block, and the first line of its first
- * SipRound reads only v0 and v1, which the seed alone determines: it is done
- * here too, so each hash starts with ADICT_SIPROUND_REST().
- */
-static inline void adict_sip_init(__u64 sip[4], const __u64 seed[2])
-{
-	__u64 v0 = seed[0] ^ 0x736f6d6570736575ULL;
-	__u64 v1 = seed[1] ^ 0x646f72616e646f6dULL;
-
-	v0 += v1;
-	v1 = ADICT_SIP_ROTL(v1, 13);
-	v1 ^= v0;
-	v0 = ADICT_SIP_ROTL(v0, 32);
-	sip[0] = v0;
-	sip[1] = v1;
-	sip[2] = seed[0] ^ 0x6c7967656e657261ULL;
-	sip[3] = seed[1] ^ 0x7465646279746573ULL;
-}
-
-/* SipHash-1-3 of the 8 bytes of @key (little-endian), from a keyed state. */
-static __always_inline __u64 adict_sip_u64(const __u64 sip[4], __u64 key)
-{
-	__u64 v0 = sip[0], v1 = sip[1], v2 = sip[2], v3 = sip[3] ^ key;
-	const __u64 b = 8ULL << 56;	/* length 8, no tail bytes */
-
-	ADICT_SIPROUND_REST(v0, v1, v2, v3);	/* the first round's rest */
-	v0 ^= key;
-	v3 ^= b;
-	ADICT_SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	ADICT_SIPROUND(v0, v1, v2, v3);
-	ADICT_SIPROUND(v0, v1, v2, v3);
-	ADICT_SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
-/* The hash of a key of the default geometry. */
+/* The hash of a key of the default geometry (8 bytes: AES rounds). */
 static __always_inline __u64 adict_hash(const struct adict_core *c, __u64 key)
 {
-	return adict_sip_u64(c->sip, key);
+	return adict_aes4(&c->hk, key, 0);
 }
 
 /* Home bucket in 1 .. nbuckets-1 (bucket 0 is the control bucket). */
@@ -189,48 +127,30 @@ static __always_inline __u64 adict_home_bucket(const struct adict_core *c,
 }
 
 /*
- * adict_khash - SipHash-1-3 of a key of any geometry.
+ * adict_khash - the hash of a key of any geometry.
  * @key: the packed key (adict_core_key_valid()): key64 u64 words, then
  *       key32 words each in the low half of a u64
  *
  * The message is the key's bytes as a row stores them: the u64 words, then
- * the u32 words, little-endian; key_bytes long.  For the default geometry
- * this is adict_hash().
+ * the u32 words, little-endian, as u64 message words (two u32 words to
+ * each; the last one zero-padded).  Keys of up to 16 bytes take the AES
+ * rounds, longer ones SipHash-1-3 (hash.h).  For the default geometry this
+ * is adict_hash().
  */
 static inline __u64 adict_khash(const struct adict_core *c, const __u64 *key)
 {
 	const struct adict_layout *l = &c->layout;
 	const __u64 *k32 = key + l->key64;
-	__u64 v0 = c->sip[0], v1 = c->sip[1], v2 = c->sip[2], v3 = c->sip[3];
-	bool first = true;	/* sip[] holds the first round's first line */
-	__u64 m;
-	__u32 i;
+	__u64 m[ADICT_KEY_WORDS_MAX / 2 + 2] = { 0 };	/* 8 + 1 at most */
+	unsigned int i, n = l->key64;
 
-#define ADICT_SIP_BLOCK(m) do {						\
-	v3 ^= (m);							\
-	if (first)							\
-		ADICT_SIPROUND_REST(v0, v1, v2, v3);			\
-	else								\
-		ADICT_SIPROUND(v0, v1, v2, v3);				\
-	first = false;							\
-	v0 ^= (m);							\
-} while (0)
 	for (i = 0; i < l->key64; i++)
-		ADICT_SIP_BLOCK(key[i]);
-	for (i = 0; i + 1 < l->key32; i += 2) {
-		m = (__u64)(__u32)k32[i] | (__u64)(__u32)k32[i + 1] << 32;
-		ADICT_SIP_BLOCK(m);
-	}
-	m = (__u64)l->key_bytes << 56;
-	if (l->key32 & 1)
-		m |= (__u32)k32[l->key32 - 1];
-	ADICT_SIP_BLOCK(m);	/* the last block, with the length */
-#undef ADICT_SIP_BLOCK
-	v2 ^= 0xff;
-	ADICT_SIPROUND(v0, v1, v2, v3);
-	ADICT_SIPROUND(v0, v1, v2, v3);
-	ADICT_SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+		m[i] = key[i];
+	for (i = 0; i < l->key32; i++)
+		m[n + i / 2] |= (__u64)(__u32)k32[i] << (32 * (i & 1));
+	if (l->key_bytes <= 16)
+		return adict_aes4(&c->hk, m[0], m[1]);
+	return adict_sip_msg(c->hk.sip, m, l->key_bytes / 8 + 1, l->key_bytes);
 }
 
 static inline __u64 adict_khome_bucket(const struct adict_core *c,
@@ -291,7 +211,7 @@ static inline bool adict_header_init(struct adict_table_header *h,
 	*h = (struct adict_table_header) {
 		.magic = ADICT_TABLE_MAGIC,
 		.version = ADICT_FORMAT_V2,
-		.hash = ADICT_HASH_SIPHASH13_RANGE,
+		.hash = ADICT_HASH_AES4_SIP13,
 		.header_bytes = ADICT_HEADER_BYTES,
 		.row_bytes = l->row_bytes,
 		.bucket_rows = l->rows,
@@ -327,7 +247,7 @@ static inline bool adict_header_valid(const struct adict_table_header *h,
 	unsigned int i;
 
 	if (h->magic != ADICT_TABLE_MAGIC || h->version != ADICT_FORMAT_V2 ||
-	    h->hash != ADICT_HASH_SIPHASH13_RANGE)
+	    h->hash != ADICT_HASH_AES4_SIP13)
 		return false;
 	if (!adict_layout_init(&l, h->key64, h->key32, h->value_bytes))
 		return false;
@@ -357,7 +277,7 @@ static inline void adict_core_init(struct adict_core *c,
 	c->kused = &((struct adict_ctl *)data)->used;
 	c->nbuckets = h->nbuckets;
 	c->capacity = h->capacity;
-	adict_sip_init(c->sip, h->seed);
+	adict_hash_key_init(&c->hk, h->seed);
 	adict_layout_init(&c->layout, h->key64, h->key32, h->value_bytes);
 	c->wide = !adict_layout_is_default(&c->layout);
 }
@@ -376,14 +296,15 @@ static inline bool adict_core_has_room(const struct adict_core *c)
 }
 
 /*
- * adict_core_bucket_scan - which slots of a bucket hold @key.
+ * adict_core_bucket_scan - which slots of a bucket hold @key, which are empty.
  *
  * The whole bucket (one cache line) at once, without branches, so the
  * common case costs one predictable branch.  Returns a mask with bit j set
- * when slot j holds @key; adict_core_match_slot() gives the first.  The
- * shim may supply a faster form of the same comparison
+ * when slot j holds @key, and sets *@empty to the mask of empty slots, both
+ * from one read of each slot; adict_core_match_slot() gives a mask's first
+ * slot.  The shim may supply a faster form of the same comparison
  * (adict_a_bucket_match(): SSE2 on x86-64 userspace); otherwise it is the
- * portable code below.
+ * portable code below.  A caller that ignores *@empty pays nothing for it.
  *
  * Few instructions matter as much as few branches: on a table larger than
  * the caches, how many operations' cache misses overlap depends on how many
@@ -391,29 +312,33 @@ static inline bool adict_core_has_room(const struct adict_core *c)
  */
 #ifdef ADICT_A_BUCKET_MATCH
 static __always_inline unsigned int
-adict_core_bucket_scan(struct adict_slot *s, __u64 key)
+adict_core_bucket_scan(struct adict_slot *s, __u64 key, unsigned int *empty)
 {
-	return adict_a_bucket_match(s, key);
+	return adict_a_bucket_match(s, key, empty);
 }
 #else
 static __always_inline unsigned int
-adict_core_bucket_scan(struct adict_slot *s, __u64 key)
+adict_core_bucket_scan(struct adict_slot *s, __u64 key, unsigned int *empty)
 {
 	__u64 k0 = adict_a_load_key(&s[0].key);
 	__u64 k1 = adict_a_load_key(&s[1].key);
 	__u64 k2 = adict_a_load_key(&s[2].key);
 	__u64 k3 = adict_a_load_key(&s[3].key);
-	unsigned int match;
+	unsigned int match, e;
 
 	match = (unsigned int)(k0 == key) | (unsigned int)(k1 == key) << 1 |
 		(unsigned int)(k2 == key) << 2 | (unsigned int)(k3 == key) << 3;
+	e = (unsigned int)(k0 == 0) | (unsigned int)(k1 == 0) << 1 |
+	    (unsigned int)(k2 == 0) << 2 | (unsigned int)(k3 == 0) << 3;
 	/*
-	 * Keep the mask opaque: otherwise the compiler turns the compares
+	 * Keep the masks opaque: otherwise the compiler turns the compares
 	 * back into a branch per slot, which mispredicts on which slot holds
 	 * the key and, on a cache miss, serializes the misses of successive
 	 * operations.
 	 */
 	adict_a_hide(match);
+	adict_a_hide(e);
+	*empty = e;
 	return match;
 }
 #endif
@@ -458,23 +383,30 @@ adict_core_probe(const struct adict_core *c, __u64 key, __u64 b, bool insert,
 	__u64 nb = c->nbuckets;
 	bool checked = false, full = false;
 	struct adict_slot *s = NULL;
-	unsigned int match;
+	unsigned int match, empty;
 	__u64 i, k;
 	int j;
 
 	for (i = 1; i < nb; i++) {
 		s = c->kbuckets[b].slot;
-		match = adict_core_bucket_scan(s, key);
+		match = adict_core_bucket_scan(s, key, &empty);
 		if (match) {
 			j = adict_core_match_slot(match);
 			goto found;
 		}
 		/*
-		 * Not in this bucket a moment ago.  Walk it again slot by slot
-		 * (the line is in L1 now): another process may have published
-		 * @key since, in a slot that was empty, and must be found there.
+		 * Not in this bucket.  Four other keys: the probe goes on (keys
+		 * are never removed, so the bucket stays full of them).  Else
+		 * the first empty slot ends it: the slots before it hold other
+		 * keys, and an inserter of @key would have taken that slot, which
+		 * was empty all along.  When inserting, walk on from that slot
+		 * one at a time: another process may publish @key there first.
 		 */
-		for (j = 0; j < ADICT_BUCKET_SLOTS; j++) {
+		if (!empty)
+			goto next;
+		if (!insert)
+			return full ? -ENOSPC : -ENOENT;
+		for (j = adict_core_match_slot(empty); j < ADICT_BUCKET_SLOTS; j++) {
 			k = adict_a_load_key(&s[j].key);
 			if (k == key)
 				goto found;
@@ -509,6 +441,7 @@ adict_core_probe(const struct adict_core *c, __u64 key, __u64 b, bool insert,
 				goto found;
 			/* Another key took this slot: probe on. */
 		}
+next:
 		if (++b == nb)
 			b = 1;
 		if (adict_a_relax(c, i))
@@ -532,7 +465,7 @@ adict_core_lookup_at(const struct adict_core *c, __u64 key, __u64 b,
 		     bool insert, __u64 **valp)
 {
 	struct adict_slot *s = c->kbuckets[b].slot;
-	unsigned int match = adict_core_bucket_scan(s, key);
+	unsigned int empty, match = adict_core_bucket_scan(s, key, &empty);
 
 	if (__builtin_expect(match != 0, 1)) {
 		*valp = &s[adict_core_match_slot(match)].value;

@@ -10,7 +10,7 @@ check "dumpfmt.py's CRC-64/XZ gives the catalogue check value" $DUMPFMT crccheck
 
 $DUMPFMT write "$W/a.adict" 100 counters 660 1=5 7=0 42=3 \
 	0xffffffffffffffff=18446744073709551615
-expect 0 "valid adictctl dump, version 1" "--verify accepts the reference writer's dump" \
+expect 0 "valid adictctl dump, version 2" "--verify accepts the reference writer's dump (version 2)" \
 	"$A" dump --verify "$W/a.adict"
 expect 0 "keys: +4" "--verify counts the keys" "$A" dump --verify "$W/a.adict"
 
@@ -67,7 +67,7 @@ bad no-trailer "truncated: 192 bytes, the header promises 200"
 bad half-pairs "truncated: 160 bytes, the header promises 200"
 bad trailing "1 bytes of unexpected data after the checksum"
 bad magic "not an adictctl dump"
-bad version2 "format version 2; this adictctl reads version 1 only"
+bad version3 "format version 3; this adictctl reads versions 1 and 2"
 bad header-bit "header checksum mismatch"
 bad pair-bit "checksum mismatch: the file is corrupt"
 bad trailer-bit "checksum mismatch: the file is corrupt"
@@ -75,7 +75,6 @@ bad unsorted "pair 1: keys out of order or repeated"
 bad repeated "pair 1: keys out of order or repeated"
 bad key0 "pair 0: key 0"
 bad over-capacity "more pairs than capacity"
-bad reserved "reserved fields set"
 expect 6 "truncated" "load refuses a truncated file before touching a table" \
 	"$A" load "$W/bad-half-pairs"
 expect 6 "checksum mismatch" "-F refuses a corrupt file" "$A" info -F "$W/bad-pair-bit"

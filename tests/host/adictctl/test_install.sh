@@ -12,7 +12,8 @@ MAKE="make -C $ROOT --no-print-directory"
 expect 0 "" "make install DESTDIR=..." $MAKE install DESTDIR="$D"
 
 for f in lib/libadict.a lib/libadict.so lib/libadict.so.0 include/adict.h \
-	 include/adict/core.h include/adict/atomics.h include/adict/atomic_dict.h \
+	 include/adict/core.h include/adict/atomics.h include/adict/hash.h \
+	 include/adict/atomic_dict.h \
 	 lib/pkgconfig/libadict.pc bin/adictctl share/man/man8/adictctl.8 \
 	 share/man/man7/libadict.7 share/man/man3/adict_create.3; do
 	check "installed: $P/$f" test -e "$D$P/$f"
@@ -86,7 +87,8 @@ if [ -e "$ROOT/kmod/Kbuild" ]; then
 		$MAKE install-dkms DESTDIR="$K"
 	S=$(echo "$K"/usr/src/atomic_dict-*)
 	for f in dkms.conf kmod/Kbuild kmod/atomic_dict.c uapi/linux/atomic_dict.h \
-		 lib/include/adict/core.h lib/include/adict/atomics.h; do
+		 lib/include/adict/core.h lib/include/adict/atomics.h \
+		 lib/include/adict/hash.h; do
 		check "dkms tree: $f" test -f "$S/$f"
 	done
 	# dkms sources dkms.conf with bash (it has arrays).

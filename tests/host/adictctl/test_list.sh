@@ -10,13 +10,16 @@ id name state uid gid mode capacity used bytes users
 2 - anon 1000 1000 0600 10 0 8192 1
 3 old unlinked 0 0 0600 10 10 8192 1
 P
-expect 0 "^ *1 +counters +named +root +root +0660 +1000 +250 +25\.0% +20\.0 KiB +2$" \
+expect 0 "^ *1 +counters +named +root +root +0660 +1000 +250 +25\.0% +20\.0 KiB +2 +- +-$" \
 	"a named table: user and group names, its use, human size" \
 	env ADICTCTL_PROC="$W/proc" "$A" list
 expect 0 "^ *2 +- +anon " "an anonymous table" env ADICTCTL_PROC="$W/proc" "$A" list
 expect 0 "^ *3 +old +unlinked " "an unlinked table still in use" env ADICTCTL_PROC="$W/proc" "$A" list
-expect 0 "^ID +NAME +STATE +USER +GROUP +MODE +CAPACITY +USED +USE +SIZE +USERS$" \
+expect 0 "^ID +NAME +STATE +USER +GROUP +MODE +CAPACITY +USED +USE +SIZE +USERS +KEY +VALUE$" \
 	"a header" env ADICTCTL_PROC="$W/proc" "$A" list
+expect 0 '"mode": "0660", "key": null, "value": null, "capacity": 1000' \
+	"list --json: no geometry (null) where the table cannot be attached, here without the device" \
+	env ADICTCTL_PROC="$W/proc" "$A" list --json
 
 # Long names, big numbers and unknown ids widen their columns: every line
 # has its fields where the header has its titles.
@@ -32,10 +35,13 @@ import sys
 lines = open(sys.argv[1]).read().splitlines()
 hdr = lines[0]
 ends = [hdr.index(t) + len(t) for t in ('CAPACITY', 'USED', 'USERS')]
+starts = [hdr.index(t) for t in ('KEY', 'VALUE')]
 for l in lines[1:]:
-    assert len(l) == len(hdr), (l, hdr)
     for e in ends:
-        assert l[e - 1] != ' ' and (e == len(l) or l[e] == ' '), (l, e)
+        assert l[e - 1] != ' ' and l[e] == ' ', (l, e)
+    for b in starts:
+        assert l[b - 1] == ' ' and l[b] != ' ', (l, b)
+    assert l == l.rstrip(), l
 " "$W/out"
 check "a uid without a name shows the number" grep -q " 4294967294 " "$W/out"
 check "16 TiB in binary units" grep -q "16.0 TiB" "$W/out"

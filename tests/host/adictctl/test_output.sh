@@ -68,13 +68,13 @@ check "... is written 0600" test "$(mode_of "$W/web.prom")" = 600
 check "no temporary file is left" sh -c "! ls '$W' | grep -q '\\.tmp\\.'"
 
 # ---- the text dump loads back
-expect 0 "^# atomic-dict text dump 1$" "dump --text starts with the format line" \
+expect 0 "^# atomic-dict text dump 2$" "dump --text starts with the format line (text version 2)" \
 	"$A" dump -F "$W/web.adict" --text
 expect 0 "" "dump --text -o FILE" "$A" dump -F "$W/web.adict" --text -o "$W/web.txt"
 check "... the file carries name, capacity, mode, grant and count" sh -c \
 	"grep -qx '# name: web' '$W/web.txt' && grep -qx '# capacity: 100' '$W/web.txt' &&
 	 grep -qx '# mode: 0600' '$W/web.txt' && grep -qx '# count: 3' '$W/web.txt'"
-expect 0 "valid adictctl dump, version 1 \\(text\\)" "dump --verify reads the text dump" \
+expect 0 "valid adictctl dump, version 2 \\(text\\)" "dump --verify reads the text dump" \
 	"$A" dump --verify "$W/web.txt"
 expect 0 "" "a text dump turned into a binary one (dump -F TEXT -o BIN)" \
 	"$A" dump -F "$W/web.txt" -o "$W/web2.adict"
@@ -84,16 +84,16 @@ expect 0 "3 keys restore" "load --backend memfd reads a text dump" \
 printf '# atomic-dict text dump 1\n# name: h\n# capacity: 10\n# mode: 0600\n# grant: 0\n# count: 2\n# a comment\n9 1\n\n0x3 2\n' >"$W/hand.txt"
 expect 0 "^3 2$" "a hand-written text dump: comments, blank lines, any order, hex" \
 	"$A" dump -F "$W/hand.txt" --text
-head -n 8 "$W/web.txt" >"$W/cut.txt"
+head -n 10 "$W/web.txt" >"$W/cut.txt"
 expect 6 "truncated: 2 pairs, the header promises 3" "a truncated text dump is refused" \
 	"$A" dump --verify "$W/cut.txt"
 sed 's/^42 /1 /' "$W/web.txt" >"$W/dup.txt"
 expect 6 "key 1 appears twice" "a repeated key is refused" "$A" dump --verify "$W/dup.txt"
 sed 's/^42 3$/42 x/' "$W/web.txt" >"$W/junk.txt"
-expect 6 "junk.txt:8: bad value" "a bad value is refused with its line" \
+expect 6 "junk.txt:10: bad value" "a bad value is refused with its line" \
 	"$A" dump --verify "$W/junk.txt"
 grep -v '^# count' "$W/web.txt" >"$W/nocount.txt"
-expect 6 "needs all of name, capacity, mode, grant and count" "a header without count" \
+expect 6 "needs all of name, capacity, mode, grant, key, value and count" "a header without count" \
 	"$A" dump --verify "$W/nocount.txt"
 
 # ---- one name for a dump, whichever command reads it

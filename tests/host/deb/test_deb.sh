@@ -53,7 +53,7 @@ check "libadict0: a symbols file, with the node of ABI $ABI" sh -c \
 	"dpkg-deb --ctrl-tarfile '$(deb libadict0 "$ARCH")' | tar -xOf - ./symbols | grep -q 'LIBADICT_$ABI'"
 check "libadict-dev: headers, static library, .pc, man pages" has libadict-dev "$ARCH" \
 	/usr/include/adict.h /usr/include/adict/atomic_dict.h /usr/include/adict/core.h \
-	/usr/include/adict/atomics.h /usr/lib/$TRIPLET/libadict.a /usr/lib/$TRIPLET/libadict.so \
+	/usr/include/adict/atomics.h /usr/include/adict/hash.h /usr/lib/$TRIPLET/libadict.a /usr/lib/$TRIPLET/libadict.so \
 	/usr/lib/$TRIPLET/pkgconfig/libadict.pc /usr/share/man/man3/adict_create.3.gz \
 	/usr/share/man/man7/libadict.7.gz
 check "libadict-dev: nothing in linux-libc-dev's /usr/include/linux" sh -c \
