@@ -693,11 +693,11 @@ VISIBLE_IF_KUNIT u32 adict_batch_exec(struct adict_table *t, u32 access,
 	for (i = 0; i < count; i++) {
 		struct adict_batch_op *e = &ents[i];
 
+		e->result = 0;
 		if (fatal_signal_pending(current)) {
 			e->status = -EINTR;
 			continue;
 		}
-		e->result = 0;
 		e->status = adict_table_op(t, access, e->op, e->key, e->arg1,
 					   e->arg2, &e->result);
 		ok += e->status == 0;
@@ -722,11 +722,11 @@ VISIBLE_IF_KUNIT u32 adict_batch_kexec(struct adict_table *t, u32 access,
 	for (i = 0; i < count; i++) {
 		struct adict_batch_kop *e = &ents[i];
 
+		e->result = 0;
 		if (fatal_signal_pending(current)) {
 			e->status = -EINTR;
 			continue;
 		}
-		e->result = 0;
 		if (e->reserved)
 			e->status = -EINVAL;
 		else
@@ -1309,6 +1309,7 @@ static int adict_uring_kops(struct adict_table *t, u32 access,
 			ret = -EINVAL;	/* not one array of one stride */
 			goto out_free;
 		}
+		cond_resched();	/* up to 16 MiB read and checked */
 	}
 	if (fault_in_safe_writeable((const char __user *)uents, len)) {
 		ret = -EFAULT;

@@ -21,7 +21,8 @@
  *  - EINVAL for a zero key word, a u32 key word above 2^32 - 1, a short
  *    buffer (an ADICT_IOC_OP of the first size or an entry too short for
  *    the table's key), entry sizes that are not one stride, and every bad
- *    geometry at create; a refused batch runs no entry.
+ *    geometry at create; E2BIG for an entry above a page or a non-zero
+ *    tail beyond the kernel's entry; a refused batch runs no entry.
  */
 #include <liburing.h>
 #include "adict_test.h"
@@ -421,18 +422,17 @@ TEST(one_word_entries_work_on_any_one_word_table_only)
 
 /* ---- EINVAL ---------------------------------------------------------------- */
 
-TEST(bad_keys_and_short_buffers_are_einval_on_every_path)
+/* Bad keys in uring entries: the next test. */
+TEST(bad_keys_and_short_buffers_are_einval_through_mapping_and_ioctl)
 {
 	static const struct geom g = { 2, 1, 8 };
 	__u64 key[ADICT_KEY_WORDS_MAX], r;
 	struct adict_op_args a;
-	struct io_uring ring;
 	struct mtable m;
 	int fd;
 
 	fd = wtable_new(&g, 100, &m);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, io_uring_queue_init(4, &ring, 0));
 
 	/* a zero key word, each position */
 	wkey(&g, 3, key);
@@ -466,7 +466,6 @@ TEST(bad_keys_and_short_buffers_are_einval_on_every_path)
 	/* nothing above was inserted */
 	EXPECT_EQ(0, *m.core.kused);
 	EXPECT_EQ(0, adict_core_count(&m.core));
-	io_uring_queue_exit(&ring);
 	mtable_unmap(&m);
 	close(fd);
 }
@@ -534,6 +533,9 @@ TEST(bad_batch_entries_are_einval_and_refused_batches_run_nothing)
 	e[3].size = sizeof(e[0]) - 8;			/* two strides */
 	EXPECT_EQ(-EINVAL, run_batch(&ring, fd, e, 4, ADICT_BATCH_F_KOP));
 	e[3].size = sizeof(e[0]);
+	e[0].size = 4096 + 8;				/* above a page */
+	EXPECT_EQ(-E2BIG, run_batch(&ring, fd, e, 4, ADICT_BATCH_F_KOP));
+	e[0].size = sizeof(e[0]);
 	EXPECT_EQ(-EINVAL, run_batch(&ring, fd, e, 4, ADICT_BATCH_F_KOP | 2));
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(1, e[i].status) TH_LOG("entry %d ran", i);
@@ -565,8 +567,8 @@ TEST(bad_geometries_are_einval_at_create)
 	} bad[] = {
 		{ 9, 0, 8, 0 },		/* key64 > 8 */
 		{ 0, 17, 4, 0 },	/* key32 > 16 */
-		{ 8, 1, 0, 0 },		/* 9 words, above the 16 of a row... */
-		{ 8, 0, 8, 0 },		/* ... and a 72-byte row */
+		{ 8, 1, 0, 0 },		/* a 68-byte key (a set) */
+		{ 8, 0, 8, 0 },		/* a 72-byte row */
 		{ 0, 16, 4, 0 },	/* 68 bytes */
 		{ 1, 0, 3, 0 },		/* value_bytes not 0, 4 or 8 */
 		{ 0, 0, 8, 0 },		/* a value but no key words */
