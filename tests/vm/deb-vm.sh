@@ -54,7 +54,10 @@ swap_module() {	# swap_module KO BUILD_ID WHAT
 
 case $1 in
 load)
-	echo "1..8"
+	echo "1..9"
+	# Else the build-ID checks below could not tell the two modules apart.
+	t "the DKMS module and the tree's have distinct GNU build IDs" \
+		test -n "$DKMS_BUILD_ID" -a -n "$TREE_BUILD_ID" -a "$DKMS_BUILD_ID" != "$TREE_BUILD_ID"
 	swap_module /lib/adict/dkms/atomic_dict.ko "$DKMS_BUILD_ID" \
 		"the DKMS-built module"
 	t "/usr/bin/adictctl is the packaged $VERSION" \

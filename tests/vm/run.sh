@@ -29,7 +29,8 @@
 #                      the name "deb" selects the deb-* steps
 #   ADICT_VM_DEB       the packages of make deb (default <repo>/build/deb,
 #                      which check-host's check-deb builds; made here with
-#                      make deb when it holds none of this version)
+#                      make deb when it holds none of this version or they
+#                      are older than a tracked source file)
 #   ADICT_SEED         fuzzer seed (default: time); printed either way
 #   ADICT_FUZZ_ITERS   operations per fuzz process (check: 20000, fuzz: 200000)
 #   ADICT_FUZZ_PROCS   fuzz processes (default 4)
@@ -416,10 +417,19 @@ deb_inputs() {
 		a=amd64; [ "$p" = atomic-dict-dkms ] && a=all
 		[ -f "$DEB_DIR/${p}_${DEB_VERSION}_$a.deb" ] || missing=1
 	done
+	# Packages of the same version from an older tree would test that
+	# tree: in build/deb, a tracked source file newer than them is stale.
+	if [ $missing = 0 ] && [ "$DEB_DIR" = "$REPO/build/deb" ] &&
+	   [ -n "$(cd "$REPO" && git ls-files -z kmod lib tools uapi Makefile 2>/dev/null |
+		   xargs -0 -r sh -c 'find "$@" -newer "$0" -print -quit' \
+			"$DEB_DIR/adictctl_${DEB_VERSION}_amd64.deb")" ]; then
+		log "the packages in $DEB_DIR are older than the tree's sources"
+		missing=1
+	fi
 	if [ $missing = 1 ]; then
 		[ "$DEB_DIR" = "$REPO/build/deb" ] ||
 			{ log "ADICT_VM_DEB=$DEB_DIR holds no packages of $DEB_VERSION"; return 1; }
-		log "no packages of $DEB_VERSION in $DEB_DIR: make deb (about 90 s; log $OUT/deb.log)"
+		log "no up-to-date packages of $DEB_VERSION in $DEB_DIR: make deb (about 90 s; log $OUT/deb.log)"
 		make -C "$REPO" deb > "$OUT/deb.log" 2>&1 || { tail -n 30 "$OUT/deb.log" >&2; return 1; }
 	fi
 	log "packages: $DEB_DIR/*_${DEB_VERSION}_*.deb, built $(date -u -r "$DEB_DIR/adictctl_${DEB_VERSION}_amd64.deb" '+%F %T UTC')"
