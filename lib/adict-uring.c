@@ -289,13 +289,11 @@ static void kbatch_fall_back(struct adict *t)
 }
 
 /*
- * adict_kbatch - run @count operations in the kernel, by io_uring if it is
- * available (one system call) else by ioctl (one per entry).  Each entry
- * gets its status and result.  Return: the number of entries with status 0,
- * or a negative errno when the batch as a whole was refused.
+ * Run a batch of @count entries of either kind (@kop: struct
+ * adict_batch_kop, else struct adict_batch_op) by the path kbatch_pick()
+ * chose, falling back to ioctls for good when io_uring is refused.
  */
-int adict_kbatch(struct adict *t, struct adict_batch_op *ops,
-		 unsigned int count)
+static int kbatch_run(struct adict *t, void *ops, unsigned int count, bool kop)
 {
 	int ret;
 
@@ -305,12 +303,26 @@ int adict_kbatch(struct adict *t, struct adict_batch_op *ops,
 		return -EOPNOTSUPP;
 	kbatch_pick(t);
 	if (t->kbatch_path == ADICT_KBATCH_URING) {
-		ret = adict_uring_batch(t->kuring, ops, count);
+		ret = kop ? adict_uring_tuple_batch(t->kuring, ops, count) :
+			    adict_uring_batch(t->kuring, ops, count);
 		if (ret != -EOPNOTSUPP)
 			return ret;
 		kbatch_fall_back(t);
 	}
-	return kbatch_ioctl(t, ops, count);
+	return kop ? kbatch_tuple_ioctl(t, ops, count) :
+		     kbatch_ioctl(t, ops, count);
+}
+
+/*
+ * adict_kbatch - run @count operations in the kernel, by io_uring if it is
+ * available (one system call) else by ioctl (one per entry).  Each entry
+ * gets its status and result.  Return: the number of entries with status 0,
+ * or a negative errno when the batch as a whole was refused.
+ */
+int adict_kbatch(struct adict *t, struct adict_batch_op *ops,
+		 unsigned int count)
+{
+	return kbatch_run(t, ops, count, false);
 }
 
 /*
@@ -320,20 +332,7 @@ int adict_kbatch(struct adict *t, struct adict_batch_op *ops,
 int adict_tuple_kbatch(struct adict *t, struct adict_batch_kop *ops,
 		       unsigned int count)
 {
-	int ret;
-
-	if (!t || !ops || !count || count > ADICT_BATCH_MAX)
-		return -EINVAL;
-	if (t->backend != ADICT_BACKEND_DEVICE)
-		return -EOPNOTSUPP;
-	kbatch_pick(t);
-	if (t->kbatch_path == ADICT_KBATCH_URING) {
-		ret = adict_uring_tuple_batch(t->kuring, ops, count);
-		if (ret != -EOPNOTSUPP)
-			return ret;
-		kbatch_fall_back(t);
-	}
-	return kbatch_tuple_ioctl(t, ops, count);
+	return kbatch_run(t, ops, count, true);
 }
 
 const char *adict_kbatch_path(struct adict *t)
