@@ -4,7 +4,7 @@
 # tests/vm/run.sh [check|fuzz]: the VM harness behind `make check-vm` and
 # `make fuzz`.  See Documentation/testing.rst.
 #
-#   check  every kernel of tests/vm/kernels, one after the other:
+#   check  every kernel of tests/vm/kernels, ADICT_VM_JOBS VMs at a time:
 #          stock and rt (Debian's images): every device kselftest, adictctl,
 #          adict-kbench, the libadict stress test, the Python suite;
 #          debug (built from linux-source, KASAN, lockdep, kmemleak, UBSAN,
@@ -27,6 +27,7 @@
 #   ADICT_FUZZ_ITERS   operations per fuzz process (check: 20000, fuzz: 200000)
 #   ADICT_FUZZ_PROCS   fuzz processes (default 4)
 #   ADICT_VM_TIMEOUT   host-side limit per VM in seconds
+#   ADICT_VM_JOBS      VMs booted at once (default 2)
 #   V=1                stream the VM consoles
 #
 # Everything downloaded or built from the kernel is cached under
