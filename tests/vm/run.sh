@@ -489,7 +489,7 @@ initramfs() {
 # $OUT/qemu-rc-NAME, and the main shell judges its console once it ends.
 JOBS=${ADICT_VM_JOBS:-2}
 case $JOBS in ''|*[!0-9]*|0) echo "ADICT_VM_JOBS=$JOBS: want a count >= 1" >&2; exit 2 ;; esac
-declare -A VM_PID VM_ARGS VM_T0
+declare -A VM_PID=() VM_ARGS=() VM_T0=()
 # An interrupted run takes its VMs down with it.
 on_exit() {
 	local n
