@@ -210,7 +210,7 @@ check-headers: lib
 # A TCG guest keeps about one core busy: on 2 cores the two halves overlap.
 CHECK_JOBS ?= 2
 check: deps
-	$(Q)mkdir -p $(B) && t0=$$(date +%s) && \
+	$(Q)mkdir -p $(B) || exit 1; t0=$$(date +%s); \
 	{ $(MAKE) --no-print-directory check-vm; vm=$$?; \
 	  $(MAKE) --no-print-directory check-static; st=$$?; \
 	  echo "check-vm: exit $$vm, check-static: exit $$st, done after $$(( $$(date +%s) - t0 ))s"; \
