@@ -27,10 +27,9 @@
 #   ADICT_VM_OUT       per-run build products (default <repo>/build/vm)
 #   ADICT_VM_TESTS     only these kselftest binaries, e.g. "mmap ioctl";
 #                      the name "deb" selects the deb-* steps
-#   ADICT_VM_DEB       the packages of make deb (default <repo>/build/deb,
-#                      which check-host's check-deb builds; made here with
-#                      make deb when it holds none of this version or they
-#                      are older than a tracked source file)
+#   ADICT_VM_DEB       a directory of make deb's packages, taken as they
+#                      are (default <repo>/build/deb, which this run brings
+#                      up to date with make deb, as check-deb does)
 #   ADICT_SEED         fuzzer seed (default: time); printed either way
 #   ADICT_FUZZ_ITERS   operations per fuzz process (check: 20000, fuzz: 200000)
 #   ADICT_FUZZ_PROCS   fuzz processes (default 4)
@@ -408,31 +407,23 @@ python_root() {
 	copy_libs "$root" "$exe" "$stdlib"/lib-dynload/*.so "$OUT"/py/atomic_dict/*.so
 }
 
-# The Debian packages of make deb: sets DEB_VERSION; builds them when
-# $DEB_DIR holds none of the tree's version.
+# The Debian packages of make deb: sets DEB_VERSION.  In the default
+# directory make deb remakes them when a tracked file is newer than the
+# last build, one build at a time (tools/tools.mk), so that check-deb and
+# these steps share them; ADICT_VM_DEB's are taken as they are.
 DEB_PKGS="libadict0 adictctl python3-atomic-dict"
 deb_inputs() {
-	local p a missing=0
+	local p a
 	DEB_VERSION=$(make -s -C "$REPO" --no-print-directory print-version) || return 1
-	for p in $DEB_PKGS atomic-dict-dkms; do
-		a=amd64; [ "$p" = atomic-dict-dkms ] && a=all
-		[ -f "$DEB_DIR/${p}_${DEB_VERSION}_$a.deb" ] || missing=1
-	done
-	# Packages of the same version from an older tree would test that
-	# tree: in build/deb, a tracked source file newer than them is stale.
-	if [ $missing = 0 ] && [ "$DEB_DIR" = "$REPO/build/deb" ] &&
-	   [ -n "$(cd "$REPO" && git ls-files -z kmod lib tools uapi Makefile 2>/dev/null |
-		   xargs -0 -r sh -c 'find "$@" -newer "$0" -print -quit' \
-			"$DEB_DIR/adictctl_${DEB_VERSION}_amd64.deb")" ]; then
-		log "the packages in $DEB_DIR are older than the tree's sources"
-		missing=1
-	fi
-	if [ $missing = 1 ]; then
-		[ "$DEB_DIR" = "$REPO/build/deb" ] ||
-			{ log "ADICT_VM_DEB=$DEB_DIR holds no packages of $DEB_VERSION"; return 1; }
-		log "no up-to-date packages of $DEB_VERSION in $DEB_DIR: make deb (about 90 s; log $OUT/deb.log)"
+	if [ "$DEB_DIR" = "$REPO/build/deb" ]; then
+		log "make deb (up to date, or about 90 s to build; log $OUT/deb.log)"
 		make -C "$REPO" deb > "$OUT/deb.log" 2>&1 || { tail -n 30 "$OUT/deb.log" >&2; return 1; }
 	fi
+	for p in $DEB_PKGS atomic-dict-dkms; do
+		a=amd64; [ "$p" = atomic-dict-dkms ] && a=all
+		[ -f "$DEB_DIR/${p}_${DEB_VERSION}_$a.deb" ] ||
+			{ log "$DEB_DIR holds no ${p}_${DEB_VERSION}_$a.deb"; return 1; }
+	done
 	log "packages: $DEB_DIR/*_${DEB_VERSION}_*.deb, built $(date -u -r "$DEB_DIR/adictctl_${DEB_VERSION}_amd64.deb" '+%F %T UTC')"
 }
 
