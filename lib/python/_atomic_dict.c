@@ -31,11 +31,15 @@
  * band(~m) clears m); anything else is OverflowError.  Results are always
  * 0 .. 2**64-1 (2**32-1).
  *
- * Every operation on a key, whatever the table's geometry, is one call of
- * libadict's adict_tuple_*() (table_op(), value_op(), batch_run()); on the
- * default geometry (one u64 key word, a u64 value) those are the inline
- * u64 fast path, and d[key] keeps the value word's address.  The probe and
- * insert protocol are libadict's (core.h) alone.
+ * Every operation on a key is one call of libadict's inline calls: on the
+ * default geometry (one u64 key word, a u64 value, read-write) a table
+ * method given exact ints takes adict_op() directly (table_fast()), and
+ * d[key] keeps the value word's address; everything else is one
+ * adict_tuple_*() (table_op(), value_op(), batch_run()), which on the
+ * default geometry is the same u64 path.  The probe and insert protocol
+ * are libadict's (core.h) alone.  Single-op results are made by
+ * result_int(), which on CPython 3.10 and 3.11 reuses its last result
+ * when nobody else holds it.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -405,7 +409,7 @@ static PyLongObject *result_renew(void)
 }
 #endif
 
-static inline PyObject *result_int(__u64 r)
+static __always_inline PyObject *result_int(__u64 r)
 {
 #ifdef RESULT_REUSE
 	PyLongObject *o = (PyLongObject *)result_cache;
