@@ -252,22 +252,6 @@ ADICTINLINE int adict_find(struct adict *t, __u64 key, __u64 *value)
 	return 0;
 }
 
-/*
- * The lookup of the inline write operations (fast tables, key non-zero):
- * the core's, after a write-intent prefetch of the home bucket
- * (adict_a_prefetchw()), so that the line comes exclusive and the locked
- * instruction after the scan need not upgrade a line that another process
- * holds shared.  Reads (adict_load(), adict_find()) do not prefetch so.
- */
-static __always_inline int adict__lookup_w(struct adict *t, __u64 key,
-					    __u64 **vp)
-{
-	__u64 b = adict_home_bucket(&t->core, key);
-
-	adict_a_prefetchw(&t->core.kbuckets[b]);
-	return adict_core_lookup_at(&t->core, key, b, true, vp);
-}
-
 /* Generic read-modify-write wrapper; @old may be NULL. */
 #define ADICT__RMW(name, op, fn)					\
 ADICTINLINE int adict_##name(struct adict *t, __u64 key, __u64 arg,	\
@@ -281,7 +265,7 @@ ADICTINLINE int adict_##name(struct adict *t, __u64 key, __u64 arg,	\
 				      old ? old : &r);			\
 	if (__builtin_expect(!key, 0))					\
 		return -EINVAL;						\
-	ret = adict__lookup_w(t, key, &v);				\
+	ret = adict_core_lookup(&t->core, key, true, &v);		\
 	if (__builtin_expect(ret < 0, 0))				\
 		return ret;						\
 	r = fn(v, arg);							\
@@ -308,7 +292,7 @@ ADICTINLINE int adict_store(struct adict *t, __u64 key, __u64 value)
 		return adict__op_slow(t, ADICT_OP_STORE, key, value, 0, &r);
 	if (__builtin_expect(!key, 0))
 		return -EINVAL;
-	ret = adict__lookup_w(t, key, &v);
+	ret = adict_core_lookup(&t->core, key, true, &v);
 	if (__builtin_expect(ret < 0, 0))
 		return ret;
 	adict_a_xchg(v, value);
@@ -322,19 +306,10 @@ ADICTINLINE int adict_store(struct adict *t, __u64 key, __u64 value)
 ADICTINLINE int adict_cas(struct adict *t, __u64 key, __u64 expected,
 				__u64 desired, __u64 *observed)
 {
-	__u64 *v, seen;
+	__u64 seen;
 	int ret;
 
-	if (__builtin_expect(!t->fast, 0)) {
-		ret = adict__op_slow(t, ADICT_OP_CAS, key, expected, desired,
-				     &seen);
-	} else if (__builtin_expect(!key, 0)) {
-		return -EINVAL;
-	} else {
-		ret = adict__lookup_w(t, key, &v);
-		if (__builtin_expect(ret >= 0, 1))
-			seen = adict_a_cas(v, expected, desired);
-	}
+	ret = adict_op(t, ADICT_OP_CAS, key, expected, desired, &seen);
 	if (ret < 0)
 		return ret;
 	if (observed)
@@ -345,16 +320,11 @@ ADICTINLINE int adict_cas(struct adict *t, __u64 key, __u64 expected,
 /* Insert @key (value 0) if absent.  Return: 1 if new, 0 if it existed. */
 ADICTINLINE int adict_insert(struct adict *t, __u64 key)
 {
-	__u64 *v, r;
+	__u64 r;
 	int ret;
 
-	if (__builtin_expect(!t->fast, 0)) {
-		ret = adict__op_slow(t, ADICT_OP_INSERT, key, 0, 0, &r);
-		return ret < 0 ? ret : (int)r;
-	}
-	if (__builtin_expect(!key, 0))
-		return -EINVAL;
-	return adict__lookup_w(t, key, &v);	/* 1 published, 0 present */
+	ret = adict_op(t, ADICT_OP_INSERT, key, 0, 0, &r);
+	return ret < 0 ? ret : (int)r;
 }
 
 

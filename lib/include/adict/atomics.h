@@ -332,42 +332,6 @@ static inline int adict_a_ctz(unsigned int x)	/* x != 0 */
 /* Make the compiler forget what it knows of @x (no code emitted). */
 #define adict_a_hide(x)	__asm__ ("" : "+r" (x))
 
-/*
- * adict_a_prefetchw - ask for the line at @p with intent to write.
- *
- * Userspace only: libadict's inline write operations (adict.h) issue it on
- * the home bucket before the core reads it (the kernel's single ops pay a
- * system call each, which a prefetch cannot help):
- * a plain load brings a line another CPU also holds in shared state, and
- * the locked instruction after it must then upgrade it (a second coherence
- * transaction on the critical path); a write-intent prefetch asks for it
- * exclusive at once.  On x86-64 it is the PREFETCHW instruction, written
- * out here so that it does not depend on how the *caller* is compiled (this
- * header is inline in user programs; GCC emits PREFETCHW for
- * __builtin_prefetch(p, 1) only with -mprfchw, and a read prefetch
- * otherwise).  PREFETCHW (CPUID PRFCHW) is on every 64-bit AMD CPU and on
- * Intel's since Broadwell; define ADICT_NO_PREFETCHW before including the
- * header for an older CPU (the library's own build: make PRFCHW=).
- * Elsewhere the compiler's write prefetch (PRFM PSTL1KEEP on arm64).
- * A prefetch is a hint: it never faults and never changes memory.
- */
-#if defined(ADICT_NO_PREFETCHW)
-static __always_inline void adict_a_prefetchw(const void *p)
-{
-	(void)p;
-}
-#elif defined(__x86_64__)
-static __always_inline void adict_a_prefetchw(const void *p)
-{
-	__asm__ volatile ("prefetchw %0" : : "m" (*(const char *)p));
-}
-#else
-static __always_inline void adict_a_prefetchw(const void *p)
-{
-	__builtin_prefetch(p, 1, 3);
-}
-#endif
-
 /* A slow path kept out of line; unused in some users of the header. */
 #define adict_a_noinline	__attribute__((__noinline__, __unused__))
 
