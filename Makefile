@@ -177,9 +177,21 @@ $(B)/tsan/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(LIB_S
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
 
-check-host: all $(HOST_TESTS:%=$(B)/asan/%) $(HOST_TESTS:%=$(B)/tsan/%) check-bench-smoke \
-	check-vm-harness check-headers
-	$(Q)tests/run-host.sh $(B) $(HOST_TESTS)
+# Every host test binary in each build, one make target each, so that
+# make -j runs them side by side: check-host-plain-TEST, check-host-asan-TEST
+# (ASan+UBSan) and check-host-tsan-TEST (tests/run-host.sh).  TSan sees
+# threads, not other processes: test_sigkill (processes only) and
+# test_interleave (one OS thread, coroutines) have no TSan run.
+HOST_RUNS := $(HOST_TESTS:%=plain-%) $(HOST_TESTS:%=asan-%) \
+	$(filter-out tsan-test_sigkill tsan-test_interleave,$(HOST_TESTS:%=tsan-%))
+check-host: all check-bench-smoke check-vm-harness check-headers \
+	$(HOST_RUNS:%=check-host-%)
+check-host-plain-%: $(B)/tests/%
+	$(Q)tests/run-host.sh $(B) tests $*
+check-host-asan-%: $(B)/asan/%
+	$(Q)tests/run-host.sh $(B) asan $*
+check-host-tsan-%: $(B)/tsan/%
+	$(Q)tests/run-host.sh $(B) tsan $*
 
 # The VM harness's verdicts on fixed console logs (tests/vm/selftest.sh).
 check-vm-harness:
@@ -189,12 +201,27 @@ check-vm-harness:
 check-headers: lib
 	$(Q)tests/host/headers/check.sh $(B)
 
-# `make check` installs what it needs first (Debian packages), then runs
-# the host tests and the VM tests.
+# `make check` installs what it needs first (Debian packages).  Then the
+# VM tests and, after them, the static checkers (which read the kernel
+# trees the VM tests cache) run in the background, their progress lines
+# ([vm] ...) on stderr as they come and their summary in
+# $(B)/check-vm.log, printed at the end; meanwhile the host suites run
+# CHECK_JOBS at a time, each suite's output kept together (-Otarget).
+# A TCG guest keeps about one core busy: on 2 cores the two halves overlap.
+CHECK_JOBS ?= 2
 check: deps
-	$(Q)$(MAKE) --no-print-directory check-host
-	$(Q)$(MAKE) --no-print-directory check-vm
-	$(Q)$(MAKE) --no-print-directory check-static
+	$(Q)mkdir -p $(B) || exit 1; t0=$$(date +%s); \
+	{ $(MAKE) --no-print-directory check-vm; vm=$$?; \
+	  $(MAKE) --no-print-directory check-static; st=$$?; \
+	  echo "check-vm: exit $$vm, check-static: exit $$st, done after $$(( $$(date +%s) - t0 ))s"; \
+	  [ $$vm = 0 ] && [ $$st = 0 ]; } > $(B)/check-vm.log & bg=$$!; \
+	$(MAKE) --no-print-directory -j$(CHECK_JOBS) -Otarget check-host; host=$$?; \
+	echo "check-host: exit $$host, done after $$(( $$(date +%s) - t0 ))s"; \
+	wait $$bg; bgrc=$$?; cat $(B)/check-vm.log; \
+	echo "check: check-host $$([ $$host = 0 ] && echo passed || echo FAILED)," \
+		"check-vm and check-static $$([ $$bgrc = 0 ] && echo passed || echo FAILED)," \
+		"$$(( $$(date +%s) - t0 ))s"; \
+	[ $$host = 0 ] && [ $$bgrc = 0 ]
 
 deps:
 	$(Q)tests/deps.sh
@@ -219,7 +246,7 @@ check-host: check-prefetchw
 # A smoke run of the benchmark itself, so check-host proves it works.
 check-bench-smoke: $(B)/adict-bench
 	$(Q)$(B)/adict-bench --quick --json > $(B)/bench-smoke.json && \
-		python3 tests/host/check_bench_json.py $(B)/bench-smoke.json
+		/usr/bin/python3 tests/host/check_bench_json.py $(B)/bench-smoke.json
 
 demo: all
 	$(Q)$(B)/adict-demo

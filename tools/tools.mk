@@ -113,8 +113,20 @@ DEB_DATE = $(shell git log -1 --format=%cD 2>/dev/null || date -R)
 # lintian reports (tests/host/deb/test_deb.sh says so and allows only that).
 DEB_MAINTAINER ?= $(if $(DEBEMAIL),$(or $(DEBFULLNAME),atomic-dict) <$(DEBEMAIL)>,The atomic-dict authors <atomic-dict@invalid>)
 
+# The packages are remade only when a tracked file is newer than the last
+# build ($(DEB_STAMP)), and one build at a time (flock on $(DEB_LOCK)): make
+# check's VM tests install the same packages that check-deb tests, and
+# either may ask for them first.
+DEB_STAMP := $(DEB_DIR)/.built
+DEB_LOCK := $(B)/.deb.lock
+DEB_INPUTS := $(wildcard $(filter-out $(B)/%,$(shell git ls-files 2>/dev/null)))
+
 .PHONY: deb check-deb
 deb:
+	$(Q)mkdir -p $(B) && flock $(DEB_LOCK) $(MAKE) --no-print-directory $(DEB_STAMP)
+	@ls $(DEB_DIR)/*.deb
+
+$(DEB_STAMP): $(DEB_INPUTS)
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
 	git ls-files -z | tar --null -T - -cf - | tar -xf - -C $(DEB_SRC)
 	cp -a tools/packaging/debian $(DEB_SRC)/debian
@@ -127,7 +139,7 @@ deb:
 		PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		dpkg-buildpackage -us -uc -b -j2 > ../build.log 2>&1 || \
 		{ tail -40 ../build.log; exit 1; }
-	@ls $(DEB_DIR)/*.deb
+	touch $@
 
 check-host: check-deb
 check-deb: deb

@@ -27,7 +27,11 @@
 # under PREFIX=/usr/local /usr/local/lib/python3.X/dist-packages, and
 # PREFIX/lib/python3.X/site-packages otherwise.
 
-PYTHON ?= python3
+# The python3 first on PATH, resolved to its real path once per make: a
+# version manager's shim (pyenv) would cost a shell script on every call.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(or $(shell python3 -c 'import sys; print(sys.executable)' 2>/dev/null),python3)
+endif
 # Debian's own interpreter, for the packaging test (its setuptools and pip).
 PYTHON_DEB ?= /usr/bin/python3
 PY_INCLUDE := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)

@@ -22,7 +22,7 @@ if [ "$rc" -ne 0 ]; then
 	cat "$err" >&2
 	exit 1
 fi
-python3 - "$out" "$redis" "$(dirname "$0")" <<'PY'
+/usr/bin/python3 - "$out" "$redis" "$(dirname "$0")" <<'PY'
 import sys
 
 path, want_redis = sys.argv[1], sys.argv[2] == "1"

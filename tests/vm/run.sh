@@ -4,7 +4,7 @@
 # tests/vm/run.sh [check|fuzz]: the VM harness behind `make check-vm` and
 # `make fuzz`.  See Documentation/testing.rst.
 #
-#   check  every kernel of tests/vm/kernels, one after the other:
+#   check  every kernel of tests/vm/kernels, ADICT_VM_JOBS VMs at a time:
 #          stock and rt (Debian's images): every device kselftest, adictctl,
 #          adict-kbench, the libadict stress test, the Python suite;
 #          debug (built from linux-source, KASAN, lockdep, kmemleak, UBSAN,
@@ -27,6 +27,7 @@
 #   ADICT_FUZZ_ITERS   operations per fuzz process (check: 20000, fuzz: 200000)
 #   ADICT_FUZZ_PROCS   fuzz processes (default 4)
 #   ADICT_VM_TIMEOUT   host-side limit per VM in seconds
+#   ADICT_VM_JOBS      VMs booted at once (default 2)
 #   V=1                stream the VM consoles
 #
 # Everything downloaded or built from the kernel is cached under
@@ -482,39 +483,85 @@ initramfs() {
 # Running a VM and judging its console
 # ---------------------------------------------------------------------------
 
-QPID=
-# An interrupted run takes its VM down with it.
-on_exit() { [ -n "$QPID" ] && kill "$QPID" 2>/dev/null; }
+# The VMs of a run: up to $JOBS boot at once (ADICT_VM_JOBS, default 2: a
+# TCG guest keeps about one host core busy, so two share the 2-core
+# machine).  Each VM's qemu runs in the background; its exit status goes to
+# $OUT/qemu-rc-NAME, and the main shell judges its console once it ends.
+JOBS=${ADICT_VM_JOBS:-2}
+case $JOBS in ''|*[!0-9]*|0) echo "ADICT_VM_JOBS=$JOBS: want a count >= 1" >&2; exit 2 ;; esac
+declare -A VM_PID=() VM_ARGS=() VM_T0=()
+# An interrupted run takes its VMs down with it.
+on_exit() {
+	local n
+	for n in "${!VM_PID[@]}"; do kill "${VM_PID[$n]}" 2>/dev/null; done
+}
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
-# vm NAME KIND KERNEL TIMEOUT SUITES: boot, run the plan, judge the console.
-vm() {
-	local n=$1 kind=$2 kernel=$3 tmo=$4 suites=$5 log=$OUT/console-$1.log rc qpid
+# vm_start NAME KIND KERNEL TIMEOUT SUITES: boot it in the background.
+vm_start() {
+	local n=$1 kernel=$3 tmo=$4 log=$OUT/console-$1.log
 	local append="console=ttyS0 panic=-1 oops=panic quiet"
 	log "$n: booting $kernel; limit ${tmo}s; log $log"
 	: > "$log"
-	timeout -k 10 "$tmo" qemu-system-x86_64 -accel tcg,thread=multi -smp 2 \
-		-m "$VM_MEM" -bios /usr/share/qemu/qboot.rom -nodefaults \
-		-nographic -serial stdio -no-reboot \
-		-kernel "$kernel" -initrd "$OUT/initramfs-$n.cpio" \
-		-append "$append" < /dev/null > "$log" 2>&1 &
-	qpid=$!
-	QPID=$qpid
+	rm -f "$OUT/qemu-rc-$n"
+	(
+		timeout -k 10 "$tmo" qemu-system-x86_64 -accel tcg,thread=multi -smp 2 \
+			-m "$VM_MEM" -bios /usr/share/qemu/qboot.rom -nodefaults \
+			-nographic -serial stdio -no-reboot \
+			-kernel "$kernel" -initrd "$OUT/initramfs-$n.cpio" \
+			-append "$append" < /dev/null > "$log" 2>&1 &
+		qp=$!
+		# on_exit's TERM: timeout passes it on to qemu
+		trap 'kill $qp 2>/dev/null; exit 143' TERM
+		wait $qp
+		echo $? > "$OUT/qemu-rc-$n"
+	) &
+	VM_PID[$n]=$!
+	VM_ARGS[$n]="$2|$tmo|$5"
+	VM_T0[$n]=$(now)
 	if [ "${V:-0}" = 1 ]; then
-		tail -n +1 -f --pid=$qpid "$log" >&2 &
+		tail -n +1 -f --pid="${VM_PID[$n]}" "$log" >&2 &
 	else
-		tail -n +1 -f --pid=$qpid "$log" 2>/dev/null | awk -v k="$n" '
+		tail -n +1 -f --pid="${VM_PID[$n]}" "$log" 2>/dev/null | awk -v k="$n" '
 			/^@@ADICT END / { printf "[vm]   %-10s %-22s %s %s\n", k, $3, $4, $5; fflush() }
 			/^@@ADICT BOOT / { printf "[vm]   %-10s booted: %s\n", k, $0; fflush() }' >&2 &
 	fi
-	wait $qpid
-	rc=$?
-	QPID=
-	sleep 0.5
-	[ $rc = 124 ] && log "$n: the VM hit the ${tmo}s limit"
-	judge "$n" "$kind" "$log" "$(cat "$OUT/steps-$n")" "$suites"
+}
+
+# vm_finish NAME: wait for its qemu, then judge its console.
+vm_finish() {
+	local n=$1 kind tmo suites rc
+	IFS='|' read -r kind tmo suites <<< "${VM_ARGS[$n]}"
+	wait "${VM_PID[$n]}"
+	unset "VM_PID[$n]"
+	rc=$(cat "$OUT/qemu-rc-$n" 2>/dev/null || echo 1)
+	sleep 0.5	# the console's tail
+	[ "$rc" = 124 ] && log "$n: the VM hit the ${tmo}s limit"
+	judge "$n" "$kind" "$OUT/console-$n.log" "$(cat "$OUT/steps-$n")" "$suites"
 	log "$n: ${NPASS[$n]} passed, ${NFAIL[$n]} failed, ${NSKIP[$n]} skipped"
+	PH_NAMES+=("$n:vm")
+	PH_SECS+=("$(secs "${VM_T0[$n]}" "$(now)")")
+	K_SECS[$n]=$(secs "${K_T0[$n]}" "$(now)")
+}
+
+# vm_reap [ALL]: judge every VM that has ended; with ALL, wait for them all.
+# Otherwise, while $JOBS VMs run, wait for one of them to end.
+vm_reap() {
+	local n done
+	while :; do
+		done=0
+		for n in "${!VM_PID[@]}"; do
+			if [ -f "$OUT/qemu-rc-$n" ] || ! kill -0 "${VM_PID[$n]}" 2>/dev/null; then
+				vm_finish "$n"
+				done=1
+			fi
+		done
+		[ ${#VM_PID[@]} = 0 ] && return
+		[ -z "${1:-}" ] && [ ${#VM_PID[@]} -lt "$JOBS" ] && return
+		[ $done = 1 ] && continue
+		sleep 1
+	done
 }
 
 summary() {
@@ -589,7 +636,8 @@ run_kernel() {
 	esac
 	phase "$n:initramfs" initramfs "$n" "$kind" "$KO" "$KO_KUNIT" ||
 		{ infra_fail "$n" "initramfs"; return; }
-	phase "$n:vm" vm "$n" "$kind" "$kernel" "$tmo" "$suites"
+	vm_reap	# a free slot
+	vm_start "$n" "$kind" "$kernel" "$tmo" "$suites"
 }
 
 # ---------------------------------------------------------------------------
@@ -612,11 +660,19 @@ phase ksft-source source_tree "$KSFT_PKG" || die "fetching $KSFT_PKG (kselftest 
 KSFT_DIR=$SRC/tools/testing/selftests
 phase selftests selftests || die "building the device tests failed"
 
-for n in "${NAMES[@]}"; do
-	t0=$(now)
+# The kernels are prepared (fetched or built, module, initramfs) one after
+# the other, in the main shell, while earlier VMs run.  The debug kernels go
+# first: they run longest.  The summary keeps the order of tests/vm/kernels.
+declare -A K_T0
+ORDER=()
+for n in "${NAMES[@]}"; do [ "${K_KIND[$n]}" = debug ] && ORDER+=("$n"); done
+for n in "${NAMES[@]}"; do [ "${K_KIND[$n]}" = debug ] || ORDER+=("$n"); done
+for n in "${ORDER[@]}"; do
+	K_T0[$n]=$(now)
 	run_kernel "$n"
-	K_SECS[$n]=$(secs "$t0" "$(now)")
+	[ -n "${VM_PID[$n]:-}" ] || K_SECS[$n]=$(secs "${K_T0[$n]}" "$(now)")
 done
+vm_reap all
 
 summary
 ok=1

@@ -15,7 +15,9 @@
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 B=${B:-$ROOT/build}
 A=${ADICTCTL:-$B/adictctl}
-DUMPFMT="python3 $ROOT/tests/host/adictctl/dumpfmt.py"
+# The helper programs of the tests (dumpfmt.py, JSON checks) run under
+# Debian's python3, whatever python3 PATH finds first (tests/deps.sh).
+DUMPFMT="/usr/bin/python3 $ROOT/tests/host/adictctl/dumpfmt.py"
 # adictctl links build/'s libadict.so.0 (LINK=shared, no RUNPATH).
 LD_LIBRARY_PATH="$B${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LD_LIBRARY_PATH

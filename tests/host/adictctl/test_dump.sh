@@ -45,7 +45,7 @@ $DUMPFMT write "$W/empty.adict" 1 "" 0
 expect 0 "" "an empty anonymous dump round-trips" "$A" dump -F "$W/empty.adict" -o "$W/empty2.adict"
 check "... byte-identical" cmp "$W/empty.adict" "$W/empty2.adict"
 # shellcheck disable=SC2046
-$DUMPFMT write "$W/big.adict" 4000 big 600 $(python3 -c '
+$DUMPFMT write "$W/big.adict" 4000 big 600 $(/usr/bin/python3 -c '
 import random
 r = random.Random(7)
 keys = set()

@@ -8,10 +8,10 @@ $DUMPFMT write "$W/a.adict" 100 counters 660 1=5 42=3
 json() {	# json DESC PYTHON-ASSERTION CMD...: parses, and the assertion holds
 	desc=$1; cond=$2; shift 2
 	if ! "$@" >"$W/out" 2>"$W/err"; then t_fail "$desc (command failed)"; return; fi
-	if ! python3 -m json.tool "$W/out" >/dev/null 2>>"$W/err"; then
+	if ! /usr/bin/python3 -m json.tool "$W/out" >/dev/null 2>>"$W/err"; then
 		t_fail "$desc (not JSON)"; return
 	fi
-	if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert $cond, d" \
+	if /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert $cond, d" \
 		"$W/out" 2>>"$W/err"; then t_ok "$desc"; else t_fail "$desc ($cond)"; fi
 }
 
@@ -37,7 +37,7 @@ json "list, with a name that needs escaping" 'd[0]["name"] == chr(34) + "q" + ch
 # watch --json prints one JSON object per interval (JSON lines).
 "$A" watch --json -F "$W/a.adict" --interval 0.01 --count 3 >"$W/watch" 2>"$W/err"
 check "watch --json --count 3 prints 3 lines" sh -c "[ \$(wc -l < '$W/watch') -eq 3 ]"
-check "each watch line is JSON with no changes" python3 -c "
+check "each watch line is JSON with no changes" /usr/bin/python3 -c "
 import json, sys
 for line in open(sys.argv[1]):
     d = json.loads(line)

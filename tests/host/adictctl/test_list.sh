@@ -30,7 +30,7 @@ id name state uid gid mode capacity used bytes users
 22 s named 4294967294 4294967294 0600 10 0 8192 1
 P
 env ADICTCTL_PROC="$W/wide" "$A" list >"$W/out" 2>"$W/err"
-check "long names keep the columns aligned" python3 -c "
+check "long names keep the columns aligned" /usr/bin/python3 -c "
 import sys
 lines = open(sys.argv[1]).read().splitlines()
 hdr = lines[0]

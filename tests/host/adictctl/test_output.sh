@@ -109,33 +109,33 @@ expect 0 "3 keys restore into a table of capacity 100" "restore --backend memfd"
 rc=$?
 check "--json error: exit 4" test "$rc" -eq 4
 check "... stdout empty" test ! -s "$W/out"
-check "... stderr is one JSON object with code, name and message" python3 -c "
+check "... stderr is one JSON object with code, name and message" /usr/bin/python3 -c "
 import json, sys
 d = json.loads(open(sys.argv[1]).read())['error']
 assert d['exit_code'] == 4 and d['exit_name'] == 'noent' and d['command'] == 'info', d
 assert 'No such file' in d['message'], d
 " "$W/err"
 "$A" get --json -F "$W/web.adict" 0 >"$W/out" 2>"$W/err"
-check "--json usage error: JSON with exit_code 2" python3 -c "
+check "--json usage error: JSON with exit_code 2" /usr/bin/python3 -c "
 import json, sys
 d = json.loads(open(sys.argv[1]).read())['error']
 assert d['exit_code'] == 2 and 'key 0' in d['message'], d
 " "$W/err"
 "$A" --json frob >"$W/out" 2>"$W/err"
-check "--json unknown command: JSON too" python3 -c "
+check "--json unknown command: JSON too" /usr/bin/python3 -c "
 import json, sys
 d = json.loads(open(sys.argv[1]).read())['error']
 assert d['exit_code'] == 2 and 'frob' in d['message'], d
 " "$W/err"
 expect 0 "" "export -o FILE --json" \
 	"$A" export --prometheus -F "$W/web.adict" -o "$W/j.prom" --json
-check "... describes what was written" python3 -c "
+check "... describes what was written" /usr/bin/python3 -c "
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d['samples'] == 3 and d['table'] == 'web' and d['file'].endswith('j.prom'), d
 " "$W/out"
 expect 0 "" "dump -o FILE --json" "$A" dump -F "$W/web.adict" -o "$W/j.adict" --json
-check "... describes what was written" python3 -c "
+check "... describes what was written" /usr/bin/python3 -c "
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d['count'] == 3 and d['name'] == 'web' and d['format'] == 'binary', d

@@ -40,7 +40,7 @@ prom() {	# prom DESC "SERIES=VALUE..." CMD...
 	desc=$1; want=$2; shift 2
 	if ! "$@" >"$W/out" 2>"$W/err"; then t_fail "$desc (command failed)"; return; fi
 	# shellcheck disable=SC2086
-	if python3 "$W/promcheck.py" "$W/out" $want 2>>"$W/err"; then
+	if /usr/bin/python3 "$W/promcheck.py" "$W/out" $want 2>>"$W/err"; then
 		t_ok "$desc"; else t_fail "$desc"; fi
 }
 

@@ -105,7 +105,7 @@ check "adictctl from the packages links the packaged libadict.so.0" sh -c \
 	"ldd '$R/usr/bin/adictctl' | grep -q '$L/libadict.so.0'"
 check "adictctl from the packages runs: version $VERSION" sh -c \
 	"'$R/usr/bin/adictctl' --version | grep -qx 'adictctl $VERSION'"
-python3 "$ROOT/tests/host/adictctl/dumpfmt.py" write "$W/t.adict" 10 t 600 1=2 7=3
+/usr/bin/python3 "$ROOT/tests/host/adictctl/dumpfmt.py" write "$W/t.adict" 10 t 600 1=2 7=3
 check "... dumps a dump's table as text, which loads back" sh -c \
 	"'$R/usr/bin/adictctl' dump -F '$W/t.adict' --text -o '$W/t.txt' &&
 	 '$R/usr/bin/adictctl' load --backend memfd '$W/t.txt' | grep -q '2 keys restore'"
