@@ -31,11 +31,15 @@
  * band(~m) clears m); anything else is OverflowError.  Results are always
  * 0 .. 2**64-1 (2**32-1).
  *
- * Every operation on a key, whatever the table's geometry, is one call of
- * libadict's adict_tuple_*() (table_op(), value_op(), batch_run()); on the
- * default geometry (one u64 key word, a u64 value) those are the inline
- * u64 fast path, and d[key] keeps the value word's address.  The probe and
- * insert protocol are libadict's (core.h) alone.
+ * Every operation on a key is one call of libadict's inline calls: on the
+ * default geometry (one u64 key word, a u64 value, read-write) a table
+ * method given exact ints takes adict_op() directly (table_fast()), and
+ * d[key] keeps the value word's address; everything else is one
+ * adict_tuple_*() (table_op(), value_op(), batch_run()), which on the
+ * default geometry is the same u64 path.  The probe and insert protocol
+ * are libadict's (core.h) alone.  Single-op results are made by
+ * result_int(), which on CPython 3.10 and 3.11 reuses its last result
+ * when nobody else holds it.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -354,6 +358,77 @@ static inline int value_from_py(PyObject *o, bool value32, __u64 *value)
 static inline int table_value(const struct adict *t, PyObject *o, __u64 *value)
 {
 	return value_from_py(o, t->core.layout.value_bytes == 4, value);
+}
+
+/*
+ * A value argument of a table of 64-bit values read in place, without a
+ * call: false when @o is not an exact int in -2**63..2**64-1 (the caller
+ * then takes value_from_py(), which gives the error).
+ */
+static inline bool value64_in_place(PyObject *o, __u64 *value)
+{
+	__u64 m;
+	int neg;
+
+	if (!int_in_place(o, &m, &neg) || (neg && m > (__u64)1 << 63))
+		return false;
+	*value = neg ? -m : m;
+	return true;
+}
+
+/*
+ * The int result of one operation (the previous value, or the value).
+ *
+ * A loop such as `for k in keys: d.add(k, 1)` drops each result at once,
+ * and a new int and its free cost about 9 ns of the 41 such a call took
+ * (Documentation/python.rst, Performance).  So, on the CPython versions
+ * whose int layout int_in_place() reads (3.10 and 3.11: a signed digit
+ * count in ob_size and PyLong_SHIFT-bit digits) and with the GIL, the
+ * last result above the small ints is kept in result_cache and, when this
+ * reference is its only one (the caller has dropped it), the next result
+ * is written into it and it is returned again.  With no other reference
+ * no code can tell it changed: every int anyone can reach stays
+ * immutable.  CPython reuses its own objects so (the result tuple of
+ * zip(), enumerate() and dict.items() iterators; str += on a string of
+ * one reference).  A result still held elsewhere is left to its holders
+ * and a new one is cached.  The cached int is made with digits for
+ * 2**64-1, so every result fits.  0..256 are the interpreter's shared
+ * small ints, as PyLong_FromUnsignedLongLong() returns them.
+ */
+#if PY_VERSION_HEX < 0x030C0000 && !defined(Py_GIL_DISABLED)
+#define RESULT_REUSE	1
+static PyObject *result_cache;	/* strong reference, or NULL */
+
+/* A new int for result_cache; the old one is held elsewhere, or none. */
+static PyLongObject *result_renew(void)
+{
+	/* never freed here: its refcount is above 1 */
+	Py_XDECREF(result_cache);
+	result_cache = PyLong_FromUnsignedLongLong(~0ULL);	/* the digits */
+	return (PyLongObject *)result_cache;
+}
+#endif
+
+static __always_inline PyObject *result_int(__u64 r)
+{
+#ifdef RESULT_REUSE
+	PyLongObject *o = (PyLongObject *)result_cache;
+	Py_ssize_t n;
+
+	if (r <= 256)
+		return PyLong_FromUnsignedLongLong(r);
+	if (__builtin_expect(!o || Py_REFCNT(o) != 1, 0)) {
+		o = result_renew();
+		if (!o)
+			return NULL;
+	}
+	for (n = 0; r; n++, r >>= PyLong_SHIFT)
+		o->ob_digit[n] = (digit)(r & PyLong_MASK);
+	Py_SET_SIZE(o, n);
+	return Py_NewRef((PyObject *)o);
+#else
+	return PyLong_FromUnsignedLongLong(r);
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1299,7 +1374,7 @@ static __always_inline PyObject *value_method(struct value_object *v,
 			return NULL;
 	if (value_op(v, op, x[0], x[1], &r))
 		return NULL;
-	return PyLong_FromUnsignedLongLong(r);
+	return result_int(r);
 }
 
 static const char *const kw_value[] = { "value" };
@@ -1332,7 +1407,7 @@ static PyObject *value_load(struct value_object *v, PyObject *unused)
 
 	if (value_op(v, ADICT_OP_LOAD, 0, 0, &x))
 		return NULL;
-	return PyLong_FromUnsignedLongLong(x);
+	return result_int(x);
 }
 
 static PyObject *value_table_get(struct value_object *v, void *closure)
@@ -1535,7 +1610,51 @@ static __always_inline PyObject *table_method(struct table_object *self,
 		return NULL;
 	if (op == ADICT_OP_INSERT)
 		return PyBool_FromLong((long)r);
-	return PyLong_FromUnsignedLongLong(r);
+	return result_int(r);
+}
+
+/*
+ * The common call of a table method, d.add(k, 1): positional exact ints
+ * on an open read-write table of the default geometry.  The key and the
+ * value arguments are read in place and libadict's inline u64 path runs
+ * (adict_op(): core.h's probe, then the value operation), with nothing
+ * converted twice and no Python code run, so the table cannot be closed
+ * in between.  Any other call, and every error but the operation's own,
+ * goes to @general (table_method(), out of line, so that this path keeps
+ * a small frame).
+ */
+static __always_inline PyObject *table_fast(struct table_object *self,
+					    __u32 op, Py_ssize_t nmin,
+					    Py_ssize_t nmax, PyObject *const *args,
+					    Py_ssize_t nargs, PyObject *kwnames,
+					    PyObject *(*general)(struct table_object *,
+								 PyObject *const *,
+								 Py_ssize_t, PyObject *))
+{
+	/* the value arguments: all but the key (find's second is a default) */
+	const Py_ssize_t nval = op == ADICT_OP_FIND ? 0 : nmax - 1;
+	__u64 key, x[2] = { 1, 0 }, r;
+	struct adict *t = self->t;
+	Py_ssize_t i;
+	int ret, neg;
+
+	if (__builtin_expect(kwnames || nargs < nmin || nargs > nmax || !t ||
+			     !t->fast, 0))
+		return general(self, args, nargs, kwnames);
+	if (__builtin_expect(!int_in_place(args[0], &key, &neg) || neg || !key, 0))
+		return general(self, args, nargs, kwnames);
+	for (i = 0; i < nval && i + 1 < nargs; i++)
+		if (__builtin_expect(!value64_in_place(args[i + 1], &x[i]), 0))
+			return general(self, args, nargs, kwnames);
+	ret = adict_op(t, op, key, x[0], x[1], &r);
+	if (__builtin_expect(ret < 0, 0)) {
+		if (op == ADICT_OP_FIND && ret == -ENOENT)
+			return Py_NewRef(nargs > 1 ? args[1] : Py_None);
+		return op_error(self, ret, args[0]);
+	}
+	if (op == ADICT_OP_INSERT)
+		return PyBool_FromLong((long)r);
+	return result_int(r);
 }
 
 static const char *const kw_key_value[] = { "key", "value" };
@@ -1546,12 +1665,21 @@ static const char *const kw_key_cas[] = { "key", "expected", "desired" };
 static const char *const kw_key[] = { "key" };
 
 #define TABLE_METHOD(cname, pyname, op, kw, nmin, nmax)		\
+static __attribute__((noinline)) PyObject *				\
+table_##cname##_general(struct table_object *self,			\
+			PyObject *const *args, Py_ssize_t nargs,	\
+			PyObject *kwnames)				\
+{									\
+	return table_method(self, #pyname, op, kw, nmin, nmax, args,	\
+			    nargs, kwnames);				\
+}									\
+									\
 static PyObject *table_##cname(struct table_object *self,		\
 			       PyObject *const *args, Py_ssize_t nargs,	\
 			       PyObject *kwnames)			\
 {									\
-	return table_method(self, #pyname, op, kw, nmin, nmax, args,	\
-			    nargs, kwnames);				\
+	return table_fast(self, op, nmin, nmax, args, nargs, kwnames,	\
+			  table_##cname##_general);			\
 }
 
 TABLE_METHOD(add, add, ADICT_OP_ADD, kw_key_delta, 1, 2)

@@ -180,6 +180,71 @@ class DirectMethodTest(unittest.TestCase):
         self.assertEqual(self.d.info()["used"], 3)
 
 
+class ResultTest(unittest.TestCase):
+    """Every result is an int of its own: one the caller keeps never changes.
+
+    On CPython 3.10 and 3.11 the extension writes a new result into its
+    last one when nothing else holds that (Documentation/python.rst,
+    Performance); these tests hold results while more are made, and check
+    values of every digit count, so a result rewritten while held, or a
+    digit count left stale, fails them.
+    """
+
+    def setUp(self):
+        self.d = AtomicDict(64, k64=1, k32=0, v64=1, v32=0)
+        self.addCleanup(self.d.close)
+
+    def test_held_results_should_keep_their_values(self):
+        d = self.d
+        held = [d.add(7, 1000) for _ in range(100)]
+        self.assertEqual(held, [1000 * i for i in range(100)])
+        held = [d[7].add(1) for _ in range(100)]
+        self.assertEqual(held, list(range(100_000, 100_100)))
+        held = [d.load(7) for _ in range(3)]
+        self.assertEqual(held, [100_100] * 3)
+        a = d.add(7, 2**40)
+        b = d.add(7, 2**40)
+        self.assertEqual((a, b), (100_100, 2**40 + 100_100))
+
+    def test_results_of_every_size_should_be_exact(self):
+        d = self.d
+        sizes = [257, 2**30 - 1, 2**30, 2**60 - 1, 2**60, 2**63, U64 - 1,
+                 300, U64 - 1, 2**31, 1000, 0, 5, 256]
+        for x in sizes:
+            d.store(9, x)
+            for got in (d.load(9), d[9].load(), int(d[9]), d.swap(9, x)):
+                self.assertEqual(got, x)
+                self.assertEqual(str(got), str(x))
+                self.assertEqual(hash(got), hash(x))
+                self.assertEqual(got.bit_length(), x.bit_length())
+                self.assertEqual(got - x, 0)
+
+    def test_a_result_kept_in_a_dict_should_stay_found(self):
+        d = self.d
+        d.store(3, 10**6)
+        seen = {d.load(3): "first"}
+        for _ in range(10):
+            d.add(3, 1)
+            d.load(3)
+        self.assertEqual(seen, {10**6: "first"})
+        self.assertIn(10**6, seen)
+
+    def test_a_result_passed_back_as_an_argument_should_be_its_value(self):
+        d = self.d
+        d.store(4, 5000)
+        self.assertEqual(d.add(5, d.load(4)), 0)
+        self.assertEqual(d.add(5, d.load(4)), 5000)
+        self.assertEqual(d.load(5), 10_000)
+        d.store(4, d.add(5, d.load(5)))
+        self.assertEqual((d.load(4), d.load(5)), (10_000, 20_000))
+
+    def test_32_bit_results_should_be_exact_too(self):
+        d = AtomicDict(16, 1, 0, 0, 1)
+        self.addCleanup(d.close)
+        held = [d[1].add(2**31 - 7) for _ in range(4)]
+        self.assertEqual(held, [(i * (2**31 - 7)) % 2**32 for i in range(4)])
+
+
 class IterationTest(unittest.TestCase):
     def test_iteration_should_yield_every_pair_once(self):
         with AtomicDict(1000) as d:
