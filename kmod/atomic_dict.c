@@ -629,11 +629,15 @@ VISIBLE_IF_KUNIT int adict_table_kop(struct adict_table *t, u32 access,
 }
 EXPORT_SYMBOL_IF_KUNIT(adict_table_kop);
 
-/* adict_table_kop() for a one-word key: tables of the default geometry. */
+/*
+ * adict_table_kop() for a one-word key: tables whose keys are one word (a
+ * u64 or a u32 word), whatever their value.
+ */
 VISIBLE_IF_KUNIT int adict_table_op(struct adict_table *t, u32 access, u32 op,
 				    u64 key, u64 arg1, u64 arg2, u64 *result)
 {
-	if (t->core.wide)
+	/* the core reads as many words as the geometry has: one, here */
+	if (t->core.layout.key64 + t->core.layout.key32 != 1)
 		return -EINVAL;	/* one word is not a key of this table */
 	return adict_table_kop(t, access, op, &key, arg1, arg2, result);
 }
@@ -690,11 +694,11 @@ VISIBLE_IF_KUNIT u32 adict_batch_exec(struct adict_table *t, u32 access,
 	for (i = 0; i < count; i++) {
 		struct adict_batch_op *e = &ents[i];
 
+		e->result = 0;
 		if (fatal_signal_pending(current)) {
 			e->status = -EINTR;
 			continue;
 		}
-		e->result = 0;
 		e->status = adict_table_op(t, access, e->op, e->key, e->arg1,
 					   e->arg2, &e->result);
 		ok += e->status == 0;
@@ -703,6 +707,41 @@ VISIBLE_IF_KUNIT u32 adict_batch_exec(struct adict_table *t, u32 access,
 	return ok;
 }
 EXPORT_SYMBOL_IF_KUNIT(adict_batch_exec);
+
+/*
+ * adict_batch_kexec - run @count composite-key entries (their copies in
+ * kernel memory) in order.  An entry with a non-zero reserved field is
+ * -EINVAL; a key word the entry's size did not cover reads 0 (-EINVAL for
+ * a table whose keys have that word).
+ * Return: the number of entries whose status is 0.
+ */
+VISIBLE_IF_KUNIT u32 adict_batch_kexec(struct adict_table *t, u32 access,
+				       struct adict_batch_kop *ents, u32 count)
+{
+	u32 i, ok = 0;
+
+	for (i = 0; i < count; i++) {
+		struct adict_batch_kop *e = &ents[i];
+
+		e->result = 0;
+		if (fatal_signal_pending(current)) {
+			e->status = -EINTR;
+			continue;
+		}
+		if (e->reserved)
+			e->status = -EINVAL;
+		else
+			e->status = adict_table_kop(t, access, e->op, e->key,
+						    e->arg1, e->arg2,
+						    &e->result);
+		if (e->status)
+			e->result = 0;
+		ok += e->status == 0;
+		cond_resched();
+	}
+	return ok;
+}
+EXPORT_SYMBOL_IF_KUNIT(adict_batch_kexec);
 
 /* ------------------------------------------------------------------------ */
 /* ioctl                                                                    */
@@ -1194,40 +1233,19 @@ static const void *adict_uring_payload(struct io_uring_cmd *ioucmd)
 }
 
 /*
- * Run one batch synchronously and return the CQE's res.  The payload lives
- * in the SQE, which userspace can rewrite at any time: each field is read
- * exactly once.  Permission comes from the file's bound access, never from
- * current's credentials (this may run in an io-wq worker).
- *
- * The entries are copied in whole before any runs, and the results array is
- * checked writable, so that a refused batch (-EFAULT, -EINVAL, -EBADFD,
- * -ENOMEM) ran no entry.
+ * A batch of struct adict_batch_op (one-word keys).  The entries are
+ * copied in whole before any runs, and the array is checked writable, so
+ * that a refused batch (-EFAULT, -ENOMEM) ran no entry.
+ * Return: the CQE's res.
  */
-static int adict_uring_cmd_run(struct io_uring_cmd *ioucmd)
+static int adict_uring_ops(struct adict_table *t, u32 access,
+			   struct adict_batch_op __user *uents, u32 count)
 {
-	const struct adict_uring_batch *ub = adict_uring_payload(ioucmd);
-	struct adict_file *af = ioucmd->file->private_data;
-	struct adict_batch_op __user *uents;
 	struct adict_batch_op *ents;
-	struct adict_table *t;
-	u32 count, flags, i;
-	size_t len;
-	u64 uptr;
+	size_t len = (size_t)count * sizeof(*ents);
+	u32 i;
 	int ret;
 
-	if (ioucmd->cmd_op != ADICT_URING_CMD_BATCH)
-		return -ENOTTY;
-	uptr = READ_ONCE(ub->ops);
-	count = READ_ONCE(ub->count);
-	flags = READ_ONCE(ub->flags);
-	if (flags || !count || count > ADICT_BATCH_MAX)
-		return -EINVAL;
-	t = adict_file_table(af);
-	if (!t)
-		return -EBADFD;
-
-	uents = u64_to_user_ptr(uptr);
-	len = (size_t)count * sizeof(*ents);
 	ents = kvmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!ents)
 		return -ENOMEM;
@@ -1237,8 +1255,7 @@ static int adict_uring_cmd_run(struct io_uring_cmd *ioucmd)
 		goto out_free;
 	}
 
-	ret = adict_batch_exec(t, af->access, ents, count); /* <= 4096 */
-	adict_note_slow(t);
+	ret = adict_batch_exec(t, access, ents, count); /* <= 4096 */
 
 	if (!user_write_access_begin(uents, len))
 		goto out_efault;
@@ -1256,6 +1273,106 @@ out_end:
 out_efault:
 	kvfree(ents);
 	return -EFAULT;
+}
+
+/*
+ * A batch of struct adict_batch_kop (composite keys inline), size-first:
+ * the first entry's size is the array's stride, and every entry, copied
+ * once with copy_struct_from_user() (a shorter entry reads 0 in what it
+ * lacks, a longer one must be zero beyond this kernel's struct), must
+ * carry that same size.  As above, every entry is copied and the array
+ * checked writable before the first runs.
+ * Return: the CQE's res.
+ */
+static int adict_uring_kops(struct adict_table *t, u32 access,
+			    void __user *uents, u32 count)
+{
+	struct adict_batch_kop __user *u;
+	struct adict_batch_kop *ents;
+	u32 stride, i;
+	size_t len;
+	int ret;
+
+	if (get_user(stride, (u32 __user *)uents))
+		return -EFAULT;
+	if (stride < ADICT_BATCH_KOP_SIZE_MIN || stride % 8)
+		return -EINVAL;
+	if (stride > PAGE_SIZE)
+		return -E2BIG;
+	len = (size_t)count * stride;	/* <= 2^12 * 2^12 */
+	ents = kvmalloc_array(count, sizeof(*ents),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ents)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		ret = copy_struct_from_user(&ents[i], sizeof(ents[i]),
+					    uents + (size_t)i * stride, stride);
+		if (ret)
+			goto out_free;	/* -EFAULT, -E2BIG */
+		if (ents[i].size != stride) {
+			ret = -EINVAL;	/* not one array of one stride */
+			goto out_free;
+		}
+		cond_resched();	/* up to 16 MiB read and checked */
+	}
+	if (fault_in_safe_writeable((const char __user *)uents, len)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+
+	ret = adict_batch_kexec(t, access, ents, count); /* <= 4096 */
+
+	if (!user_write_access_begin(uents, len))
+		goto out_efault;
+	for (i = 0; i < count; i++) {
+		u = uents + (size_t)i * stride;	/* stride >= both fields' end */
+		unsafe_put_user(ents[i].result, &u->result, out_end);
+		unsafe_put_user(ents[i].status, &u->status, out_end);
+	}
+	user_write_access_end();
+out_free:
+	kvfree(ents);
+	return ret;
+
+out_end:
+	user_write_access_end();
+out_efault:
+	kvfree(ents);
+	return -EFAULT;
+}
+
+/*
+ * Run one batch synchronously and return the CQE's res.  The payload lives
+ * in the SQE, which userspace can rewrite at any time: each field is read
+ * exactly once.  Permission comes from the file's bound access, never from
+ * current's credentials (this may run in an io-wq worker).  A refused
+ * batch (-EINVAL, -EBADFD, -E2BIG, -EFAULT, -ENOMEM) ran no entry.
+ */
+static int adict_uring_cmd_run(struct io_uring_cmd *ioucmd)
+{
+	const struct adict_uring_batch *ub = adict_uring_payload(ioucmd);
+	struct adict_file *af = ioucmd->file->private_data;
+	struct adict_table *t;
+	u32 count, flags;
+	void __user *uents;
+	int ret;
+
+	if (ioucmd->cmd_op != ADICT_URING_CMD_BATCH)
+		return -ENOTTY;
+	uents = u64_to_user_ptr(READ_ONCE(ub->ops));
+	count = READ_ONCE(ub->count);
+	flags = READ_ONCE(ub->flags);
+	if ((flags & ~ADICT_BATCH_FLAGS) || !count || count > ADICT_BATCH_MAX)
+		return -EINVAL;
+	t = adict_file_table(af);
+	if (!t)
+		return -EBADFD;
+	if (flags & ADICT_BATCH_F_KOP)
+		ret = adict_uring_kops(t, af->access, uents, count);
+	else
+		ret = adict_uring_ops(t, af->access, uents, count);
+	adict_note_slow(t);
+	return ret;
 }
 
 /*

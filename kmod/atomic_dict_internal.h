@@ -75,6 +75,8 @@ int adict_op_args_run(struct adict_table *t, u32 access,
 		      struct adict_op_args *args);
 u32 adict_batch_exec(struct adict_table *t, u32 access,
 		     struct adict_batch_op *ents, u32 count);
+u32 adict_batch_kexec(struct adict_table *t, u32 access,
+		      struct adict_batch_kop *ents, u32 count);
 int adict_mmap_check(u32 access, unsigned long npages, unsigned long pgoff,
 		     unsigned long len_pages, unsigned long vm_flags,
 		     bool *writable);

@@ -1007,6 +1007,76 @@ static void batch_test_mediated_without_insert_should_not_insert(struct kunit *t
 	adict_table_destroy_kernel(t);
 }
 
+/*
+ * Composite-key batch entries: each entry's key is inline and packed; a
+ * zero word, a u32 word above 2^32 - 1, a non-zero reserved field and a
+ * value op on a set are EINVAL for that entry only; u32 values wrap.
+ */
+static void batch_test_kexec_should_run_composite_keys(struct kunit *test)
+{
+	struct adict_table *t = adict_table_create_kernel_geom(100, 2, 1, 4);
+	struct adict_table *set = adict_table_create_kernel_geom(100, 0, 2, 0);
+	struct adict_batch_kop *e;
+	u64 r;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(set));
+	e = kunit_kcalloc(test, 6, sizeof(*e), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	e[0] = (struct adict_batch_kop){ .op = ADICT_OP_ADD, .arg1 = 0xffffffff,
+					 .key = { 1, 2, 3 } };
+	e[1] = (struct adict_batch_kop){ .op = ADICT_OP_ADD, .arg1 = 2,
+					 .key = { 1, 2, 3 } };
+	e[2] = (struct adict_batch_kop){ .op = ADICT_OP_ADD, .arg1 = 1,
+					 .key = { 1, 0, 3 } };
+	e[3] = (struct adict_batch_kop){ .op = ADICT_OP_ADD, .arg1 = 1,
+					 .key = { 1, 2, 1ULL << 32 } };
+	e[4] = (struct adict_batch_kop){ .op = ADICT_OP_ADD, .arg1 = 1,
+					 .reserved = 1, .key = { 1, 2, 4 } };
+	e[5] = (struct adict_batch_kop){ .op = ADICT_OP_LOAD,
+					 .key = { 1, 2, 3 } };
+	KUNIT_EXPECT_EQ(test, adict_batch_kexec(t, ADICT_ACCESS_RDWR, e, 6), 3U);
+	KUNIT_EXPECT_EQ(test, e[0].status, 0);
+	KUNIT_EXPECT_EQ(test, e[1].result, 0xffffffffULL);
+	KUNIT_EXPECT_EQ(test, e[2].status, -EINVAL);
+	KUNIT_EXPECT_EQ(test, e[3].status, -EINVAL);
+	KUNIT_EXPECT_EQ(test, e[4].status, -EINVAL);
+	KUNIT_EXPECT_EQ(test, e[5].result, 1ULL);	/* wrapped */
+	KUNIT_EXPECT_EQ(test, adict_core_count(&t->core), 1ULL);
+	/* one-word entries are not keys of this table */
+	KUNIT_EXPECT_EQ(test, adict_table_op(t, ADICT_ACCESS_RDWR, ADICT_OP_ADD,
+					     1, 1, 0, &r), -EINVAL);
+	/* a set: INSERT and FIND, value ops EINVAL */
+	e[0] = (struct adict_batch_kop){ .op = ADICT_OP_INSERT, .key = { 5, 6 } };
+	e[1] = (struct adict_batch_kop){ .op = ADICT_OP_INSERT, .key = { 5, 6 } };
+	e[2] = (struct adict_batch_kop){ .op = ADICT_OP_ADD, .key = { 5, 6 } };
+	e[3] = (struct adict_batch_kop){ .op = ADICT_OP_FIND, .key = { 5, 7 } };
+	KUNIT_EXPECT_EQ(test, adict_batch_kexec(set, ADICT_ACCESS_RDWR, e, 4), 2U);
+	KUNIT_EXPECT_EQ(test, e[0].result, 1ULL);
+	KUNIT_EXPECT_EQ(test, e[1].result, 0ULL);
+	KUNIT_EXPECT_EQ(test, e[2].status, -EINVAL);
+	KUNIT_EXPECT_EQ(test, e[3].status, -ENOENT);
+	adict_table_destroy_kernel(set);
+	adict_table_destroy_kernel(t);
+}
+
+/* One-word entries run on any table whose keys are one word. */
+static void batch_test_exec_should_take_any_one_word_geometry(struct kunit *test)
+{
+	struct adict_table *t = adict_table_create_kernel_geom(100, 0, 1, 4);
+	struct adict_batch_op e[3] = {
+		{ .key = 9, .op = ADICT_OP_ADD, .arg1 = 0xfffffffe },
+		{ .key = 9, .op = ADICT_OP_ADD, .arg1 = 3 },
+		{ .key = 1ULL << 32, .op = ADICT_OP_ADD, .arg1 = 1 },
+	};
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+	KUNIT_EXPECT_EQ(test, adict_batch_exec(t, ADICT_ACCESS_RDWR, e, 3), 2U);
+	KUNIT_EXPECT_EQ(test, e[1].result, 0xfffffffeULL);
+	KUNIT_EXPECT_EQ(test, e[2].status, -EINVAL);	/* not a u32 word */
+	adict_table_destroy_kernel(t);
+}
+
 static void op_test_args_run_should_fill_result(struct kunit *test)
 {
 	struct adict_table *t = adict_table_create_kernel(100);
@@ -1150,6 +1220,8 @@ static struct kunit_case adict_device_cases[] = {
 	KUNIT_CASE(op_test_args_run_should_fill_result),
 	KUNIT_CASE(op_test_args_run_should_take_composite_keys_inline),
 	KUNIT_CASE(batch_test_exec_should_report_each_status),
+	KUNIT_CASE(batch_test_kexec_should_run_composite_keys),
+	KUNIT_CASE(batch_test_exec_should_take_any_one_word_geometry),
 	KUNIT_CASE(mmap_test_check_should_enforce_rules),
 	KUNIT_CASE(name_test_valid_should_accept_allowed_chars_only),
 	{}

@@ -162,6 +162,18 @@ ADICT_API int adict_uring_submit(struct adict_uring *u,
 				 __u64 user_data);
 ADICT_API int adict_uring_reap(struct adict_uring *u, __u64 *user_data,
 			       int *res, int wait);
+/*
+ * The same with keys of any width: struct adict_batch_kop entries, each
+ * key packed as adict_tuple_op() takes it (the library sets each .size).
+ */
+ADICT_API int adict_tuple_kbatch(struct adict *t, struct adict_batch_kop *ops,
+				 unsigned int count);
+ADICT_API int adict_uring_tuple_batch(struct adict_uring *u,
+				      struct adict_batch_kop *ops,
+				      unsigned int count);
+ADICT_API int adict_uring_tuple_submit(struct adict_uring *u,
+				       struct adict_batch_kop *ops,
+				       unsigned int count, __u64 user_data);
 /* One operation run by the kernel (ADICT_IOC_OP); device backend only. */
 ADICT_API int adict_kernel_op(struct adict *t, __u32 op, __u64 key,
 			      __u64 arg1, __u64 arg2, __u64 *result);

@@ -620,6 +620,8 @@ static void header_page_should_be_read_only_and_memfd_sealed(void)
 static void kernel_paths_on_memfd_should_be_eopnotsupp(void)
 {
 	struct adict_batch_op op = { .key = 1, .op = ADICT_OP_ADD, .arg1 = 1 };
+	struct adict_batch_kop kop = { .op = ADICT_OP_ADD, .arg1 = 1,
+				       .key = { 1 } };
 	struct adict_uring *u = (struct adict_uring *)1;
 	struct adict *t = mk(10);
 	__u64 r = 7, v = 0;
@@ -632,6 +634,10 @@ static void kernel_paths_on_memfd_should_be_eopnotsupp(void)
 	CHECK_EQ(7, r);
 	CHECK_EQ(-EINVAL, adict_kbatch(t, &op, 0));
 	CHECK_EQ(-EINVAL, adict_kbatch(t, &op, ADICT_BATCH_MAX + 1));
+	CHECK_EQ(-EOPNOTSUPP, adict_tuple_kbatch(t, &kop, 1));
+	CHECK_EQ(-EINVAL, adict_tuple_kbatch(t, &kop, 0));
+	CHECK_EQ(-EINVAL, adict_tuple_kbatch(t, NULL, 1));
+	CHECK_EQ(-EINVAL, adict_tuple_kbatch(NULL, &kop, 1));
 	CHECK_EQ(-ENOENT, adict_find(t, 1, &v));	/* nothing ran */
 	adict_uring_exit(NULL);	/* a harmless no-op */
 	adict_close(t);

@@ -10,7 +10,8 @@
  * workers of each case start together and provably overlap (race.h: none
  * makes its second operation before all made their first; one that waited
  * 60 s for the others fails the case).  With ADICT_TEST_DEVICE=1 (the VM)
- * every case runs on device tables.
+ * every case runs on device tables, and adict_tuple_kbatch() is checked
+ * there (it has no memfd path: that case skips on the host).
  */
 #include <pthread.h>
 #include <unistd.h>
@@ -246,6 +247,135 @@ static void racing_inserts_of_the_same_keys_should_be_new_exactly_once(void)
 	CHECK_EQ(0, bad);
 }
 
+/*
+ * adict_tuple_kbatch() on a device table of 2+1-word keys and u32 values,
+ * by the path it picks (io_uring where it is allowed; the path is printed)
+ * and by ioctl (forced before first use): the workers add 1 to the same keys in
+ * batches, each in its own order; every key ends at the exact total and
+ * `used` is the key count.  Then, entry by entry: a zero key word and a
+ * non-zero reserved field are -EINVAL, u32 values wrap.
+ */
+#define TK_KEYS		300
+#define TK_ROUNDS	4
+#define TK_BATCH	50
+
+static void tk_key(__u64 i, __u64 *key)
+{
+	memset(key, 0, ADICT_KEY_WORDS_MAX * sizeof(*key));
+	key[0] = i * 0x9e3779b97f4a7c15ULL | 1;
+	key[1] = i;
+	key[2] = (__u32)(i * 2654435761U) | 1;
+}
+
+static void tk_entry(struct adict_batch_kop *e, __u32 op, __u64 i, __u64 arg)
+{
+	memset(e, 0, sizeof(*e));
+	e->op = op;
+	e->arg1 = arg;
+	tk_key(i, e->key);
+}
+
+static int tk_worker(struct adict *d, int w)
+{
+	struct adict_batch_kop e[TK_BATCH];
+	int round, i, n = 0, j, ret;
+
+	if (race_start())
+		return 3;
+	for (round = 0; round < TK_ROUNDS; round++) {
+		for (i = 0; i < TK_KEYS; i++) {
+			tk_entry(&e[n++], ADICT_OP_ADD,
+				 1 + (i + w * TK_KEYS / WORKERS) % TK_KEYS, 1);
+			if (n < TK_BATCH && i < TK_KEYS - 1)
+				continue;
+			ret = adict_tuple_kbatch(d, e, n);
+			for (j = 0; j < n && ret == n; j++)
+				if (e[j].status)
+					ret = -1;
+			if (ret != n) {
+				printf("#   worker %d: batch gave %d of %d\n", w, ret, n);
+				return 1;
+			}
+			n = 0;
+			if (round == 0 && i == TK_BATCH - 1 && !race_arrive(race))
+				return 3;
+		}
+	}
+	return 0;
+}
+
+static void tuple_kernel_batches_should_give_exact_totals_on_both_paths(void)
+{
+	struct adict_opts o = { .sz = sizeof(o), .backend = backend(),
+				.key64 = 2, .key32 = 1, .value_bytes = 4 };
+	static const char *const paths[] = { "picked", "ioctl" };
+	struct adict_batch_kop e[4];
+	__u64 key[ADICT_KEY_WORDS_MAX], v, k;
+	int p, w, status, bad;
+
+	if (o.backend != ADICT_BACKEND_DEVICE)
+		SKIP_TEST("device tables only (ADICT_TEST_DEVICE=1, the VM)");
+	for (p = 0; p < 2; p++) {
+		struct adict *d;
+
+		bad = 0;
+		CHECK_EQ(0, adict_create(&d, 2 * TK_KEYS, &o));
+		if (tu_failed_now)
+			return;
+		/*
+		 * Nothing may set up a ring here: forked children would share
+		 * it.  Each child picks its own path on first use.
+		 */
+		if (p == 1)
+			d->kbatch_path = ADICT_KBATCH_IOCTL;	/* before first use */
+		race_free(race);
+		race = race_new(WORKERS);
+		CHECK(race != NULL);
+		if (!race)
+			return;
+		for (w = 0; w < WORKERS; w++)
+			if (fork() == 0)
+				_exit(tk_worker(d, w));
+		race_go(race);
+		for (w = 0; w < WORKERS; w++) {
+			wait(&status);
+			bad |= !WIFEXITED(status) || WEXITSTATUS(status);
+		}
+		CHECK_EQ(0, bad);
+		CHECK_EQ(TK_KEYS, d->core.kused[0]);
+		for (k = 1; k <= TK_KEYS; k++) {
+			tk_key(k, key);
+			v = 0;
+			if (adict_tuple_op(d, ADICT_OP_LOAD, key, 0, 0, &v) ||
+			    v != WORKERS * TK_ROUNDS) {
+				printf("#   %s: key %llu at %llu\n", paths[p],
+				       (unsigned long long)k, (unsigned long long)v);
+				bad = 1;
+				break;
+			}
+		}
+		CHECK_EQ(0, bad);
+
+		/* entry by entry; a u32 value wraps */
+		tk_entry(&e[0], ADICT_OP_ADD, TK_KEYS + 1, 0xffffffff);
+		tk_entry(&e[1], ADICT_OP_ADD, TK_KEYS + 1, 2);
+		tk_entry(&e[2], ADICT_OP_ADD, TK_KEYS + 2, 1);
+		e[2].key[1] = 0;
+		tk_entry(&e[3], ADICT_OP_ADD, TK_KEYS + 3, 1);
+		e[3].reserved = 1;
+		CHECK_EQ(2, adict_tuple_kbatch(d, e, 4));
+		CHECK_EQ(0, e[0].result);
+		CHECK_EQ(0xffffffffULL, e[1].result);
+		CHECK_EQ(-EINVAL, e[2].status);
+		CHECK_EQ(-EINVAL, e[3].status);
+		CHECK_EQ(TK_KEYS + 1, d->core.kused[0]);
+		printf("#   %s forced: %s\n", p ? "ioctl" : "nothing",
+		       adict_kbatch_path(d));
+		CHECK(p == 0 || !strcmp(paths[1], adict_kbatch_path(d)));
+		adict_close(d);
+	}
+}
+
 static void threads_should_produce_exact_totals(void)
 {
 	pthread_t th[WORKERS];
@@ -270,6 +400,8 @@ int main(int argc, char **argv)
 		RUN(forked_workers_should_produce_exact_totals);
 	if (argc < 2 || strcmp(argv[1], "--threads-only"))
 		RUN(racing_inserts_of_the_same_keys_should_be_new_exactly_once);
+	if (argc < 2 || strcmp(argv[1], "--threads-only"))
+		RUN(tuple_kernel_batches_should_give_exact_totals_on_both_paths);
 	RUN(threads_should_produce_exact_totals);
 	return tu_done();
 }

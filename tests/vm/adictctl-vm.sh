@@ -9,7 +9,9 @@
 #
 # Exercises create, list, info, attach (--owner), get, set, add, cas, dump,
 # unlink, load, watch, export --prometheus and usage, with their exit codes; a dump taken
-# before unlink and one taken after load must be the same bytes.
+# before unlink and one taken after load must be the same bytes.  Then the
+# same on tables of other geometries (format v2): composite keys ("7,9"),
+# 32-bit values that wrap, a set filled with insert.
 
 A=${1:-${ADICTCTL:-./adictctl}}
 [ -x "$A" ] || A=$(command -v adictctl)
@@ -50,7 +52,7 @@ fi
 
 t 0 "^ID +NAME" "list runs against the module's /proc listing" "$A" list
 t 0 "backend: +device" "create a named table" "$A" create "$NAME" 1000 --mode 0640
-t 0 "^[0-9]+ +$NAME +named .* 0640 +1000 " "list shows it, named, mode 0640" "$A" list
+t 0 "^[0-9]+ +$NAME +named .* 0640 +1000 .* u64 +u64$" "list shows it, named, mode 0640, u64 -> u64" "$A" list
 t 8 "already exists" "create it again: exit 8" "$A" create "$NAME" 10
 t 0 "capacity: +1000 keys" "info" "$A" info "$NAME"
 t 0 "grant: +load,find$" "info: grant 0 (no --grant) is load,find, as documented" "$A" info "$NAME"
@@ -154,10 +156,64 @@ t 0 "load: +at most 1/2 \\(2044 rows for 1000 keys\\)" "create --load 1/2" \
 t 0 '"load": "1/2"' "info --json shows the load" "$A" info --json "half_$$"
 t 0 "load: +at most 3/4" "a table created without --load is at 3/4" "$A" info "copy_$$"
 
-for x in "$NAME" "copy_$$" "small_$$" "half_$$"; do "$A" unlink "$x" >/dev/null 2>&1; done
+# Other geometries: composite keys, u32 values, a set.
+WIDE=wide_$$
+SET=set_$$
+t 0 "key: +u64,u32" "create --key u64,u32 --value u32" \
+	"$A" create "$WIDE" 100 --key u64,u32 --value u32
+t 0 "value: +u32" "... info shows the value's width" "$A" info "$WIDE"
+t 0 "^[0-9]+ +$WIDE +named .* 100 .* u64,u32 +u32$" "list shows the geometry" "$A" list
+t 0 "\"name\": \"$WIDE\".*\"key\": \"u64,u32\", \"value\": \"u32\"" "list --json shows the geometry" \
+	"$A" list --json
+t 0 "^1$" "add 7,9 1" "$A" add "$WIDE" 7,9 1
+t 0 "^4294967295$" "add 7,9 -2: u32 values wrap modulo 2^32" "$A" add "$WIDE" 7,9 -2
+t 0 "^0$" "add 7,9 1 wraps to 0" "$A" add "$WIDE" 7,9 1
+t 0 "" "set 7,10 5" "$A" set "$WIDE" 7,10 5
+t 0 "^6$" "cas 7,10 5 6" "$A" cas "$WIDE" 7,10 5 6
+t 1 "" "cas 7,10 5 7 does not swap: exit 1" "$A" cas "$WIDE" 7,10 5 7
+t 0 "^7,10 6$" "get of two composite keys" "$A" get "$WIDE" 7,9 7,10
+t 0 "^0$" "insert 7,10 again: 0, it was present" "$A" insert "$WIDE" 7,10
+t 2 "its keys are 2 words \(u64,u32\)" "add with a one-word key: exit 2" "$A" add "$WIDE" 7 1
+t 2 "a u32 word is above 4294967295" "a u32 key word of 2^32: exit 2" \
+	"$A" add "$WIDE" 7,4294967296 1
+t 2 "holds 32-bit values" "set a value of 2^32: exit 2" "$A" set "$WIDE" 7,9 4294967296
+t 2 "holds 32-bit values" "add a delta of 2^32: exit 2" "$A" add "$WIDE" 7,9 4294967296
+t 0 "used: +2 keys" "... none of the refused ones inserted a key" "$A" info "$WIDE"
+t 0 "^atomic_dict_value\{key1=\"7\",key2=\"10\"\} 6$" "export: a label per key word" \
+	"$A" export --prometheus "$WIDE"
+t 0 "" "dump a composite table" "$A" dump "$WIDE" -o "$T/w.adict"
+t 0 "" "unlink it" "$A" unlink "$WIDE"
+t 0 "loaded 2 keys into table '$WIDE'" "load restores it" "$A" load "$T/w.adict"
+t 0 "key: +u64,u32" "... with its geometry" "$A" info "$WIDE"
+t 0 "^6$" "... and its values" "$A" get "$WIDE" 7,10
+"$A" dump "$WIDE" -o "$T/w2.adict" >/dev/null 2>&1
+cp /dev/null "$T/out"; cp /dev/null "$T/err"
+if cmp "$T/w.adict" "$T/w2.adict" >"$T/err" 2>&1; then
+	ok "the restored composite table dumps to the same bytes"
+else
+	not_ok "the restored composite table dumps to the same bytes"
+fi
+t 2 "has keys u64 with u64 values" "load --existing into a table of another geometry: exit 2" \
+	"$A" load "$T/w.adict" --name "$NAME" --existing
+t 0 "value: +none" "create a set: --key u64,u64,u32 --value none" \
+	"$A" create "$SET" 10 --key u64,u64,u32 --value none
+t 0 "^1$" "insert 1,2,3: 1, new" "$A" insert "$SET" 1,2,3
+t 0 "^0$" "insert 1,2,3 again: 0" "$A" insert "$SET" 1,2,3
+t 0 "^1$" "get of a present key of a set: 1" "$A" get "$SET" 1,2,3
+t 0 "^0$" "get of an absent one: 0" "$A" get "$SET" 1,2,4
+t 2 "is a set, with no value" "add on a set: exit 2" "$A" add "$SET" 1,2,3 1
+t 0 "^atomic_dict_value\{key1=\"1\",key2=\"2\",key3=\"3\"\} 1$" "export of a set" \
+	"$A" export --prometheus "$SET"
+t 2 "bad --key 'u32,u64'" "create --key u32,u64: exit 2" "$A" create "bad_$$" 10 --key u32,u64
+t 2 "bad --value 'u16'" "create --value u16: exit 2" "$A" create "bad_$$" 10 --value u16
+t 2 "a row is at most 64 bytes" "create with a 72-byte row: exit 2" \
+	"$A" create "bad_$$" 10 --key u64,u64,u64,u64,u64,u64,u64,u64 --value u64
+t 4 "no table named" "... and none was created" "$A" info "bad_$$"
+
+for x in "$NAME" "copy_$$" "small_$$" "half_$$" "$WIDE" "$SET"; do "$A" unlink "$x" >/dev/null 2>&1; done
 t 0 "" "list after cleanup" "$A" list
 cp "$T/out" "$T/list"
-if grep -q "adictctl_vm_$$\|small_$$\|copy_$$\|half_$$" "$T/list"; then
+if grep -q "adictctl_vm_$$\|small_$$\|copy_$$\|half_$$\|wide_$$\|set_$$" "$T/list"; then
 	not_ok "no test table is left named"
 else
 	ok "no test table is left named"

@@ -6,7 +6,10 @@
 #
 #   check  every kernel of tests/vm/kernels, ADICT_VM_JOBS VMs at a time:
 #          stock and rt (Debian's images): every device kselftest, adictctl,
-#          adict-kbench, the libadict stress test, the Python suite;
+#          adict-kbench, the libadict stress test, the Python suite; on
+#          stock, also the Debian packages (the deb-* steps: the module DKMS
+#          built from atomic-dict-dkms for that kernel, the packaged
+#          adictctl and Python package; tests/vm/deb-vm.sh);
 #          debug (built from linux-source, KASAN, lockdep, kmemleak, UBSAN,
 #          watchdogs, KUnit): KUnit, every device kselftest, the fuzzer at
 #          CI size, a kmemleak scan.
@@ -22,7 +25,11 @@
 #                      ADICT_VM_KERNELS is the same
 #   ADICT_CACHE        cache root (default /var/cache/adict)
 #   ADICT_VM_OUT       per-run build products (default <repo>/build/vm)
-#   ADICT_VM_TESTS     only these kselftest binaries, e.g. "mmap ioctl"
+#   ADICT_VM_TESTS     only these kselftest binaries, e.g. "mmap ioctl";
+#                      the name "deb" selects the deb-* steps
+#   ADICT_VM_DEB       a directory of make deb's packages, taken as they
+#                      are (default <repo>/build/deb, which this run brings
+#                      up to date with make deb, as check-deb does)
 #   ADICT_SEED         fuzzer seed (default: time); printed either way
 #   ADICT_FUZZ_ITERS   operations per fuzz process (check: 20000, fuzz: 200000)
 #   ADICT_FUZZ_PROCS   fuzz processes (default 4)
@@ -52,6 +59,8 @@ OUT=${ADICT_VM_OUT:-$REPO/build/vm}
 MODE=${1:-check}
 SELECT=${KERNELS:-${ADICT_VM_KERNELS:-}}
 ONLY=${ADICT_VM_TESTS:-}
+WANT_DEB=1	# the deb-* steps on stock kernels (ADICT_VM_TESTS: "deb")
+DEB_DIR=${ADICT_VM_DEB:-$REPO/build/deb}
 SEED=${ADICT_SEED:-$(date +%s)}
 FUZZ_PROCS=${ADICT_FUZZ_PROCS:-4}
 VM_MEM=${ADICT_VM_MEM:-2G}
@@ -136,7 +145,7 @@ done
 # ---------------------------------------------------------------------------
 PKGS="qemu-system-x86 busybox-static cpio flex bison bc libelf-dev libssl-dev
 dwarves rsync kmod liburing-dev gcc make libc6-dev xz-utils util-linux python3
-python3-dev"
+python3-dev dkms"
 
 APT_UPDATED=0
 apt_update_once() {
@@ -398,6 +407,65 @@ python_root() {
 	copy_libs "$root" "$exe" "$stdlib"/lib-dynload/*.so "$OUT"/py/atomic_dict/*.so
 }
 
+# The Debian packages of make deb: sets DEB_VERSION.  In the default
+# directory make deb remakes them when a tracked file is newer than the
+# last build, one build at a time (tools/tools.mk), so that check-deb and
+# these steps share them; ADICT_VM_DEB's are taken as they are.
+DEB_PKGS="libadict0 adictctl python3-atomic-dict"
+deb_inputs() {
+	local p a
+	DEB_VERSION=$(make -s -C "$REPO" --no-print-directory print-version) || return 1
+	if [ "$DEB_DIR" = "$REPO/build/deb" ]; then
+		log "make deb (up to date, or about 90 s to build; log $OUT/deb.log)"
+		make -C "$REPO" deb > "$OUT/deb.log" 2>&1 || { tail -n 30 "$OUT/deb.log" >&2; return 1; }
+	fi
+	for p in $DEB_PKGS atomic-dict-dkms; do
+		a=amd64; [ "$p" = atomic-dict-dkms ] && a=all
+		[ -f "$DEB_DIR/${p}_${DEB_VERSION}_$a.deb" ] ||
+			{ log "$DEB_DIR holds no ${p}_${DEB_VERSION}_$a.deb"; return 1; }
+	done
+	log "packages: $DEB_DIR/*_${DEB_VERSION}_*.deb, built $(date -u -r "$DEB_DIR/adictctl_${DEB_VERSION}_amd64.deb" '+%F %T UTC')"
+}
+
+# deb_module NAME: the module DKMS builds from atomic-dict-dkms against
+# kernel NAME's cached headers ($IMG_KDIR); sets DKMS_KO.
+deb_module() {
+	local w=$OUT/dkms-$1
+	rm -rf "$w"
+	DKMS_KO=$("$REPO/tests/host/deb/dkms-build.sh" \
+		"$DEB_DIR/atomic-dict-dkms_${DEB_VERSION}_all.deb" "$IMG_KDIR" "$w" | tail -n 1) &&
+	[ -f "$DKMS_KO" ]
+}
+
+build_id() {	# the GNU build ID of an ELF file, in hex
+	readelf -n "$1" | awk '$1 == "Build" && $2 == "ID:" { print $3; exit }'
+}
+
+# deb_root ROOT: the packages unpacked at their installed paths, the shared
+# libraries they load, the DKMS module, the README example and
+# /etc/adict/deb (tests/vm/deb-vm.sh).
+deb_root() {
+	local root=$1 p lib
+	for p in $DEB_PKGS; do
+		dpkg-deb -x "$DEB_DIR/${p}_${DEB_VERSION}_amd64.deb" "$root" || return 1
+	done
+	rm -rf "$root/usr/share/doc" "$root/usr/share/man"
+	# What the packaged binaries load from the host (libc, liburing),
+	# not what the packages bring (libadict.so.0).
+	for lib in $(LD_LIBRARY_PATH=$root/usr/lib/x86_64-linux-gnu ldd "$root/usr/bin/adictctl" \
+			"$root"/usr/lib/python3/dist-packages/atomic_dict/*.so 2>/dev/null |
+		     awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $2 ~ /^\(0x/ { print $1 }' |
+		     grep -v "^$root/" | sort -u); do
+		mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib" || return 1
+	done
+	mkdir -p "$root/lib/adict/dkms" &&
+	cp "$DKMS_KO" "$root/lib/adict/dkms/atomic_dict.ko" &&
+	cp "$REPO/lib/python/tests/original/readme_example.py" "$root/lib/adict/" &&
+	cp "$HERE/deb-vm.sh" "$root/bin/deb-vm.sh" &&
+	printf 'VERSION=%s\nDKMS_BUILD_ID=%s\nTREE_BUILD_ID=%s\n' "$DEB_VERSION" \
+		"$(build_id "$DKMS_KO")" "$(build_id "$KO")" > "$root/etc/adict/deb"
+}
+
 selftests() {
 	local t keep=""
 	make -s -j"$(nproc)" -C "$REPO/tests/selftests" KSFT_DIR="$KSFT_DIR" OUT="$OUT/bin" \
@@ -410,10 +478,13 @@ selftests() {
 	if [ -n "$ONLY" ]; then
 		# In ADICT_VM_TESTS order; a name that is not a listed test but
 		# an executable in $OUT/bin (a scratch program) is run too.
+		# "deb" is the deb-* steps.
+		WANT_DEB=0
 		for t in $ONLY; do
 			case " $TESTS " in
 			*" $t "*) keep="$keep $t" ;;
-			*) if [ -x "$OUT/bin/$t" ]; then keep="$keep $t"; else
+			*) [ "$t" = deb ] && { WANT_DEB=1; continue; }
+			   if [ -x "$OUT/bin/$t" ]; then keep="$keep $t"; else
 				log "ADICT_VM_TESTS: no test named $t"; return 1; fi ;;
 			esac
 		done
@@ -461,6 +532,19 @@ initramfs() {
 		echo "ksft python 900 env PYTHONPATH=/lib/adict/py /usr/bin/python3 /lib/adict/py/tests/run.py --tap" >> "$plan"
 		steps="$steps python"
 		python_root "$root" || return 1
+	fi
+	# The Debian packages: the DKMS-built module replaces the tree's for
+	# the packaged adictctl and Python package, then the tree's returns.
+	if [ "$kind" = stock ] && [ "$MODE" = check ] && [ $WANT_DEB = 1 ]; then
+		[ -n "$ONLY" ] && { python_root "$root" || return 1; }
+		deb_root "$root" || return 1
+		{
+			echo "ksft deb-load 120 /bin/sh /bin/deb-vm.sh load"
+			echo "ksft deb-adictctl 300 /bin/sh /bin/adictctl-vm.sh /usr/bin/adictctl"
+			echo "ksft deb-python 600 /bin/sh /bin/deb-vm.sh python"
+			echo "ksft deb-restore 120 /bin/sh /bin/deb-vm.sh restore"
+		} >> "$plan"
+		steps="$steps deb-load deb-adictctl deb-python deb-restore"
 	fi
 	if [ "$kind" = debug ]; then
 		echo "ksft fuzz $((300 + FUZZ_ITERS / 100)) /bin/fuzz -s $SEED -i $FUZZ_ITERS -p $FUZZ_PROCS" >> "$plan"
@@ -612,6 +696,10 @@ run_kernel() {
 		if ! phase "$n:kmod" kmod "$n" -C "$IMG_KDIR"; then
 			infra_fail "$n" "building atomic_dict.ko against $IMG_KDIR failed (log $OUT/kmod-$n.log)"; return
 		fi
+		if [ "$kind" = stock ] && [ "$MODE" = check ] && [ $WANT_DEB = 1 ] &&
+		   ! phase "$n:dkms" deb_module "$n"; then
+			infra_fail "$n" "DKMS building atomic_dict.ko from atomic-dict-dkms against $IMG_KDIR failed (log $OUT/dkms-$n/dkms.log)"; return
+		fi
 		kernel=$IMG_KERNEL
 		tmo=${ADICT_VM_TIMEOUT:-1200}
 		;;
@@ -659,6 +747,13 @@ phase deps deps || die "package setup failed"
 phase ksft-source source_tree "$KSFT_PKG" || die "fetching $KSFT_PKG (kselftest harness) failed"
 KSFT_DIR=$SRC/tools/testing/selftests
 phase selftests selftests || die "building the device tests failed"
+if [ "$MODE" = check ] && [ $WANT_DEB = 1 ]; then
+	for n in "${NAMES[@]}"; do
+		[ "${K_KIND[$n]}" = stock ] || continue
+		phase deb deb_inputs || die "the Debian packages (make deb) failed"
+		break
+	done
+fi
 
 # The kernels are prepared (fetched or built, module, initramfs) one after
 # the other, in the main shell, while earlier VMs run.  The debug kernels go

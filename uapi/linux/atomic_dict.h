@@ -320,8 +320,10 @@ struct adict_usage {
 /* ------------------------------------------------------------------------ */
 
 /*
- * One batch entry; an array of them lives in user memory.  status is 0 or a
- * negative errno for that entry; result as for ADICT_IOC_OP.
+ * One batch entry with a one-word key (the batch's flags without
+ * ADICT_BATCH_F_KOP), for tables whose keys are one word; an array of them
+ * lives in user memory.  status is 0 or a negative errno for that entry;
+ * result as for ADICT_IOC_OP.
  */
 struct adict_batch_op {
 	__u64 key;
@@ -333,15 +335,41 @@ struct adict_batch_op {
 };
 
 /*
+ * One batch entry with a key of any width (ADICT_BATCH_F_KOP).  Size-first:
+ * size is the entry's own size, the same for every entry of a batch, and
+ * so the array's stride; a shorter entry (at least ADICT_BATCH_KOP_SIZE_MIN
+ * bytes, a multiple of 8) reads 0 in the key words it does not cover.  The
+ * key travels inline, packed as for ADICT_IOC_OP (the u64 words, then each
+ * u32 word in a u64), so the kernel copies each entry once.  status and
+ * result as for struct adict_batch_op.
+ */
+struct adict_batch_kop {
+	__u32 size;		/* the stride: sizeof(struct adict_batch_kop) */
+	__u32 op;		/* enum adict_op */
+	__u64 arg1;
+	__u64 arg2;
+	__u64 result;		/* out */
+	__s32 status;		/* out */
+	__u32 reserved;		/* zero */
+	__u64 key[ADICT_KEY_WORDS_MAX];	/* the packed key */
+};
+
+#define ADICT_BATCH_KOP_SIZE_MIN	48	/* up to key[0]: one-word keys */
+
+/* adict_uring_batch.flags */
+#define ADICT_BATCH_F_KOP	(1U << 0)	/* ops: struct adict_batch_kop[] */
+#define ADICT_BATCH_FLAGS	(ADICT_BATCH_F_KOP)
+
+/*
  * The 16-byte payload in sqe->cmd for cmd_op ADICT_URING_CMD_BATCH.
  * Every entry is run in order and gets its own status and result.  The CQE's
  * res is the number of entries whose status is 0, or a negative errno when
  * the batch as a whole was refused (then no entry was run).
  */
 struct adict_uring_batch {
-	__u64 ops;		/* user pointer to struct adict_batch_op[count] */
+	__u64 ops;		/* user pointer to the entries */
 	__u32 count;		/* 1 .. ADICT_BATCH_MAX */
-	__u32 flags;		/* must be 0 */
+	__u32 flags;		/* ADICT_BATCH_F_* */
 };
 
 #define ADICT_BATCH_MAX		4096
