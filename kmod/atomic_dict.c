@@ -207,18 +207,19 @@ static void adict_table_free(struct adict_table *t)
 
 /*
  * adict_capacity_bytes - validate a capacity against format v2 and limits.
- * @l: a valid row geometry
+ * @l:      a valid row geometry
+ * @tflags: ADICT_TABLE_F_* of the new table (the load flag sizes it)
  * Return: 0 and the table's bytes in @bytes, -EINVAL for 0, -EFBIG above
  * ADICT_CAPACITY_MAX or max_table_bytes, -ENOMEM above the RAM there is.
  */
 static int adict_capacity_bytes(u64 capacity, const struct adict_layout *l,
-				u64 *bytes)
+				u32 tflags, u64 *bytes)
 {
 	u64 nb;
 
 	if (!capacity)
 		return -EINVAL;
-	nb = adict_nbuckets(capacity, l->rows);
+	nb = adict_nbuckets(capacity, l->rows, tflags);
 	if (!nb)
 		return -EFBIG;
 	*bytes = adict_map_bytes(nb);	/* <= 2^40 * 86 bytes: no overflow */
@@ -773,8 +774,9 @@ static int adict_ioctl_create(struct file *file, struct adict_file *af,
 	struct adict_create_args args;
 	struct adict_layout layout;
 	char name[ADICT_NAME_MAX] = "";
-	bool named;
 	struct adict_table *t;
+	u32 tflags = 0;
+	bool named;
 	u64 bytes;
 	int ret;
 
@@ -800,17 +802,19 @@ static int adict_ioctl_create(struct file *file, struct adict_file *af,
 		ret = adict_name_from_user(name, args.name);
 		if (ret)
 			return ret;
+		tflags |= ADICT_TABLE_F_NAMED;
 	} else if (args.name) {
 		return -EINVAL;
 	}
-	ret = adict_capacity_bytes(args.capacity, &layout, &bytes);
+	if (args.flags & ADICT_CREATE_LOAD_HALF)
+		tflags |= ADICT_TABLE_F_LOAD_HALF;
+	ret = adict_capacity_bytes(args.capacity, &layout, tflags, &bytes);
 	if (ret)
 		return ret;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 
-	t = adict_table_new(args.capacity, &layout,
-			    named ? ADICT_TABLE_F_NAMED : 0);
+	t = adict_table_new(args.capacity, &layout, tflags);
 	if (!t)
 		return -ENOMEM;
 	memcpy(t->name, name, sizeof(name));
@@ -1556,7 +1560,7 @@ adict_table_create_kernel_geom(u64 capacity, u32 key64, u32 key32,
 
 	if (!adict_layout_init(&l, key64, key32, value_bytes))
 		return ERR_PTR(-EINVAL);
-	ret = adict_capacity_bytes(capacity, &l, &bytes);
+	ret = adict_capacity_bytes(capacity, &l, 0, &bytes);
 	if (ret)
 		return ERR_PTR(ret);
 	t = adict_table_new(capacity, &l, 0);

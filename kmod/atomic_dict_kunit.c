@@ -390,6 +390,65 @@ static void header_test_init_should_be_valid(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, header_init(&h, ADICT_CAPACITY_MAX + 1, 0));
 }
 
+static void header_test_load_half_should_double_rows_and_stay_valid(struct kunit *test)
+{
+	static const u64 caps[] = { 1, 2, 3, 47, 48, 1000, 1 << 20,
+				    ADICT_CAPACITY_MAX };
+	struct adict_table_header h, q;
+	unsigned int i, differ = 0;
+
+	for (i = 0; i < ARRAY_SIZE(caps); i++) {
+		KUNIT_ASSERT_TRUE(test, header_init(&h, caps[i],
+						    ADICT_TABLE_F_LOAD_HALF));
+		KUNIT_EXPECT_TRUE(test, adict_header_valid(&h, h.map_bytes));
+		/* Load stays at most 1/2 of the slots of buckets 1.. */
+		KUNIT_EXPECT_LE(test, caps[i] * 2,
+				(h.nbuckets - 1) * ADICT_BUCKET_SLOTS);
+		KUNIT_ASSERT_TRUE(test, header_init(&q, caps[i], 0));
+		KUNIT_EXPECT_GE(test, h.nbuckets, q.nbuckets);
+		/*
+		 * The flag sizes the table: where the two loads give different
+		 * bucket counts, clearing it makes a bad header.  (Small
+		 * capacities round up to the same first page of buckets at
+		 * either load: 1, 2, 3, 47, 48 here.)
+		 */
+		h.flags = 0;
+		if (h.nbuckets != q.nbuckets) {
+			differ++;
+			KUNIT_EXPECT_FALSE(test, adict_header_valid(&h, h.map_bytes));
+		} else {
+			KUNIT_EXPECT_TRUE(test, adict_header_valid(&h, h.map_bytes));
+		}
+	}
+	/* 1000, 2^20 and 2^40 keys do differ. */
+	KUNIT_EXPECT_EQ(test, differ, 3U);
+}
+
+/* A load-1/2 table takes its capacity, then refuses a new key. */
+static void core_test_load_half_table_should_take_capacity_then_enospc(struct kunit *test)
+{
+	struct ktable kt;
+	u64 i, r;
+
+	KUNIT_ASSERT_TRUE(test, header_init(&kt.h, 1000, ADICT_TABLE_F_LOAD_HALF));
+	kt.mem = vzalloc(kt.h.map_bytes);
+	KUNIT_ASSERT_NOT_NULL(test, kt.mem);
+	memcpy(kt.mem, &kt.h, sizeof(kt.h));
+	adict_core_init(&kt.c, &kt.h, (char *)kt.mem + ADICT_HEADER_BYTES);
+	for (i = 1; i <= 1000; i++)
+		KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_ADD, i * 977,
+						    i, 0, &r), 0);
+	KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_INSERT, 3, 0, 0, &r),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, adict_core_count(&kt.c), 1000ULL);
+	for (i = 1; i <= 1000; i++) {
+		KUNIT_EXPECT_EQ(test, adict_core_op(&kt.c, ADICT_OP_FIND, i * 977,
+						    0, 0, &r), 0);
+		KUNIT_EXPECT_EQ(test, r, i);
+	}
+	ktable_fini(&kt);
+}
+
 static void header_test_single_field_corruption_should_be_rejected(struct kunit *test)
 {
 	struct adict_table_header good, h;
@@ -433,10 +492,14 @@ static void header_test_single_field_corruption_should_be_rejected(struct kunit 
 #undef CORRUPT
 	/* Less memory behind it than the header claims. */
 	KUNIT_EXPECT_FALSE(test, adict_header_valid(&good, good.map_bytes - 1));
-	/* flags are informational: any value is accepted. */
+	/* Flags other than the load are informational: any value is accepted. */
 	h = good;
-	h.flags = ~0U;
+	h.flags = ~0U & ~ADICT_TABLE_F_LOAD_HALF;
 	KUNIT_EXPECT_TRUE(test, adict_header_valid(&h, h.map_bytes));
+	/* The load flag sizes the table: this one has the rows of 3/4. */
+	h = good;
+	h.flags |= ADICT_TABLE_F_LOAD_HALF;
+	KUNIT_EXPECT_FALSE(test, adict_header_valid(&h, h.map_bytes));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -666,6 +729,8 @@ static struct kunit_case adict_core_cases[] = {
 	KUNIT_CASE(v2_test_kthreads_racing_on_three_word_keys_should_insert_each_once),
 	KUNIT_CASE(core_test_concurrent_inserts_should_publish_each_key_once),
 	KUNIT_CASE(header_test_init_should_be_valid),
+	KUNIT_CASE(header_test_load_half_should_double_rows_and_stay_valid),
+	KUNIT_CASE(core_test_load_half_table_should_take_capacity_then_enospc),
 	KUNIT_CASE(header_test_single_field_corruption_should_be_rejected),
 	{}
 };

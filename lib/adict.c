@@ -284,8 +284,14 @@ static int random_seed(__u64 seed[2])
 	return 0;
 }
 
+/* ADICT_TABLE_F_LOAD_HALF for a create option of load 1/2, else 0. */
+static __u32 opts_table_flags(const struct adict_opts *o)
+{
+	return o->load == ADICT_LOAD_1_2 ? ADICT_TABLE_F_LOAD_HALF : 0;
+}
+
 static int create_memfd(struct adict *t, __u64 capacity,
-			const struct adict_layout *l)
+			const struct adict_opts *o, const struct adict_layout *l)
 {
 	struct adict_table_header h;
 	int fd, ret, thp;
@@ -294,7 +300,7 @@ static int create_memfd(struct adict *t, __u64 capacity,
 	ret = random_seed(seed);
 	if (ret)
 		return ret;
-	if (!adict_header_init(&h, capacity, 0, l, seed))
+	if (!adict_header_init(&h, capacity, opts_table_flags(o), l, seed))
 		return capacity ? -EFBIG : -EINVAL;
 	if (h.map_bytes > (__u64)SIZE_MAX || h.map_bytes > mem_available())
 		return -ENOMEM;
@@ -416,6 +422,9 @@ static int create_device(struct adict *t, __u64 capacity,
 		args.flags |= ADICT_CREATE_NAMED;
 		args.name = (__u64)(unsigned long)o->name;
 	}
+	/* A module without the load option refuses the flag: EINVAL. */
+	if (o->load == ADICT_LOAD_1_2)
+		args.flags |= ADICT_CREATE_LOAD_HALF;
 	fd = open_device(O_RDWR);
 	if (fd < 0)
 		return fd;
@@ -430,7 +439,10 @@ static int create_device(struct adict *t, __u64 capacity,
 	     t->core.layout.key32 != l->key32 ||
 	     t->core.layout.value_bytes != l->value_bytes))
 		ret = -EOPNOTSUPP;	/* a module without composite keys */
-	if (ret)
+	if (!ret && o->load == ADICT_LOAD_1_2 &&
+	    !(t->flags & ADICT_TABLE_F_LOAD_HALF))
+		ret = -EOPNOTSUPP;	/* never a table other than asked for */
+	if (ret && t->fd != fd)	/* else adict_close() closes it */
 		close(fd);
 	return ret;
 }
@@ -465,7 +477,8 @@ static int opts_copy(const struct adict_opts *o, struct adict_opts *out)
 static int opts_check(const struct adict_opts *o)
 {
 	if (o->backend > ADICT_BACKEND_DEVICE || (o->mode & ~0777U) ||
-	    (o->grant & ~(unsigned int)ADICT_GRANT_ALL))
+	    (o->grant & ~(unsigned int)ADICT_GRANT_ALL) ||
+	    o->load > ADICT_LOAD_1_2)
 		return -EINVAL;
 	if (o->name && o->backend == ADICT_BACKEND_MEMFD)
 		return -EINVAL;	/* memfd tables have no names */
@@ -541,7 +554,7 @@ int adict_create(struct adict **tp, __u64 capacity,
 	t->fd = -1;
 	switch (backend) {
 	case ADICT_BACKEND_MEMFD:
-		ret = create_memfd(t, capacity, &l);
+		ret = create_memfd(t, capacity, opts, &l);
 		break;
 	case ADICT_BACKEND_DEVICE:
 		ret = create_device(t, capacity, opts, &l);
@@ -549,7 +562,7 @@ int adict_create(struct adict **tp, __u64 capacity,
 	default:	/* auto: the device when it is there, else a memfd */
 		ret = create_device(t, capacity, opts, &l);
 		if (ret == -ENODEV)
-			ret = create_memfd(t, capacity, &l);
+			ret = create_memfd(t, capacity, opts, &l);
 		break;
 	}
 	if (ret) {
@@ -795,6 +808,8 @@ ADICT_API int ADICT_INFO_CURRENT(const struct adict *t,
 	info->value_bytes = t->core.layout.value_bytes;
 	info->row_bytes = t->core.layout.row_bytes;
 	info->bucket_rows = t->core.layout.rows;
+	info->load = t->flags & ADICT_TABLE_F_LOAD_HALF ? ADICT_LOAD_1_2 :
+		     ADICT_LOAD_3_4;
 	used = adict_a_load(t->core.kused);
 	info->used = used > t->core.capacity ? t->core.capacity : used;
 	if (t->backend != ADICT_BACKEND_DEVICE)

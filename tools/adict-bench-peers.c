@@ -1079,7 +1079,7 @@ static int bench_size(struct size_res *sr)
 	struct bpf_arg ba = { .fd = -1 };
 	struct bpf_array bar = { .fd = -1 };
 	char bpf_skip[160] = "", bar_skip[160] = "";
-	__u64 cap = bench_capacity_for(sr->bytes), i, k, v, cur, sum, adds = 0;
+	__u64 cap = bench_capacity_for(sr->bytes, 0), i, k, v, cur, sum, adds = 0;
 	__u64 mtx_adds = 0, spin_adds = 0, bar_adds = 0, seed;
 	double t0;
 	int ret, procs, pi;

@@ -53,11 +53,14 @@
 
 enum bcase {
 	C_ADD, C_LOAD, C_CAS, C_INSERT, C_ADD_BATCH, C_LOAD_BATCH, C_FLOOR,
-	C_FLOOR_HASH, C_FLOOR_HASH_DEP, C_FLOOR_KEYS, C_NR
+	C_FLOOR_HASH, C_FLOOR_HASH_DEP, C_FLOOR_KEYS,
+	C_ADD_HALF, C_ADD_BATCH_HALF,	/* add, add_batch on a load-1/2 table */
+	C_NR
 };
 static const char *const case_name[C_NR] = {
 	"add", "load", "cas", "insert", "add_batch", "load_batch", "floor",
-	"floor_hash", "floor_hash_dep", "floor_keys",
+	"floor_hash", "floor_hash_dep", "floor_keys", "add_half",
+	"add_batch_half",
 };
 
 enum bsize { SZ_L2, SZ_LLC, SZ_LARGE, SZ_NR };
@@ -93,6 +96,11 @@ static void run_case(enum bcase c, struct adict *t, __u64 *arr, size_t words,
 	long i;
 	int j;
 
+	/* The load-1/2 cases are the same loops on another table. */
+	if (c == C_ADD_HALF)
+		c = C_ADD;
+	else if (c == C_ADD_BATCH_HALF)
+		c = C_ADD_BATCH;
 	switch (c) {
 	case C_FLOOR:
 		for (i = 0; i < ops; i++)
@@ -153,6 +161,8 @@ static void run_case(enum bcase c, struct adict *t, __u64 *arr, size_t words,
 			}
 		}
 		break;
+	case C_ADD_HALF:
+	case C_ADD_BATCH_HALF:
 	case C_NR:
 		break;
 	}
@@ -254,6 +264,49 @@ static void report(enum bsize sz, enum bcase c, unsigned long long bytes,
 	fflush(stdout);
 }
 
+/*
+ * Load 1/2 in the same bytes (opts.load = ADICT_LOAD_1_2): a second table of
+ * at most the default table's @bytes, filled to its smaller capacity, then
+ * add and add_batch, 1 process, against the same floor (@floor_ns).
+ */
+static int bench_load_half(enum bsize sz, __u64 *arr, size_t bytes,
+			   double floor_ns)
+{
+	static const enum bcase cases[] = { C_ADD_HALF, C_ADD_BATCH_HALF };
+	struct adict_opts o = { .sz = sizeof(o), .load = ADICT_LOAD_1_2 };
+	__u64 cap = bench_capacity_for(bytes, ADICT_TABLE_F_LOAD_HALF);
+	struct adict_table_info info;
+	struct adict *t;
+	unsigned int k;
+	double ns;
+	int ret;
+
+	ret = adict_create(&t, cap, &o);
+	if (ret) {
+		fprintf(stderr, "adict-bench: create %s load-1/2 table: %s\n",
+			size_name[sz], strerror(-ret));
+		return ret;
+	}
+	adict_info(t, &info);
+	if (!cfg.json)
+		printf("# %s, load 1/2: capacity %llu keys (filled), %llu bytes\n",
+		       size_name[sz], (unsigned long long)cap,
+		       (unsigned long long)info.bytes);
+	measure(C_INSERT, t, arr, bytes / 8, cap, 1);	/* fill, untimed */
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		ns = measure(cases[k], t, arr, bytes / 8, cap, 1);
+		if (ns < 0) {
+			ret = (int)ns;
+			break;
+		}
+		res_ns[sz][0][cases[k]] = ns;
+		res_cw[sz][0][cases[k]] = ctl->cpu_wall;
+		report(sz, cases[k], info.bytes, 1, ns, floor_ns, ctl->cpu_wall);
+	}
+	adict_close(t);
+	return ret;
+}
+
 static int bench_size(enum bsize sz, unsigned long long target)
 {
 	static const enum bcase cases[] = {
@@ -262,8 +315,8 @@ static int bench_size(enum bsize sz, unsigned long long target)
 	};
 	struct adict_opts o = { .sz = sizeof(o) };
 	struct adict_table_info info;
-	__u64 cap = bench_capacity_for(target);
-	double floor_ns, ns;
+	__u64 cap = bench_capacity_for(target, 0);
+	double floor_ns, floor1_ns = 0, ns;
 	struct adict *t;
 	unsigned int k;
 	size_t bytes;
@@ -309,12 +362,16 @@ static int bench_size(enum bsize sz, unsigned long long target)
 			}
 			if (cases[k] == C_FLOOR)
 				floor_ns = ns;
+			if (cases[k] == C_FLOOR && pi == 0)
+				floor1_ns = ns;
 			res_ns[sz][pi][cases[k]] = ns;
 			res_cw[sz][pi][cases[k]] = ctl->cpu_wall;
 			report(sz, cases[k], bytes, pcount[pi], ns, floor_ns,
 			       ctl->cpu_wall);
 		}
 	}
+	if (sz != SZ_LLC)
+		ret = bench_load_half(sz, arr, bytes, floor1_ns);
 out:
 	munmap(arr, bytes);
 	adict_close(t);
@@ -356,6 +413,18 @@ static int pindex(int procs)
 	return -1;
 }
 
+/* Not a target: what load 1/2 buys in the same bytes, as ratios. */
+static void load_half_lines(FILE *f, enum bsize sz)
+{
+	const double *r = res_ns[sz][0];
+
+	if (!(r[C_ADD_HALF] > 0) || !(r[C_ADD_BATCH_HALF] > 0))
+		return;
+	fprintf(f, "# load 1/2 over 3/4, same bytes, %s: add %.2fx, add_batch %.2fx "
+		"(ns ratios; below 1 is faster)\n", size_name[sz],
+		r[C_ADD_HALF] / r[C_ADD], r[C_ADD_BATCH_HALF] / r[C_ADD_BATCH]);
+}
+
 static void targets(void)
 {
 	FILE *f = cfg.json ? stderr : stdout;
@@ -381,6 +450,8 @@ static void targets(void)
 		       l1[C_ADD_BATCH] / l2[C_ADD_BATCH], 1.5, 0,
 		       res_cw[SZ_L2][p2][C_ADD_BATCH]);
 	}
+	load_half_lines(f, SZ_L2);
+	load_half_lines(f, SZ_LARGE);
 	fprintf(f, "%sthe 3x striped-spinlock target is adict-bench-peers'; \"no regression\" "
 		"needs an A/B of two builds (bench.rst)\n", cfg.json ? "# " : "# ");
 	if (shared_cpu)

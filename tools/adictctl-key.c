@@ -83,6 +83,12 @@ static void format_grant(unsigned int grant, char *buf, size_t len)
 
 /* ---- info ----------------------------------------------------------------- */
 
+/* The maximum load as create --load spells it. */
+static const char *load_name(unsigned int load)
+{
+	return load == ADICT_LOAD_1_2 ? "1/2" : "3/4";
+}
+
 static void print_info_json(const struct adict_table_info *in,
 			    const char *grant)
 {
@@ -108,6 +114,7 @@ static void print_info_json(const struct adict_table_info *in,
 	json_kv_u64(f, "value_bytes", in->value_bytes, true);
 	json_kv_u64(f, "row_bytes", in->row_bytes, true);
 	json_kv_u64(f, "bucket_rows", in->bucket_rows, true);
+	json_kv_str(f, "load", load_name(in->load), true);
 	if (in->backend == ADICT_BACKEND_DEVICE) {
 		json_kv_u64(f, "uid", in->uid, true);
 		json_kv_u64(f, "gid", in->gid, true);
@@ -158,6 +165,10 @@ static void print_info(const struct ctx *c, const struct adict_table_info *in)
 	printf("value:     %s\n", geom_value_name(in->value_bytes));
 	printf("rows:      %u bytes, %u per %d-byte bucket\n", in->row_bytes,
 	       in->bucket_rows, ADICT_BUCKET_BYTES);
+	printf("load:      at most %s (%llu rows for %llu keys)\n",
+	       load_name(in->load),
+	       (unsigned long long)((in->nbuckets - 1) * in->bucket_rows),
+	       (unsigned long long)in->capacity);
 	printf("memory:    %llu bytes (%llu buckets of %d bytes + header)\n",
 	       (unsigned long long)in->bytes, (unsigned long long)in->nbuckets,
 	       ADICT_BUCKET_BYTES);
@@ -264,13 +275,16 @@ static int parse_geometry(const struct ctx *c, const struct args *a,
 	return 0;
 }
 
-/* create NAME CAPACITY [--key K] [--value V] [--mode OCTAL] [--grant OPS] */
+/*
+ * create NAME CAPACITY [--key K] [--value V] [--mode OCTAL] [--grant OPS]
+ *        [--load 3/4|1/2]
+ */
 int cmd_create(struct ctx *c, const struct args *a)
 {
 	struct adict_opts opts = { .sz = sizeof(opts),
 				   .backend = ADICT_BACKEND_DEVICE };
 	const char *mode = arg_str(a, 'm'), *grant = arg_str(a, 'g');
-	const char *backend = arg_str(a, 'b');
+	const char *backend = arg_str(a, 'b'), *load = arg_str(a, 'l');
 	struct table_src src = { 0 };
 	unsigned long long cap;
 	struct adict *t;
@@ -287,6 +301,10 @@ int cmd_create(struct ctx *c, const struct args *a)
 		return usage_error(c, "bad --mode '%s': octal permission bits, 0 to 0777", mode);
 	if (grant && parse_grant(grant, &opts.grant))
 		return usage_error(c, "bad --grant '%s': a list such as load,find,add, or read, or all", grant);
+	if (load && !strcmp(load, "1/2"))
+		opts.load = ADICT_LOAD_1_2;
+	else if (load && strcmp(load, "3/4"))
+		return usage_error(c, "bad --load '%s': 3/4 (the default) or 1/2 (the same capacity in 1.5 times the memory, for shorter probes)", load);
 	if (backend && !strcmp(backend, "memfd"))
 		return memfd_refused(c);
 	if (backend && strcmp(backend, "device"))

@@ -36,7 +36,7 @@ static const struct optdef common_opts[] = {
 static const struct optdef create_opts[] = {
 	{ "key", 'k', true }, { "value", 'v', true },
 	{ "mode", 'm', true }, { "grant", 'g', true }, { "backend", 'b', true },
-	{ NULL, 0, false }
+	{ "load", 'l', true }, { NULL, 0, false }
 };
 static const struct optdef attach_opts[] = {
 	{ "rdonly", 'r', false }, { "mediated", 'm', false },
@@ -79,14 +79,16 @@ struct command {
 
 static const struct command commands[] = {
 	{ "create", cmd_create, create_opts, 2,
-	  "NAME CAPACITY [--key u64,u32...] [--value u64|u32|none] [--mode OCTAL] [--grant OPS]", NULL,
+	  "NAME CAPACITY [--key u64,u32...] [--value u64|u32|none] [--mode OCTAL] [--grant OPS] [--load 3/4|1/2]", NULL,
 	  "Create a named device table for CAPACITY keys and show it.  --key\n"
 	  "gives the key's words, u64 ones first (default: one u64), --value the\n"
 	  "value's width, or none for a set (default u64).  --mode sets its\n"
 	  "permission bits (default 0600); --grant lists the operations that\n"
 	  "mediated attachers may run (load,store,swap,add,sub,and,or,xor,cas,\n"
 	  "insert,find, or read, or all; default read: load,find).  Without\n"
-	  "insert they change existing keys only.  The table lives until unlinked." },
+	  "insert they change existing keys only.  --load 1/2 gives CAPACITY keys\n"
+	  "twice as many rows as keys (1.5 times the memory of the default 3/4)\n"
+	  "for shorter probes.  The table lives until unlinked." },
 	{ "attach", cmd_attach, attach_opts, 1,
 	  "NAME [--rdonly | --mediated] [--owner UID]", NULL,
 	  "Attach to a named table with the given access (read-write by default)\n"

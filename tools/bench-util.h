@@ -257,14 +257,18 @@ static inline double bench_best(struct bench_ctl *ctl, const struct bench_job *j
 }
 
 #ifdef ADICT_H
-/* The largest capacity whose libadict table takes at most @bytes. */
-static inline __u64 bench_capacity_for(unsigned long long bytes)
+/*
+ * The largest capacity whose libadict table (default geometry, load 3/4,
+ * or 1/2 when @tflags has ADICT_TABLE_F_LOAD_HALF) takes at most @bytes.
+ */
+static inline __u64 bench_capacity_for(unsigned long long bytes, __u32 tflags)
 {
 	__u64 buckets = (bytes - ADICT_HEADER_BYTES) / ADICT_BUCKET_BYTES;
 	__u64 cap = (buckets - 1) * ADICT_BUCKET_SLOTS * ADICT_LOAD_NUM /
 		    ADICT_LOAD_DEN;
 
-	while (cap > 1 && adict_map_bytes(adict_geometry(cap)) > bytes)
+	while (cap > 1 && adict_map_bytes(adict_nbuckets(cap, ADICT_BUCKET_SLOTS,
+							 tflags)) > bytes)
 		cap -= cap / 64 + 1;
 	return cap;
 }

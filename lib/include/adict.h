@@ -85,7 +85,17 @@ struct adict_opts {
 	unsigned int key64;
 	unsigned int key32;
 	unsigned int value_bytes;
+	/*
+	 * The most keys per row: ADICT_LOAD_3_4 (0, the default) or
+	 * ADICT_LOAD_1_2, which gives the same capacity 1.5 times the memory
+	 * for shorter probes (Documentation/libadict.rst, "Load").
+	 */
+	unsigned int load;
 };
+
+/* struct adict_opts.load and struct adict_table_info.load */
+#define ADICT_LOAD_3_4	0	/* rows >= capacity * 4/3 */
+#define ADICT_LOAD_1_2	1	/* rows >= capacity * 2 */
 
 struct adict_table_info {
 	__u64 capacity;		/* keys the table accepts */
@@ -100,6 +110,7 @@ struct adict_table_info {
 	/* the row geometry (format v2) */
 	unsigned int key64, key32, value_bytes;	/* as in struct adict_opts */
 	unsigned int row_bytes, bucket_rows;	/* as in the header */
+	unsigned int load;	/* ADICT_LOAD_3_4 or ADICT_LOAD_1_2 */
 };
 
 /* Setup and slow paths (lib/adict.c). */

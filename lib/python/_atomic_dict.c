@@ -645,7 +645,36 @@ struct create_extras {
 	PyObject *name, *backend;
 	int mode, grant;
 	unsigned int key64, key32, value_bytes;	/* all 0: the default */
+	PyObject *load;			/* None, 0.75 or 0.5 */
 };
+
+/* load=0.75 (the default, None too) or 0.5 into @load: ADICT_LOAD_*. */
+static int load_from_py(PyObject *o, unsigned int *load)
+{
+	double d;
+
+	*load = ADICT_LOAD_3_4;
+	if (o == Py_None)
+		return 0;
+	if (!PyFloat_Check(o) && !PyLong_Check(o)) {
+		PyErr_Format(PyExc_TypeError, "load must be 0.75 or 0.5, not %.100s",
+			     Py_TYPE(o)->tp_name);
+		return -1;
+	}
+	d = PyFloat_AsDouble(o);
+	if (d == -1.0 && PyErr_Occurred())
+		return -1;
+	if (d == 0.5) {
+		*load = ADICT_LOAD_1_2;
+		return 0;
+	}
+	if (d == 0.75)
+		return 0;
+	PyErr_Format(PyExc_ValueError, "load must be 0.75 (the default) or 0.5 "
+		     "(the same max_entries in 1.5 times the memory, for shorter "
+		     "probes), got %R", o);
+	return -1;
+}
 
 /*
  * The original's geometry arguments into @x: ValueError as its AtomicArray
@@ -730,6 +759,8 @@ static PyObject *table_create(PyTypeObject *type, PyObject *cap_o,
 	}
 	if (backend_from_py(x->backend, &opts.backend))
 		return NULL;
+	if (load_from_py(x->load, &opts.load))
+		return NULL;
 	if (x->name != Py_None) {
 		opts.name = name_from_py(x->name);
 		if (!opts.name)
@@ -761,14 +792,15 @@ static PyObject *table_create(PyTypeObject *type, PyObject *cap_o,
 static PyObject *dict_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
 	static char *kwlist[] = { "max_entries", "k64", "k32", "v64", "v32",
-				  "name", "mode", "grant", "backend", NULL };
-	struct create_extras x = { Py_None, Py_None, 0600, 0, 0, 0, 0 };
+				  "name", "mode", "grant", "backend", "load",
+				  NULL };
+	struct create_extras x = { Py_None, Py_None, 0600, 0, 0, 0, 0, Py_None };
 	long k64 = 1, k32 = 0, v64 = 1, v32 = 0;
 	PyObject *cap_o;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|llll$OiiO:AtomicDict", kwlist,
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|llll$OiiOO:AtomicDict", kwlist,
 					 &cap_o, &k64, &k32, &v64, &v32, &x.name,
-					 &x.mode, &x.grant, &x.backend))
+					 &x.mode, &x.grant, &x.backend, &x.load))
 		return NULL;
 	if (geometry_from_args("AtomicDict", k64, k32, v64, v32, false, &x))
 		return NULL;
@@ -778,14 +810,15 @@ static PyObject *dict_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static PyObject *set_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
 	static char *kwlist[] = { "max_entries", "k64", "k32",
-				  "name", "mode", "grant", "backend", NULL };
-	struct create_extras x = { Py_None, Py_None, 0600, 0, 0, 0, 0 };
+				  "name", "mode", "grant", "backend", "load",
+				  NULL };
+	struct create_extras x = { Py_None, Py_None, 0600, 0, 0, 0, 0, Py_None };
 	long k64 = 1, k32 = 0;
 	PyObject *cap_o;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|ll$OiiO:AtomicSet", kwlist,
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|ll$OiiOO:AtomicSet", kwlist,
 					 &cap_o, &k64, &k32, &x.name, &x.mode,
-					 &x.grant, &x.backend))
+					 &x.grant, &x.backend, &x.load))
 		return NULL;
 	if (geometry_from_args("AtomicSet", k64, k32, 0, 0, true, &x))
 		return NULL;
@@ -988,8 +1021,9 @@ static PyObject *table_info(struct table_object *self, PyObject *unused)
 		return os_error(PyExc_OSError, -ret, "atomic_dict: info: %s", strerror(-ret));
 	dev = info.backend == ADICT_BACKEND_DEVICE;
 #define DEV_U(x) (dev ? PyLong_FromUnsignedLong(x) : Py_NewRef(Py_None))
-	return Py_BuildValue("{s:K,s:i,s:i,s:i,s:i,s:K,s:K,s:K,s:s,s:s,s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
+	return Py_BuildValue("{s:K,s:d,s:i,s:i,s:i,s:i,s:K,s:K,s:K,s:s,s:s,s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
 		"capacity", (unsigned long long)info.capacity,
+		"load", info.load == ADICT_LOAD_1_2 ? 0.5 : 0.75,
 		"k64", (int)self->t->core.layout.key64,
 		"k32", (int)self->t->core.layout.key32,
 		"v64", self->t->core.layout.value_bytes == 8 &&
@@ -2210,7 +2244,7 @@ static PyTypeObject dict_type = {
 	.tp_as_mapping = &dict_as_mapping,
 	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
 	.tp_doc = "AtomicDict(max_entries, k64=1, k32=0, v64=1, v32=0, *, name=None, "
-		  "mode=0o600, grant=0, backend=None)\n--\n\n"
+		  "mode=0o600, grant=0, backend=None, load=0.75)\n--\n\n"
 		  "A lock-free table of keys (each word non-zero) to values (initially\n"
 		  "0), shared with fork()ed children and multiprocessing children, or,\n"
 		  "when named, with any process through /dev/atomic_dict.  It holds at\n"
@@ -2230,7 +2264,7 @@ static PyTypeObject set_type = {
 	.tp_as_sequence = &table_as_sequence,
 	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
 	.tp_doc = "AtomicSet(max_entries, k64=1, k32=0, *, name=None, mode=0o600, "
-		  "grant=0, backend=None)\n--\n\n"
+		  "grant=0, backend=None, load=0.75)\n--\n\n"
 		  "A lock-free set of keys (each word non-zero), shared like AtomicDict.\n"
 		  "add(key) returns True if the key was new; iteration yields\n"
 		  "((key,), True), as the original's.",

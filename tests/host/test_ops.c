@@ -246,6 +246,87 @@ static void full_table_should_accept_capacity_keys_then_enospc(void)
 	}
 }
 
+/*
+ * Load 1/2 (opts.load = ADICT_LOAD_1_2): rows for twice the capacity, the
+ * flag in the header and in adict_info(), the same capacity (every key
+ * fits, then -ENOSPC), and a second opener (adict_from_fd()) sees the same
+ * table.  An unknown load is -EINVAL.
+ */
+static void load_half_should_double_the_rows_and_keep_the_capacity(void)
+{
+	static const __u64 caps[] = { 1, 191, 192, 1000, 100000 };
+	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_MEMFD,
+				.load = ADICT_LOAD_1_2 };
+	struct adict_table_info info, uinfo;
+	struct adict_table_header h;
+	struct adict *t, *u;
+	unsigned int c;
+
+	for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		__u64 cap = caps[c], i, v = 0, seed = cap;
+		int bad = 0;
+
+		t = NULL;
+		CHECK_EQ(0, adict_create(&t, cap, &o));
+		if (!t)
+			return;
+		CHECK_EQ(0, adict_info(t, &info));
+		CHECK_EQ(ADICT_LOAD_1_2, info.load);
+		CHECK_EQ(cap, info.capacity);
+		CHECK_EQ(adict_nbuckets(cap, 4, ADICT_TABLE_F_LOAD_HALF),
+			 info.nbuckets);
+		CHECK((info.nbuckets - 1) * 4 >= 2 * cap);
+		memcpy(&h, t->map, sizeof(h));
+		CHECK(h.flags & ADICT_TABLE_F_LOAD_HALF);
+		CHECK(adict_header_valid(&h, info.bytes));
+		for (i = 0; i < cap; i++)
+			bad |= adict_add(t, tu_rand(&seed) | 1, i, NULL) != 0;
+		CHECK_EQ(0, bad);
+		CHECK_EQ(-ENOSPC, adict_insert(t, 2));
+		CHECK_EQ(cap, t->core.kused[0]);
+		u = NULL;
+		CHECK_EQ(0, adict_from_fd(&u, t->fd));
+		if (!u) {
+			adict_close(t);
+			return;
+		}
+		CHECK_EQ(0, adict_info(u, &uinfo));
+		CHECK_EQ(ADICT_LOAD_1_2, uinfo.load);
+		CHECK_EQ(info.nbuckets, uinfo.nbuckets);
+		seed = cap;
+		for (i = 0; i < cap; i++) {
+			bad |= adict_find(u, tu_rand(&seed) | 1, &v) != 0;
+			bad |= v != i;
+		}
+		CHECK_EQ(0, bad);
+		adict_close(u);
+		adict_close(t);
+	}
+	/* Another geometry takes the load too: u32 -> u32, 8 rows a bucket. */
+	o.key32 = 1;
+	o.value_bytes = 4;
+	t = NULL;
+	CHECK_EQ(0, adict_create(&t, 1000, &o));
+	if (t) {
+		CHECK_EQ(0, adict_info(t, &info));
+		CHECK_EQ(adict_nbuckets(1000, 8, ADICT_TABLE_F_LOAD_HALF),
+			 info.nbuckets);
+		CHECK_EQ(ADICT_LOAD_1_2, info.load);
+		adict_close(t);
+	}
+	/* The default is 3/4, and says so. */
+	t = mk(1000);
+	CHECK_EQ(0, adict_info(t, &info));
+	CHECK_EQ(ADICT_LOAD_3_4, info.load);
+	adict_close(t);
+	o.key32 = 0;
+	o.value_bytes = 0;
+	o.load = 2;
+	t = (struct adict *)1;
+	CHECK_EQ(-EINVAL, adict_create(&t, 10, &o));
+	CHECK(t == NULL);
+}
+
 static void handle_should_stay_the_value_word_of_its_key(void)
 {
 	struct adict *t = mk(1000);
@@ -440,6 +521,38 @@ static void geometry_should_keep_load_at_most_three_quarters(void)
 	CHECK(adict_geometry(ADICT_CAPACITY_MAX) != 0);
 }
 
+static void geometry_with_load_half_should_keep_load_at_most_one_half(void)
+{
+	static const unsigned int rows[] = { 1, 2, 4, 8, 16 };
+	__u64 cap, bad = 0;
+	unsigned int r;
+
+	for (r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		for (cap = 1; cap < 20000; cap += (cap < 300 ? 1 : 97)) {
+			__u64 nb = adict_nbuckets(cap, rows[r],
+						  ADICT_TABLE_F_LOAD_HALF);
+			__u64 n = (nb - 1) * rows[r];
+
+			bad |= nb % ADICT_BUCKETS_PER_PAGE != 0;
+			bad |= n < 2 * cap;	/* load <= 1/2 */
+			/* never more than one bucket and a page of slack */
+			bad |= n >= 2 * cap + rows[r] + ADICT_BUCKETS_PER_PAGE * rows[r];
+			/* at least the rows of load 3/4 */
+			bad |= nb < adict_nbuckets(cap, rows[r], 0);
+			/* only the load flag counts */
+			bad |= nb != adict_nbuckets(cap, rows[r],
+						    ADICT_TABLE_F_LOAD_HALF |
+						    ADICT_TABLE_F_NAMED |
+						    ADICT_TABLE_F_DEVICE);
+		}
+	}
+	CHECK_EQ(0, bad);
+	CHECK_EQ(0, adict_nbuckets(0, 4, ADICT_TABLE_F_LOAD_HALF));
+	CHECK_EQ(0, adict_nbuckets(ADICT_CAPACITY_MAX + 1, 4,
+				   ADICT_TABLE_F_LOAD_HALF));
+	CHECK(adict_nbuckets(ADICT_CAPACITY_MAX, 1, ADICT_TABLE_F_LOAD_HALF));
+}
+
 static void header_validation_should_reject_every_corruption(void)
 {
 	static const __u64 seed[2] = { 1, 2 };
@@ -471,6 +584,18 @@ static void header_validation_should_reject_every_corruption(void)
 			tu_failed_now = 1;
 		}
 	}
+	/*
+	 * The load flag is not informational: it sizes the table, so a header
+	 * whose flag disagrees with its bucket count is refused either way.
+	 */
+	bad = h;
+	bad.flags |= ADICT_TABLE_F_LOAD_HALF;
+	CHECK(!adict_header_valid(&bad, ~0ULL));
+	CHECK(adict_header_init(&h, 12345, ADICT_TABLE_F_LOAD_HALF, &l, seed));
+	CHECK(adict_header_valid(&h, h.map_bytes));
+	bad = h;
+	bad.flags &= ~ADICT_TABLE_F_LOAD_HALF;
+	CHECK(!adict_header_valid(&bad, ~0ULL));
 }
 
 static void header_page_should_be_read_only_and_memfd_sealed(void)
@@ -620,12 +745,14 @@ int main(void)
 	RUN(values_should_wrap_modulo_2_64);
 	RUN(capacity_one_should_take_one_key_then_enospc);
 	RUN(full_table_should_accept_capacity_keys_then_enospc);
+	RUN(load_half_should_double_the_rows_and_keep_the_capacity);
 	RUN(handle_should_stay_the_value_word_of_its_key);
 	RUN(iteration_should_return_each_key_once_with_its_value);
 	RUN(batches_should_match_single_operations);
 	RUN(batches_on_a_full_table_should_resume_long_probes);
 	RUN(bucket_scan_should_match_whole_keys_and_name_empty_slots);
 	RUN(geometry_should_keep_load_at_most_three_quarters);
+	RUN(geometry_with_load_half_should_keep_load_at_most_one_half);
 	RUN(header_validation_should_reject_every_corruption);
 	RUN(header_page_should_be_read_only_and_memfd_sealed);
 	RUN(kernel_paths_on_memfd_should_be_eopnotsupp);

@@ -15,6 +15,7 @@
  *  - one bind per fd (EBUSY), create needs O_RDWR (EBADF), attach rw needs
  *    O_RDWR (EBADF), a name exists once (EEXIST), unknown name -> ENOENT;
  *  - INFO/OP/mmap on an unbound fd -> EBADFD; unknown command -> ENOTTY;
+ *  - ADICT_CREATE_LOAD_HALF doubles the rows and keeps the capacity;
  *  - INFO reports what was asked; OP implements every operation as
  *    documented at enum adict_op; a full table gives ENOSPC and keeps
  *    everything it had.
@@ -61,6 +62,10 @@ TEST_F(unbound, create_garbage_flags_mode_grant)
 	a.size = sizeof(a);
 	a.capacity = 10;
 	a.flags = 0x80000000;
+	ret = ioctl(self->fd, ADICT_IOC_CREATE, &a);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = ADICT_CREATE_FLAGS + 1;	/* the first bit not yet defined */
 	ret = ioctl(self->fd, ADICT_IOC_CREATE, &a);
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(EINVAL, errno);
@@ -582,6 +587,78 @@ TEST(info_reports_the_table)
 	EXPECT_EQ(ADICT_TABLE_F_DEVICE, other.flags);
 	EXPECT_STREQ("", other.name);
 	EXPECT_NE(info.id, other.id);
+	close(fd2);
+	EXPECT_EQ(0, ioc_unlink(fd, name));
+	close(fd);
+}
+
+/*
+ * ADICT_CREATE_LOAD_HALF: rows for twice the capacity, ADICT_TABLE_F_LOAD_HALF
+ * in INFO and in the header (which validates), the same capacity through
+ * the mapping and through ADICT_IOC_OP, then ENOSPC.  A named table keeps
+ * the flag for its attachers.
+ */
+TEST(create_load_half_should_double_the_rows)
+{
+	struct adict_create_args a;
+	struct adict_info info;
+	struct mtable m;
+	char name[64];
+	__u64 i, r;
+	int fd, fd2, bad = 0;
+
+	fd = dev_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.flags = ADICT_CREATE_LOAD_HALF;
+	a.capacity = 1000;
+	ASSERT_EQ(0, ioctl(fd, ADICT_IOC_CREATE, &a));
+	ASSERT_EQ(0, ioc_info(fd, &info));
+	EXPECT_EQ(ADICT_TABLE_F_DEVICE | ADICT_TABLE_F_LOAD_HALF, info.flags);
+	EXPECT_EQ(1000, info.capacity);
+	EXPECT_EQ(adict_nbuckets(1000, ADICT_BUCKET_SLOTS,
+				 ADICT_TABLE_F_LOAD_HALF), info.nbuckets);
+	EXPECT_LE(2000, (info.nbuckets - 1) * ADICT_BUCKET_SLOTS);
+	EXPECT_LT(adict_geometry(1000), info.nbuckets);
+	EXPECT_EQ(adict_map_bytes(info.nbuckets), info.map_bytes);
+	/* The header says so too, and is valid with it (mtable_map checks). */
+	ASSERT_EQ(0, mtable_map(&m, fd, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(ADICT_TABLE_F_LOAD_HALF,
+		  ((struct adict_table_header *)m.map)->flags &
+		  ADICT_TABLE_F_LOAD_HALF);
+	for (i = 1; i <= 999; i++)
+		bad |= mop(&m, ADICT_OP_ADD, i * 977, i, 0, &r) != 0;
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, ioc_op(fd, ADICT_OP_ADD, 5, 1, 0, &r));	/* key 1000 */
+	EXPECT_EQ(-ENOSPC, mop(&m, ADICT_OP_INSERT, 6, 0, 0, &r));
+	EXPECT_EQ(-1, ioc_op(fd, ADICT_OP_INSERT, 6, 0, 0, &r));
+	EXPECT_EQ(ENOSPC, errno);
+	for (i = 1; i <= 999; i++)
+		bad |= mop(&m, ADICT_OP_FIND, i * 977, 0, 0, &r) != 0 || r != i;
+	EXPECT_EQ(0, bad);
+	mtable_unmap(&m);
+	close(fd);
+
+	/* Named, with a geometry of its own: an attacher sees the same flag. */
+	tname(name, sizeof(name), "half");
+	fd = dev_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.flags = ADICT_CREATE_NAMED | ADICT_CREATE_LOAD_HALF;
+	a.capacity = 100;
+	a.name = uptr(name);
+	a.key32 = 1;
+	a.value_bytes = 4;
+	ASSERT_EQ(0, ioctl(fd, ADICT_IOC_CREATE, &a));
+	fd2 = table_attach(name, O_RDONLY, ADICT_ATTACH_RDONLY);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, ioc_info(fd2, &info));
+	EXPECT_EQ(ADICT_TABLE_F_LOAD_HALF, info.flags & ADICT_TABLE_F_LOAD_HALF);
+	EXPECT_EQ(adict_nbuckets(100, 8, ADICT_TABLE_F_LOAD_HALF), info.nbuckets);
+	ASSERT_EQ(0, mtable_map(&m, fd2, PROT_READ));
+	mtable_unmap(&m);
 	close(fd2);
 	EXPECT_EQ(0, ioc_unlink(fd, name));
 	close(fd);

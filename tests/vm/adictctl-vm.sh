@@ -150,6 +150,12 @@ head -c 150 "$T/a.adict" >"$T/cut.adict"
 t 6 "truncated" "a truncated dump: exit 6" "$A" load "$T/cut.adict" --name "cut_$$"
 t 4 "no table named" "... and no table was created" "$A" info "cut_$$"
 
+# --load 1/2: twice the rows of keys, shown by info; the default says 3/4.
+t 0 "load: +at most 1/2 \\(2044 rows for 1000 keys\\)" "create --load 1/2" \
+	"$A" create "half_$$" 1000 --load 1/2
+t 0 '"load": "1/2"' "info --json shows the load" "$A" info --json "half_$$"
+t 0 "load: +at most 3/4" "a table created without --load is at 3/4" "$A" info "copy_$$"
+
 # Other geometries: composite keys, u32 values, a set.
 WIDE=wide_$$
 SET=set_$$
@@ -204,10 +210,10 @@ t 2 "a row is at most 64 bytes" "create with a 72-byte row: exit 2" \
 	"$A" create "bad_$$" 10 --key u64,u64,u64,u64,u64,u64,u64,u64 --value u64
 t 4 "no table named" "... and none was created" "$A" info "bad_$$"
 
-for x in "$NAME" "copy_$$" "small_$$" "$WIDE" "$SET"; do "$A" unlink "$x" >/dev/null 2>&1; done
+for x in "$NAME" "copy_$$" "small_$$" "half_$$" "$WIDE" "$SET"; do "$A" unlink "$x" >/dev/null 2>&1; done
 t 0 "" "list after cleanup" "$A" list
 cp "$T/out" "$T/list"
-if grep -q "adictctl_vm_$$\|small_$$\|copy_$$\|wide_$$\|set_$$" "$T/list"; then
+if grep -q "adictctl_vm_$$\|small_$$\|copy_$$\|half_$$\|wide_$$\|set_$$" "$T/list"; then
 	not_ok "no test table is left named"
 else
 	ok "no test table is left named"

@@ -61,6 +61,11 @@
  * used >= capacity.  The rows beyond capacity (at least a quarter of the
  * table) absorb racing inserters and rows left part-written by processes
  * killed mid-insert (at most one row each).
+ *
+ * Maximum load: nbuckets gives buckets 1.. at least capacity * 4/3 rows
+ * (load at most 3/4), or capacity * 2 rows (load at most 1/2) when the
+ * header's flags hold ADICT_TABLE_F_LOAD_HALF: 1.5 times the memory per
+ * key for shorter probes.  Nothing else differs; the probe is the same.
  */
 #define ADICT_TABLE_MAGIC	0x3274636964615f61ULL	/* "a_adict2" LE */
 #define ADICT_FORMAT_V2		2
@@ -74,17 +79,24 @@
 #define ADICT_KEY64_MAX		8	/* 64-bit key words in a row */
 #define ADICT_KEY32_MAX		16	/* 32-bit key words in a row */
 #define ADICT_KEY_WORDS_MAX	16	/* key64 + key32 (a row is <= 64 bytes) */
-/* Maximum load: capacity <= 3/4 of the rows of buckets 1..nbuckets-1. */
+/* Maximum load: capacity <= 3/4 of the rows of buckets 1..nbuckets-1 ... */
 #define ADICT_LOAD_NUM		3
 #define ADICT_LOAD_DEN		4
+/* ... or <= 1/2 of them for a table with ADICT_TABLE_F_LOAD_HALF. */
+#define ADICT_LOAD_HALF_NUM	1
+#define ADICT_LOAD_HALF_DEN	2
 /* Buckets are allocated in whole pages of the data area. */
 #define ADICT_BUCKETS_PER_PAGE	(4096 / ADICT_BUCKET_BYTES)
 /* Largest capacity any implementation of format v2 accepts (2^40 keys). */
 #define ADICT_CAPACITY_MAX	(1ULL << 40)
 
-/* Table flags, in adict_table_header.flags (informational). */
+/*
+ * Table flags, in adict_table_header.flags.  DEVICE and NAMED are
+ * informational; LOAD_HALF is part of the geometry (nbuckets depends on it).
+ */
 #define ADICT_TABLE_F_DEVICE	(1U << 0)	/* owned by /dev/atomic_dict */
 #define ADICT_TABLE_F_NAMED	(1U << 1)	/* has a name (device only) */
+#define ADICT_TABLE_F_LOAD_HALF	(1U << 2)	/* sized for load <= 1/2 */
 
 struct adict_table_header {
 	__u64 magic;		/* ADICT_TABLE_MAGIC */
@@ -172,7 +184,8 @@ enum adict_op {
 
 /* adict_create_args.flags */
 #define ADICT_CREATE_NAMED	(1U << 0)	/* name is set; else anonymous */
-#define ADICT_CREATE_FLAGS	(ADICT_CREATE_NAMED)
+#define ADICT_CREATE_LOAD_HALF	(1U << 1)	/* load <= 1/2, not 3/4 */
+#define ADICT_CREATE_FLAGS	(ADICT_CREATE_NAMED | ADICT_CREATE_LOAD_HALF)
 
 /* adict_attach_args.flags */
 #define ADICT_ATTACH_RDONLY	(1U << 0)	/* read-only even on an O_RDWR fd */

@@ -161,29 +161,37 @@ static inline __u64 adict_khome_bucket(const struct adict_core *c,
 
 /*
  * adict_nbuckets - number of buckets for @capacity keys, @rows to a bucket.
+ * @tflags: the table's ADICT_TABLE_F_* (only ADICT_TABLE_F_LOAD_HALF counts)
  *
  * Returns the bucket count (a multiple of ADICT_BUCKETS_PER_PAGE, so the data
  * area is whole pages), or 0 when @capacity is 0 or above
- * ADICT_CAPACITY_MAX.  Rows of buckets 1.. are at least capacity * 4/3, so
- * the load never exceeds 3/4 and a full table still has empty rows.
+ * ADICT_CAPACITY_MAX.  Rows of buckets 1.. are at least capacity * 4/3
+ * (capacity * 2 with ADICT_TABLE_F_LOAD_HALF), so the load never exceeds
+ * 3/4 (1/2) and a full table still has empty rows.  The load changes only
+ * this count: the probe, the home bucket and the rules of the format are
+ * the same for every load.
  */
-static inline __u64 adict_nbuckets(__u64 capacity, __u32 rows)
+static inline __u64 adict_nbuckets(__u64 capacity, __u32 rows, __u32 tflags)
 {
-	__u64 slots, buckets;
+	__u64 num = ADICT_LOAD_NUM, den = ADICT_LOAD_DEN, slots, buckets;
 
 	if (capacity == 0 || capacity > ADICT_CAPACITY_MAX || rows == 0)
 		return 0;
+	if (tflags & ADICT_TABLE_F_LOAD_HALF) {
+		num = ADICT_LOAD_HALF_NUM;
+		den = ADICT_LOAD_HALF_DEN;
+	}
 	/* No overflow: capacity <= 2^40. */
-	slots = (capacity * ADICT_LOAD_DEN + ADICT_LOAD_NUM - 1) / ADICT_LOAD_NUM;
+	slots = (capacity * den + num - 1) / num;
 	buckets = (slots + rows - 1) / rows + 1;
 	return (buckets + ADICT_BUCKETS_PER_PAGE - 1) &
 	       ~(__u64)(ADICT_BUCKETS_PER_PAGE - 1);
 }
 
-/* adict_nbuckets() for the default geometry (four rows to a bucket). */
+/* adict_nbuckets() for the default geometry (four rows a bucket), load 3/4. */
 static inline __u64 adict_geometry(__u64 capacity)
 {
-	return adict_nbuckets(capacity, ADICT_BUCKET_SLOTS);
+	return adict_nbuckets(capacity, ADICT_BUCKET_SLOTS, 0);
 }
 
 /* Bytes of a whole table (header page + data area) for a bucket count. */
@@ -194,6 +202,7 @@ static inline __u64 adict_map_bytes(__u64 nbuckets)
 
 /*
  * adict_header_init - fill a header.
+ * @flags: ADICT_TABLE_F_*; ADICT_TABLE_F_LOAD_HALF sizes it for load 1/2
  * @l:    a row geometry from adict_layout_init()
  * @seed: the table's hash seed (random: get_random_bytes(), getrandom())
  *
@@ -204,7 +213,7 @@ static inline bool adict_header_init(struct adict_table_header *h,
 				     const struct adict_layout *l,
 				     const __u64 seed[2])
 {
-	__u64 nb = adict_nbuckets(capacity, l->rows);
+	__u64 nb = adict_nbuckets(capacity, l->rows, flags);
 
 	if (!nb)
 		return false;
@@ -237,7 +246,8 @@ static inline bool adict_header_init(struct adict_table_header *h,
  * @map_bytes: bytes actually mapped or allocated behind it
  *
  * Every field must be exactly what adict_header_init() writes for the
- * header's capacity, geometry and seed; nothing else is accepted.
+ * header's capacity, geometry, load flag and seed; nothing else is
+ * accepted.  The other flags are informational: any value is taken.
  */
 static inline bool adict_header_valid(const struct adict_table_header *h,
 				      __u64 map_bytes)

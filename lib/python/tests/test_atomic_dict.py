@@ -555,6 +555,30 @@ class InfoTest(unittest.TestCase):
             self.assertIsNone(d.name)
             for k in ("id", "uid", "gid", "mode", "grant", "users"):
                 self.assertIsNone(i[k], k)
+            self.assertEqual(i["load"], 0.75)
+
+    def test_load_half_should_double_the_rows_and_keep_max_entries(self):
+        with AtomicDict(1000, backend="memfd") as d3, \
+                AtomicDict(1000, backend="memfd", load=0.5) as d2, \
+                AtomicSet(1000, backend="memfd", load=0.5) as s2:
+            for t in (d2, s2):
+                i = t.info()
+                self.assertEqual(i["load"], 0.5)
+                self.assertEqual(i["capacity"], 1000)
+                self.assertGreaterEqual((i["buckets"] - 1) * 4, 2 * 1000)
+                self.assertGreater(i["buckets"], d3.info()["buckets"])
+            for k in range(1, 1001):
+                d2[k].add(k)
+            self.assertEqual(len(d2), 1000)
+            with self.assertRaises(TableFullError):
+                d2[5000] = 1
+            self.assertEqual(sum(v for _, v in d2.items()), 1000 * 1001 // 2)
+        for bad in (0.6, 1, 0.0, -0.5):
+            with self.assertRaises(ValueError, msg=repr(bad)):
+                AtomicDict(10, backend="memfd", load=bad)
+        for bad in ("1/2", [0.5]):
+            with self.assertRaises(TypeError, msg=repr(bad)):
+                AtomicDict(10, backend="memfd", load=bad)
 
 
 class ForkTest(unittest.TestCase):

@@ -43,6 +43,18 @@ class NamedTableTest(unittest.TestCase):
         except FileNotFoundError:
             pass
 
+    def test_load_half_should_reach_the_device_and_its_attachers(self):
+        name, d = self.make("half", n=1000, load=0.5)
+        self.assertEqual(d.info()["load"], 0.5)
+        self.assertGreaterEqual((d.info()["buckets"] - 1) * 4, 2 * 1000)
+        for k in range(1, 1001):
+            d[k].add(1)
+        with self.assertRaises(atomic_dict.TableFullError):
+            d[5000] = 1
+        with AtomicDict.attach(name) as e:
+            self.assertEqual(e.info()["load"], 0.5)
+            self.assertEqual(e.load(1000), 1)
+
     def test_named_table_should_be_shared_by_attach(self):
         name, d = self.make("share", mode=0o600)
         d[1].add(5)

@@ -85,10 +85,10 @@ class IntrospectionTest(unittest.TestCase):
         self.addCleanup(d.close)
         self.assertEqual(str(inspect.signature(AtomicDict)),
                          "(max_entries, k64=1, k32=0, v64=1, v32=0, *, name=None, "
-                         "mode=384, grant=0, backend=None)")
+                         "mode=384, grant=0, backend=None, load=0.75)")
         self.assertEqual(str(inspect.signature(AtomicSet)),
                          "(max_entries, k64=1, k32=0, *, name=None, mode=384, "
-                         "grant=0, backend=None)")
+                         "grant=0, backend=None, load=0.75)")
         self.assertEqual(str(inspect.signature(d.add)), "(key, delta=1)")
         self.assertEqual(str(inspect.signature(d[1].cas)), "(expected, desired)")
         for cls in (AtomicDict, AtomicSet, AtomicValue64):

@@ -31,6 +31,7 @@ expect 0 "^3$" "get -F reads a value" "$A" get -F "$W/a.adict" 42
 expect 0 "^99 0$" "get -F: an absent key reads 0" "$A" get -F "$W/a.adict" 42 99
 expect 0 "backend: +memfd" "info -F shows the memfd backend" "$A" info -F "$W/a.adict"
 expect 0 "used: +4 keys" "info -F counts the keys" "$A" info -F "$W/a.adict"
+expect 0 "load: +at most 3/4 \\(252 rows for 100 keys\\)" "info -F shows the load" "$A" info -F "$W/a.adict"
 expect 0 "4 keys restore into a table of capacity 100" \
 	"load --backend memfd checks that the dump restores" \
 	"$A" load --backend memfd "$W/a.adict"

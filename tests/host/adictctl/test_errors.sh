@@ -46,6 +46,7 @@ expect 2 "bad capacity '0'" "capacity 0" "$A" create t 0
 expect 2 "bad capacity 'lots'" "capacity not a number" "$A" create t lots
 expect 2 "bad --mode '999'" "mode out of range" "$A" create t 10 --mode 999
 expect 2 "bad --grant 'load,frob'" "unknown grant" "$A" create t 10 --grant load,frob
+expect 2 "bad --load '2/3'" "unknown load" "$A" create t 10 --load 2/3
 expect 2 "memfd table is anonymous" "create --backend memfd is refused, with why" \
 	"$A" create t 10 --backend memfd
 expect 2 "load --backend memfd FILE" "... and what to do instead" \

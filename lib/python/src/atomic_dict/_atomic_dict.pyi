@@ -47,6 +47,7 @@ class KernelModuleNotLoadedError(Error, OSError):
 
 class _TableInfo(TypedDict):
     capacity: int
+    load: float
     k64: int
     k32: int
     v64: int
@@ -149,6 +150,7 @@ class AtomicDict(_TableBase):
         mode: int = 0o600,
         grant: int = 0,
         backend: _Backend | None = None,
+        load: float = 0.75,
     ) -> None: ...
     def __getitem__(self, key: _Key) -> AtomicValue64 | AtomicValue32: ...
     def __setitem__(self, key: _Key, value: int) -> None: ...
@@ -186,6 +188,7 @@ class AtomicSet(_TableBase):
         mode: int = 0o600,
         grant: int = 0,
         backend: _Backend | None = None,
+        load: float = 0.75,
     ) -> None: ...
     def add(self, key: _Key) -> bool: ...
     def add_many(self, keys: Iterable[_Key]) -> list[bool]: ...
