@@ -220,6 +220,7 @@ static int kbatch_ioctl(struct adict *t, struct adict_batch_op *ops,
 
 		if (ioctl(t->fd, ADICT_IOC_OP, &a) < 0) {
 			ops[i].status = -errno;
+			ops[i].result = 0;	/* no stale result beside an error */
 			continue;
 		}
 		ops[i].status = 0;
