@@ -15,8 +15,8 @@
  *    and ShmemHugePages in /proc/meminfo rises by most of the table;
  *  - on huge pages every key inserted reads back with its adds;
  *  - a small table (under 4 MiB) stays on 4 KiB pages whatever the policy;
- *  - on a kernel without THP (Debian's PREEMPT_RT kernels, the debug
- *    kernels) a large table falls back to 4 KiB pages silently and works:
+ *  - on a kernel without THP (Debian's PREEMPT_RT kernels) a large table
+ *    falls back to 4 KiB pages silently and works:
  *    the fixture's cases skip there (tests/vm/skips allows it), this one
  *    runs on every kernel.
  */
