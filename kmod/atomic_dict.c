@@ -93,6 +93,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pagemap.h>
+#include <linux/pfn_t.h>
 #include <linux/proc_fs.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -123,6 +124,11 @@
 /* ------------------------------------------------------------------------ */
 /* Limits (module parameters, writable by root at runtime)                  */
 /* ------------------------------------------------------------------------ */
+
+static bool huge_pages = true;
+module_param(huge_pages, bool, 0644);
+MODULE_PARM_DESC(huge_pages,
+		 "Back the whole 2 MiB pieces of new tables with huge pages where the kernel maps them by PMD, 6.12 and later (default Y)");
 
 static unsigned long max_table_bytes = 1UL << 30;
 module_param(max_table_bytes, ulong, 0644);
@@ -188,7 +194,11 @@ static void adict_table_free_pages(struct adict_table *t)
 		 * then.  Every caller may sleep (file release, the ioctl that
 		 * failed to create, module exit).
 		 */
-		for (i = 0; i < t->npages && t->pages[i]; i++) {
+		for (i = 0; i < t->huge_npages; i += ADICT_HUGE_NR) {
+			__free_pages(t->pages[i], ADICT_HUGE_ORDER);
+			cond_resched();
+		}
+		for (; i < t->npages && t->pages[i]; i++) {
 			__free_page(t->pages[i]);
 			if (!(i % 1024))
 				cond_resched();
@@ -249,9 +259,44 @@ static struct adict_table *adict_table_new(u64 capacity,
 }
 
 /*
+ * adict_table_alloc_huge - back the first whole huge pieces of @t.
+ *
+ * Each whole ADICT_HUGE_NR-page piece, from the start, gets one zeroed
+ * compound page, charged to the caller's memory cgroup like the base pages.
+ * __GFP_NORETRY: one light attempt at compaction and reclaim, then the rest
+ * of the table comes from base pages (the first failure ends the huge
+ * prefix, so t->huge_npages describes it and adict_table_free_pages()
+ * frees it).  A fatal signal is left to the caller's loop.
+ */
+static void adict_table_alloc_huge(struct adict_table *t)
+{
+#ifdef ADICT_HUGE
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN |
+			  __GFP_NORETRY | __GFP_COMP;
+	struct page *page;
+	unsigned long i;
+
+	if (!READ_ONCE(huge_pages))
+		return;
+	while (t->huge_npages + ADICT_HUGE_NR <= t->npages &&
+	       !fatal_signal_pending(current)) {
+		page = alloc_pages(gfp, ADICT_HUGE_ORDER);
+		if (!page)
+			return;
+		for (i = 0; i < ADICT_HUGE_NR; i++)
+			t->pages[t->huge_npages + i] = page + i;
+		t->huge_npages += ADICT_HUGE_NR;
+		cond_resched();
+	}
+#endif
+}
+
+/*
  * adict_table_populate - allocate, zero and map the pages of @t.
  *
- * Pages are allocated one by one and charged to the caller's memory cgroup
+ * Whole huge pieces first where the kernel can map them by PMD
+ * (adict_table_alloc_huge()), then base pages, allocated one by one and
+ * charged to the caller's memory cgroup
  * (__GFP_ACCOUNT; vmalloc_user() would not be).  __GFP_RETRY_MAYFAIL makes
  * an allocation beyond the cgroup's limit or the free memory fail with
  * -ENOMEM instead of invoking the OOM killer; __GFP_NOWARN keeps a failure
@@ -278,7 +323,8 @@ static int adict_table_populate(struct adict_table *t)
 			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!t->pages)
 		return -ENOMEM;
-	for (i = 0; i < t->npages; i++) {
+	adict_table_alloc_huge(t);
+	for (i = t->huge_npages; i < t->npages; i++) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		t->pages[i] = alloc_page(gfp);
@@ -976,7 +1022,7 @@ static int adict_ioctl_info(struct adict_file *af, void __user *uarg)
 
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
-	info.flags = t->flags;
+	info.flags = t->flags | (t->huge_npages ? ADICT_TABLE_F_HUGE : 0);
 	info.capacity = t->core.capacity;
 	info.nbuckets = t->core.nbuckets;
 	info.map_bytes = t->bytes;
@@ -1168,8 +1214,13 @@ static int adict_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
 }
 
 /*
- * After MADV_DONTNEED (or anything else that zaps the PTEs) a touch faults
- * here and gets the same page back; the VMA's flags were checked at mmap.
+ * A touch of a page not mapped yet faults here: every page of a mapping of
+ * a table with huge pages (adict_mmap() maps none up front), and any page
+ * after MADV_DONTNEED or anything else that zaps the page tables.  The
+ * VMA's flags were checked at mmap.  A VM_PFNMAP mapping gets a special
+ * PTE, which holds no page reference (the VMA holds the file, the file the
+ * table, the table its pages); the others get the page with a reference,
+ * as vm_insert_pages() gave it.
  */
 static vm_fault_t adict_vm_fault(struct vm_fault *vmf)
 {
@@ -1179,9 +1230,67 @@ static vm_fault_t adict_vm_fault(struct vm_fault *vmf)
 	if (vmf->pgoff >= t->npages)
 		return VM_FAULT_SIGBUS;
 	page = t->pages[vmf->pgoff];
+	if (vmf->vma->vm_flags & VM_PFNMAP)
+		return vmf_insert_pfn(vmf->vma, vmf->address, page_to_pfn(page));
 	get_page(page);
 	vmf->page = page;
 	return 0;
+}
+
+#ifdef ADICT_HUGE
+/*
+ * One PMD for a whole huge page of the table, when the mapping covers all of
+ * it at an address aligned as its offset is (libadict aligns its mappings;
+ * ->get_unmapped_area is thp_get_unmapped_area() for everybody else).
+ * Otherwise, and for any other order, the core falls back to ->fault.
+ */
+static vm_fault_t adict_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct adict_table *t = adict_vma_table(vma);
+	unsigned long haddr = vmf->address & PMD_MASK;
+	pgoff_t pgoff;
+
+	if (order != PMD_ORDER || !(vma->vm_flags & VM_PFNMAP) ||
+	    haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	pgoff = vma->vm_pgoff + ((haddr - vma->vm_start) >> PAGE_SHIFT);
+	if (!IS_ALIGNED(pgoff, ADICT_HUGE_NR) ||
+	    pgoff + ADICT_HUGE_NR > t->huge_npages)
+		return VM_FAULT_FALLBACK;
+	return vmf_insert_pfn_pmd(vmf, page_to_pfn_t(t->pages[pgoff]),
+				  vmf->flags & FAULT_FLAG_WRITE);
+}
+#endif
+
+/*
+ * ptrace() and /proc/PID/mem reach a VM_PFNMAP mapping only through here
+ * (get_user_pages() refuses it), and any other mapping where GUP refused
+ * (a forced write to a read-only one).  Through the kernel's own mapping of
+ * the table, up to the end of the page; a write only where the VMA may
+ * write, and never to the header page.
+ */
+static int adict_vm_access(struct vm_area_struct *vma, unsigned long addr,
+			   void *buf, int len, int write)
+{
+	struct adict_table *t = adict_vma_table(vma);
+	u64 off;
+
+	if (addr < vma->vm_start || addr >= vma->vm_end || len <= 0)
+		return -EINVAL;
+	off = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+	if (off >= t->bytes)
+		return -EINVAL;
+	/* One page at a time, as get_user_pages() would have gone. */
+	len = min_t(unsigned long, len, PAGE_SIZE - offset_in_page(addr));
+	if (write) {
+		if (!(vma->vm_flags & VM_WRITE) || off < ADICT_HEADER_BYTES)
+			return -EACCES;
+		memcpy((char *)t->kaddr + off, buf, len);
+	} else {
+		memcpy(buf, (char *)t->kaddr + off, len);
+	}
+	return len;
 }
 
 static const struct vm_operations_struct adict_vm_ops = {
@@ -1189,6 +1298,10 @@ static const struct vm_operations_struct adict_vm_ops = {
 	.close = adict_vm_close,
 	.may_split = adict_vm_may_split,
 	.fault = adict_vm_fault,
+#ifdef ADICT_HUGE
+	.huge_fault = adict_vm_huge_fault,
+#endif
+	.access = adict_vm_access,
 };
 
 static int adict_mmap(struct file *file, struct vm_area_struct *vma)
@@ -1210,6 +1323,18 @@ static int adict_mmap(struct file *file, struct vm_area_struct *vma)
 			   VM_MAYEXEC | (writable ? 0 : VM_MAYWRITE));
 	vma->vm_ops = &adict_vm_ops;
 
+	if (t->huge_npages) {
+		/*
+		 * Mapped on demand, by PMD where it can be (adict_vm_huge_fault())
+		 * and by special PTEs elsewhere; nothing of it is refcounted, and
+		 * GUP refuses it (ptrace goes through adict_vm_access()).  VM_PFNMAP
+		 * also keeps it out of mlock, NUMA balancing and madvise's LRU
+		 * paths, as for any device memory.
+		 */
+		adict_vm_flags_mod(vma, VM_PFNMAP, 0);
+		atomic_inc(&t->users);
+		return 0;
+	}
 	nr = vma_pages(vma);
 	ret = vm_insert_pages(vma, vma->vm_start, t->pages + vma->vm_pgoff, &nr);
 	if (ret)
@@ -1463,6 +1588,10 @@ static const struct file_operations adict_fops = {
 	.unlocked_ioctl = adict_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = adict_mmap,
+#ifdef ADICT_HUGE
+	/* Mappings of any table at an address that fits its huge pages. */
+	.get_unmapped_area = thp_get_unmapped_area,
+#endif
 #ifdef ADICT_HAVE_URING_CMD
 	.uring_cmd = adict_uring_cmd,
 #endif

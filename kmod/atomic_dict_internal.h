@@ -9,6 +9,7 @@
 
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -17,6 +18,24 @@
 #include <adict/core.h>
 
 struct user_namespace;
+
+/*
+ * Huge pages (Documentation/device.rst, "Huge pages").  Where the mm calls
+ * a driver's ->huge_fault for a VM_PFNMAP mapping and can mark a PMD
+ * special (CONFIG_ARCH_SUPPORTS_PMD_PFNMAP: Linux 6.12 on x86-64 with THP),
+ * each whole ADICT_HUGE_NR-page piece of a table is one compound page of
+ * ADICT_HUGE_ORDER, and an aligned mapping of it is one PMD.  Linux 6.1
+ * calls ->huge_fault for DAX mappings only, so tables there stay on base
+ * pages (ADICT_HUGE_NR 1: the loops below never see a huge page).
+ */
+#if IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)
+#define ADICT_HUGE		1
+#define ADICT_HUGE_ORDER	HPAGE_PMD_ORDER
+#define ADICT_HUGE_NR		HPAGE_PMD_NR
+#else
+#define ADICT_HUGE_ORDER	0
+#define ADICT_HUGE_NR		1UL
+#endif
 
 /*
  * One table.  Fields marked "immutable" are written before the table becomes
@@ -45,6 +64,12 @@ struct adict_table {
 	u64 bytes;			/* immutable map_bytes */
 	unsigned long npages;		/* immutable, bytes >> PAGE_SHIFT */
 	struct page **pages;		/* immutable once populated */
+	/*
+	 * pages[0 .. huge_npages) are compound pages of ADICT_HUGE_ORDER, one
+	 * per ADICT_HUGE_NR entries; the rest are base pages.  Immutable once
+	 * populated; 0 before Linux 6.12 (atomic_dict.c, ADICT_HUGE).
+	 */
+	unsigned long huge_npages;
 	void *kaddr;			/* vmap() of pages; header at offset 0 */
 	struct adict_core core;		/* trusted geometry, kernel's own copy */
 };

@@ -763,6 +763,45 @@ static void table_test_create_kernel_should_write_valid_header(struct kunit *tes
 	adict_table_destroy_kernel(t);
 }
 
+/*
+ * About 8.5 MiB: four whole 2 MiB pieces.  Where the module uses huge pages
+ * (ADICT_HUGE, 6.12) they are compound pages of the PMD order, from the
+ * start of the table (a fresh VM has the memory); elsewhere none.  Either
+ * way the kernel's ops through its vmap() of them work on every piece.
+ */
+static void table_test_large_table_should_get_huge_pages_where_mapped_by_pmd(struct kunit *test)
+{
+	struct adict_table *t = adict_table_create_kernel(400000);
+	unsigned long i;
+	u64 k, r;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(t));
+#ifdef ADICT_HUGE
+	KUNIT_EXPECT_GE(test, t->huge_npages, 4 * ADICT_HUGE_NR);
+#else
+	KUNIT_EXPECT_EQ(test, t->huge_npages, 0UL);
+#endif
+	KUNIT_EXPECT_EQ(test, t->huge_npages % ADICT_HUGE_NR, 0UL);
+	KUNIT_EXPECT_LE(test, t->huge_npages, t->npages);
+	for (i = 0; i < t->huge_npages; i += ADICT_HUGE_NR) {
+		KUNIT_EXPECT_TRUE(test, PageHead(t->pages[i]));
+		KUNIT_EXPECT_EQ(test, compound_order(t->pages[i]),
+				(unsigned int)ADICT_HUGE_ORDER);
+		KUNIT_EXPECT_PTR_EQ(test, t->pages[i + ADICT_HUGE_NR - 1],
+				    t->pages[i] + ADICT_HUGE_NR - 1);
+	}
+	for (k = 1; k <= 100000; k++)
+		KUNIT_ASSERT_EQ(test, adict_table_op(t, ADICT_ACCESS_RDWR, ADICT_OP_ADD,
+						     k * 0x9e3779b97f4a7c15ULL, k, 0, &r), 0);
+	for (k = 1; k <= 100000; k++) {
+		KUNIT_ASSERT_EQ(test, adict_table_op(t, ADICT_ACCESS_RDWR, ADICT_OP_FIND,
+						     k * 0x9e3779b97f4a7c15ULL, 0, 0, &r), 0);
+		KUNIT_ASSERT_EQ(test, r, k);
+	}
+	KUNIT_EXPECT_EQ(test, adict_core_count(&t->core), 100000ULL);
+	adict_table_destroy_kernel(t);
+}
+
 static void table_test_absurd_capacity_should_fail_cleanly(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, PTR_ERR(adict_table_create_kernel(0)), -EINVAL);
@@ -1210,6 +1249,7 @@ static void op_test_args_run_should_take_composite_keys_inline(struct kunit *tes
 
 static struct kunit_case adict_device_cases[] = {
 	KUNIT_CASE(table_test_create_kernel_should_write_valid_header),
+	KUNIT_CASE(table_test_large_table_should_get_huge_pages_where_mapped_by_pmd),
 	KUNIT_CASE(table_test_absurd_capacity_should_fail_cleanly),
 	KUNIT_CASE(op_test_rdonly_load_of_absent_key_should_not_insert),
 	KUNIT_CASE(op_test_rdonly_write_ops_should_be_eperm),

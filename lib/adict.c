@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -266,6 +267,26 @@ static unsigned long data_page_bytes(const struct adict *t)
 	return pg;
 }
 
+/*
+ * The page size a device table's data area got.  The device maps a table
+ * with huge pages (ADICT_TABLE_F_HUGE, Linux 6.12 and later) VM_PFNMAP, by
+ * special PMDs that /proc/self/smaps does not count: so the flag is taken
+ * at its word when this mapping is aligned for them (reserve()) and THP is
+ * not disabled for the process (prctl PR_SET_THP_DISABLE), the two things
+ * that would make the kernel map it by 4 KiB pages all the same.
+ */
+static unsigned long device_page_bytes(const struct adict *t,
+				       const struct adict_info *info)
+{
+	size_t huge = huge_page_bytes();
+
+	if ((info->flags & ADICT_TABLE_F_HUGE) && huge &&
+	    t->map_bytes >= 2 * huge && !((uintptr_t)t->map & (huge - 1)) &&
+	    prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 0)
+		return huge;
+	return data_page_bytes(t);
+}
+
 /* The table's secret hash seed: 16 bytes from the kernel's CSPRNG. */
 static int random_seed(__u64 seed[2])
 {
@@ -396,7 +417,7 @@ static int map_device(struct adict *t, int fd)
 		     t->core.nbuckets != info.nbuckets))
 		ret = -EBADMSG;
 	if (!ret)
-		t->page_bytes = data_page_bytes(t);
+		t->page_bytes = device_page_bytes(t, &info);
 	return ret;
 }
 

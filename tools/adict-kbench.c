@@ -8,7 +8,10 @@
  *   uring-N   io_uring batches of N entries (one submission each)
  *   uring-64x4  batches of 64, four in flight (submit/reap)
  *
- * and the ratios of each to one ioctl per operation.  Needs the module
+ * and the ratios of each to one ioctl per operation; then the same mmap adds
+ * on a 256 MiB table with the module's huge pages against one without
+ * (the huge_pages parameter, Documentation/device.rst "Huge pages"),
+ * alternated, for what the VM shows of the TLB effect.  Needs the module
  * (run in the VM by tests/vm); prints "skipped: ..." and exits 0 without it,
  * or without io_uring for the uring rows.
  */
@@ -17,11 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "adict.h"
 #include "bench-util.h"
 
 #define CAPACITY	100000
+#define BIG_CAPACITY	12000000ULL	/* about 256 MiB */
+#define HUGE_PARAM	"/sys/module/atomic_dict/parameters/huge_pages"
 
 static struct {
 	long ops;
@@ -37,17 +43,22 @@ static struct {
 		printf(__VA_ARGS__);					\
 	} while (0)
 
-static int fill(struct adict *t)
+static int fill_n(struct adict *t, __u64 n)
 {
 	__u64 i;
 	int ret;
 
-	for (i = 0; i < CAPACITY; i++) {
+	for (i = 0; i < n; i++) {
 		ret = adict_insert(t, bench_key(i));
 		if (ret < 0)
 			return ret;
 	}
 	return 0;
+}
+
+static int fill(struct adict *t)
+{
+	return fill_n(t, CAPACITY);
 }
 
 static double run_mmap(struct adict *t, long ops)
@@ -151,6 +162,95 @@ static void row(const char *name, double ns, double ioctl_ns)
 		    ioctl_ns / ns);
 }
 
+static int write_param(const char *val)
+{
+	FILE *f = fopen(HUGE_PARAM, "we");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs(val, f) >= 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* A BIG_CAPACITY device table created with huge_pages=@val. */
+static int big_table(struct adict **tp, const char *val)
+{
+	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_DEVICE };
+	int ret;
+
+	if (write_param(val))
+		return -errno;
+	ret = adict_create(tp, BIG_CAPACITY, &o);
+	write_param("Y");
+	if (!ret) {
+		ret = fill_n(*tp, CAPACITY);
+		if (ret)
+			adict_close(*tp);
+	}
+	return ret;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Random adds on CAPACITY keys spread over a 256 MiB table (nearly every
+ * 4 KiB page of it holds one), on huge pages and on 4 KiB pages, three
+ * rounds alternated.  Before 6.12 both are on 4 KiB pages: a control.  A
+ * caller that cannot set the parameter, or a VM without the memory, gets a
+ * "skipped" line.
+ */
+static void pages_rows(void)
+{
+	struct adict *huge = NULL, *small = NULL;
+	double h[3], b[3], r[3];
+	int i, ret;
+
+	if (access(HUGE_PARAM, W_OK)) {
+		say("skipped: huge pages: %s is not writable here\n", HUGE_PARAM);
+		return;
+	}
+	ret = big_table(&huge, "Y");
+	if (!ret)
+		ret = big_table(&small, "N");
+	if (ret) {
+		say("skipped: huge pages: a 256 MiB table: %s\n", strerror(-ret));
+		if (huge)
+			adict_close(huge);
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		h[i] = run_mmap(huge, cfg.ops * 5);
+		b[i] = run_mmap(small, cfg.ops * 5);
+		r[i] = b[i] / h[i];
+	}
+	qsort(h, 3, sizeof(h[0]), cmp_double);
+	qsort(b, 3, sizeof(b[0]), cmp_double);
+	qsort(r, 3, sizeof(r[0]), cmp_double);
+	if (cfg.json) {
+		printf("{\"case\":\"mmap-256M-pages-%lu\",\"ns_per_op\":%.2f}\n",
+		       adict_page_bytes(huge), h[1]);
+		printf("{\"case\":\"mmap-256M-pages-%lu\",\"ns_per_op\":%.2f}\n",
+		       adict_page_bytes(small), b[1]);
+	} else {
+		say("256 MiB table, %d keys, median of 3 alternated rounds of %ld adds:\n",
+		    CAPACITY, cfg.ops * 5);
+		say("%-10s %10.1f ns/op (pages of %lu KiB)\n", "huge_pages=Y", h[1],
+		    adict_page_bytes(huge) >> 10);
+		say("%-10s %10.1f ns/op (pages of %lu KiB)\n", "huge_pages=N", b[1],
+		    adict_page_bytes(small) >> 10);
+		say("4 KiB / huge pages, per round: %.2fx .. %.2fx, median %.2fx (TCG: not a hardware TLB)\n",
+		    r[0], r[2], r[1]);
+	}
+	adict_close(huge);
+	adict_close(small);
+}
+
 int main(int argc, char **argv)
 {
 	static const unsigned int batches[] = { 1, 8, 64, 512 };
@@ -252,6 +352,7 @@ int main(int argc, char **argv)
 	if (!cfg.json)
 		say("kernel batch path of libadict: %s\n", adict_kbatch_path(t));
 	adict_close(t);
+	pages_rows();
 	/* A figure is reported, not judged: the test is that every path ran. */
 	if (cfg.tap)
 		printf("ok 1 kbench\n");

@@ -90,6 +90,7 @@ static const char *load_name(unsigned int load)
 }
 
 static void print_info_json(const struct adict_table_info *in,
+			    unsigned long page_bytes,
 			    const char *grant)
 {
 	char kn[4 * ADICT_KEY_WORDS_MAX + 1];
@@ -107,6 +108,7 @@ static void print_info_json(const struct adict_table_info *in,
 	json_kv_u64(f, "used", in->used, true);
 	json_kv_u64(f, "nbuckets", in->nbuckets, true);
 	json_kv_u64(f, "bytes", in->bytes, true);
+	json_kv_u64(f, "page_bytes", page_bytes, true);
 	json_kv_str(f, "key", kn, true);
 	json_kv_str(f, "value", geom_value_name(in->value_bytes), true);
 	json_kv_u64(f, "key64", in->key64, true);
@@ -139,7 +141,12 @@ static const char *group_name(unsigned int gid)
 	return gr ? gr->gr_name : "?";
 }
 
-static void print_info(const struct ctx *c, const struct adict_table_info *in)
+/*
+ * @page_bytes: adict_page_bytes(), the page size the data area got here
+ * (libadict.rst, "Huge pages").
+ */
+static void print_info(const struct ctx *c, const struct adict_table_info *in,
+		       unsigned long page_bytes)
 {
 	double pct = in->capacity ? 100.0 * (double)in->used /
 				    (double)in->capacity : 0;
@@ -148,7 +155,7 @@ static void print_info(const struct ctx *c, const struct adict_table_info *in)
 
 	format_grant(in->grant, grant, sizeof(grant));
 	if (c->json) {
-		print_info_json(in, grant);
+		print_info_json(in, page_bytes, grant);
 		return;
 	}
 	geom_of_info(in, &g);
@@ -172,6 +179,10 @@ static void print_info(const struct ctx *c, const struct adict_table_info *in)
 	printf("memory:    %llu bytes (%llu buckets of %d bytes + header)\n",
 	       (unsigned long long)in->bytes, (unsigned long long)in->nbuckets,
 	       ADICT_BUCKET_BYTES);
+	if (page_bytes >= 1UL << 20)
+		printf("pages:     %lu MiB\n", page_bytes >> 20);
+	else
+		printf("pages:     %lu KiB\n", page_bytes >> 10);
 	if (in->backend != ADICT_BACKEND_DEVICE)
 		return;
 	printf("owner:     %u (%s), group %u (%s)\n", in->uid,
@@ -193,7 +204,7 @@ static int show_table(const struct ctx *c, struct adict *t,
 		return die_table(c, ret, src_name(src));
 	if (src->file)
 		snprintf(info.name, sizeof(info.name), "%s", src->saved_name);
-	print_info(c, &info);
+	print_info(c, &info, adict_page_bytes(t));
 	return EXIT_OK;
 }
 

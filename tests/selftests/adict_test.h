@@ -183,12 +183,40 @@ struct mtable {
 	struct adict_info info;
 };
 
+#define ADICT_HUGE_BYTES	(2UL << 20)	/* the PMD size on x86-64 */
+
+/*
+ * A PROT_NONE reservation of @bytes; aligned to ADICT_HUGE_BYTES for a
+ * table of two of them or more, as libadict's, so that its whole huge pages
+ * can be mapped by PMD (device.rst, "Huge pages").
+ */
+static inline char *reserve_aligned(size_t bytes)
+{
+	size_t slack;
+	char *p, *a;
+
+	if (bytes < 2 * ADICT_HUGE_BYTES)
+		return mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE |
+			    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p = mmap(NULL, bytes + ADICT_HUGE_BYTES, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	a = (char *)(((uintptr_t)p + ADICT_HUGE_BYTES - 1) &
+		     ~(uintptr_t)(ADICT_HUGE_BYTES - 1));
+	slack = a - p;
+	if (slack)
+		munmap(p, slack);
+	munmap(a + bytes, ADICT_HUGE_BYTES - slack);
+	return a;
+}
+
 /*
  * Map the table bound to @fd the way libadict does: the header page
  * read-only at offset 0, the data area with @prot at offset data_offset,
- * both inside one reserved range.  Then validate the header the way every
- * consumer must.  Returns 0, -errno (mmap/ioctl failure) or -EBADMSG
- * (header invalid or not what INFO says).
+ * both inside one reserved range (aligned for huge pages).  Then validate
+ * the header the way every consumer must.  Returns 0, -errno (mmap/ioctl
+ * failure) or -EBADMSG (header invalid or not what INFO says).
  */
 static inline int mtable_map(struct mtable *m, int fd, int prot)
 {
@@ -200,8 +228,7 @@ static inline int mtable_map(struct mtable *m, int fd, int prot)
 	if (ioc_info(fd, &m->info) < 0)
 		return -errno;
 	m->bytes = m->info.map_bytes;
-	base = mmap(NULL, m->bytes, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	base = reserve_aligned(m->bytes);
 	if (base == MAP_FAILED)
 		return -errno;
 	if (mmap(base, ADICT_HEADER_BYTES, PROT_READ, MAP_SHARED | MAP_FIXED,

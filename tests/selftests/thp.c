@@ -54,6 +54,23 @@ static __u64 shmem_huge_kb(void)
 	return p ? strtoull(p + strlen("ShmemHugePages:"), NULL, 10) : 0;
 }
 
+/* What the kernel said about huge shmem pages, for a failure's log. */
+static void explain(struct __test_metadata *_metadata)
+{
+	static const char *const files[] = { "/proc/buddyinfo", "/proc/vmstat" };
+	char buf[16384], *l, *save;
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (read_file(files[i], buf, sizeof(buf)) <= 0)
+			continue;
+		for (l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			if (i == 0 || !strncmp(l, "thp_file", 8) ||
+			    !strncmp(l, "compact_", 8))
+				TH_LOG("%s: %s", files[i], l);
+	}
+}
+
 FIXTURE(thp) {
 	int have;
 };
@@ -91,6 +108,8 @@ static void one(struct __test_metadata *_metadata, const char *policy,
 	EXPECT_EQ(want_page, adict_page_bytes(t));
 	if (want_page > 4096)	/* most of the table, its first 2 MiB apart */
 		EXPECT_GE(kb1 - kb0, (t->map_bytes >> 10) * 3 / 4);
+	if (adict_page_bytes(t) != want_page)
+		explain(_metadata);
 	for (i = 1; i <= cap; i++)
 		ASSERT_EQ(1, adict_insert(t, i * 0x9e3779b97f4a7c15ULL + 1));
 	for (i = 1; i <= cap; i++)

@@ -156,6 +156,20 @@ t 0 "load: +at most 1/2 \\(2044 rows for 1000 keys\\)" "create --load 1/2" \
 t 0 '"load": "1/2"' "info --json shows the load" "$A" info --json "half_$$"
 t 0 "load: +at most 3/4" "a table created without --load is at 3/4" "$A" info "copy_$$"
 
+# Page size: a 1000-key table is all 4 KiB pages; one of 8 MiB gets 2 MiB
+# pages where the module gives huge pages (6.12 and later with THP:
+# device.rst "Huge pages"), 4 KiB ones elsewhere.
+BIGP="4 KiB"
+case $(uname -r) in
+6.1[2-9]*|6.[2-9][0-9]*|[7-9].*)
+	[ -r /sys/kernel/mm/transparent_hugepage/hpage_pmd_size ] && BIGP="2 MiB";;
+esac
+t 0 "pages: +4 KiB$" "info of a small table: 4 KiB pages" "$A" info "copy_$$"
+t 0 "" "create a table of 8 MiB" "$A" create "big_$$" 400000
+t 0 "pages: +$BIGP$" "info of it: $BIGP pages on $(uname -r)" "$A" info "big_$$"
+t 0 "\"page_bytes\": $(if [ "$BIGP" = "2 MiB" ]; then echo 2097152; else echo 4096; fi)," \
+	"info --json gives the page size in bytes" "$A" info --json "big_$$"
+
 # Other geometries: composite keys, u32 values, a set.
 WIDE=wide_$$
 SET=set_$$
@@ -210,10 +224,10 @@ t 2 "a row is at most 64 bytes" "create with a 72-byte row: exit 2" \
 	"$A" create "bad_$$" 10 --key u64,u64,u64,u64,u64,u64,u64,u64 --value u64
 t 4 "no table named" "... and none was created" "$A" info "bad_$$"
 
-for x in "$NAME" "copy_$$" "small_$$" "half_$$" "$WIDE" "$SET"; do "$A" unlink "$x" >/dev/null 2>&1; done
+for x in "$NAME" "copy_$$" "small_$$" "half_$$" "big_$$" "$WIDE" "$SET"; do "$A" unlink "$x" >/dev/null 2>&1; done
 t 0 "" "list after cleanup" "$A" list
 cp "$T/out" "$T/list"
-if grep -q "adictctl_vm_$$\|small_$$\|copy_$$\|half_$$\|wide_$$\|set_$$" "$T/list"; then
+if grep -q "adictctl_vm_$$\|small_$$\|copy_$$\|half_$$\|big_$$\|wide_$$\|set_$$" "$T/list"; then
 	not_ok "no test table is left named"
 else
 	ok "no test table is left named"

@@ -4,7 +4,9 @@
 # tests/vm/kernel.sh SRC OUT_PARENT FRAGMENT
 #
 # Build (or reuse) the debug test kernel from an extracted linux-source
-# tree SRC (6.1 or 6.12).  The build directory is OUT_PARENT/<source version>-<key>, where
+# tree SRC (6.1 or 6.12).  FRAGMENT, then FRAGMENT's per-line companion if
+# there is one (debug.config, then debug-6.1.config for a 6.1 source: the
+# options one line spells differently), are merged into tinyconfig.  The build directory is OUT_PARENT/<source version>-<key>, where
 # key is the first 16 hex digits of sha256(fragment + recipe below), so a
 # changed fragment or recipe gets a fresh tree and an unchanged one is reused.
 # A stamp file marks a finished build; an interrupted build is resumed
@@ -22,7 +24,11 @@ FRAG=$3
 RECIPE="tinyconfig + merge_config.sh -m + olddefconfig; make bzImage modules; v1"
 
 srcver=$(cat "$SRC/.adict-source-version" 2>/dev/null || basename "$SRC")
-key=$( { cat "$FRAG"; echo "$RECIPE"; } | sha256sum | cut -c1-16)
+kline=$(echo "$srcver" | cut -d. -f1,2)
+FRAGS=$FRAG
+[ -f "${FRAG%.config}-$kline.config" ] && FRAGS="$FRAG ${FRAG%.config}-$kline.config"
+# shellcheck disable=SC2086
+key=$( { cat $FRAGS; echo "$RECIPE"; } | sha256sum | cut -c1-16)
 OUT=$PARENT/$srcver-$key
 mkdir -p "$PARENT"
 
@@ -52,7 +58,8 @@ jobs=$(nproc)
 {
 	if [ ! -f "$OUT/.adict-configured" ]; then
 		make -C "$SRC" O="$OUT" tinyconfig
-		"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "$FRAG"
+		# shellcheck disable=SC2086
+		"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" $FRAGS
 		make -C "$SRC" O="$OUT" olddefconfig
 		# Every option the fragment asks for must have survived.
 		missing=0
@@ -70,9 +77,9 @@ jobs=$(nproc)
 					missing=1
 				fi ;;
 			esac
-		done < "$FRAG"
+		done < <(cat $FRAGS)
 		[ $missing = 0 ] || exit 1
-		cp "$FRAG" "$OUT/adict-fragment.config"
+		cat $FRAGS > "$OUT/adict-fragment.config"
 		touch "$OUT/.adict-configured"
 	fi
 	make -C "$SRC" O="$OUT" -j"$jobs" bzImage modules

@@ -97,6 +97,12 @@
 #define ADICT_TABLE_F_DEVICE	(1U << 0)	/* owned by /dev/atomic_dict */
 #define ADICT_TABLE_F_NAMED	(1U << 1)	/* has a name (device only) */
 #define ADICT_TABLE_F_LOAD_HALF	(1U << 2)	/* sized for load <= 1/2 */
+/*
+ * In adict_info.flags only, never in a header: the device backs the table's
+ * first whole 2 MiB pieces with huge pages, and maps each by one PMD where a
+ * mapping's address and offset agree modulo 2 MiB (Linux 6.12 and later).
+ */
+#define ADICT_TABLE_F_HUGE	(1U << 3)
 
 struct adict_table_header {
 	__u64 magic;		/* ADICT_TABLE_MAGIC */
