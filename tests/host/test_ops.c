@@ -454,6 +454,174 @@ static void batches_on_a_full_table_should_resume_long_probes(void)
 	adict_close(t);
 }
 
+static __u64 used_of(struct adict *t)
+{
+	struct adict_table_info info;
+
+	CHECK_EQ(0, adict_info(t, &info));
+	return info.used;
+}
+
+/*
+ * adict_add_batch() on @t against the same adds one at a time on @u:
+ * the same return value (n, the index of the first failing entry, or
+ * -errno when entry 0 fails), the same old[] for every entry applied, and
+ * afterwards the same value for every key of @pool and the same `used`.
+ */
+static int batch_against_singles(struct adict *t, struct adict *u,
+				 const __u64 *keys, const __u64 *deltas,
+				 size_t n, const __u64 *pool, size_t npool)
+{
+	static __u64 old[256];
+	__u64 v, w;
+	size_t i;
+	int want = (int)n, got, rt, ru, bad = 0;
+
+	for (i = 0; i < n; i++)
+		old[i] = 0x5a5a5a5a5a5a5a5aULL;	/* poison: untouched after a failure */
+	got = adict_add_batch(t, keys, deltas, n, old);
+	for (i = 0; i < n; i++) {
+		ru = adict_add(u, keys[i], deltas[i], &v);
+		if (ru < 0) {
+			want = i ? (int)i : ru;
+			break;
+		}
+		bad += old[i] != v;
+	}
+	for (; i < n; i++)
+		bad += old[i] != 0x5a5a5a5a5a5a5a5aULL;
+	CHECK_EQ(want, got);
+	for (i = 0; i < npool; i++) {
+		rt = adict_find(t, pool[i], &v);
+		ru = adict_find(u, pool[i], &w);
+		bad += rt != ru || (!rt && v != w);
+	}
+	CHECK_EQ(used_of(u), used_of(t));
+	return bad;
+}
+
+/*
+ * Batches on a small crowded table, where many keys sit outside their home
+ * bucket (lib/adict.c, "Batches": those are probed after the rest of their
+ * window), against the same adds done one at a time on a second table:
+ * duplicates of new keys inside one window, zero keys, and batches that
+ * fill the table in the middle of a window must give the same results,
+ * stop at the same index with no later entry applied, and leave the same
+ * values and `used`.
+ */
+static void batches_on_a_crowded_table_should_match_singles(void)
+{
+	/* 189 keys: exactly the 64 buckets (one page) at load 3/4 */
+	enum { CAP = 189, POOL = 260, ROUNDS = 400 };
+	static __u64 pool[POOL], keys[256], deltas[256];
+	struct adict *t = mk(CAP), *u = mk(CAP);
+	__u64 i, j, seed = 2026, far = 0, n, v;
+	unsigned int e;
+	int r, bad = 0;
+
+	/*
+	 * The pool: 130 keys whose home bucket in @t is one of buckets 1-16
+	 * (64 slots), the rest random.  96 crowded and 69 random keys go in:
+	 * at least 96 - 64 of the crowded ones are displaced, and so are the
+	 * random keys whose home bucket the overflow had filled.  pool[96..129]
+	 * (crowded) and pool[199..] (random) stay out.
+	 */
+	for (i = 0, v = 1; i < 130; v++)
+		if (adict_home_bucket(&t->core, v) <= 16)
+			pool[i++] = v;
+	for (; i < POOL; i++)
+		pool[i] = tu_rand(&seed) | 1ULL << 63;
+	for (i = 0; i < CAP - 24; i++) {	/* 24 keys of room */
+		j = i < 96 ? i : i + 130 - 96;	/* 96 crowded, 69 random */
+		CHECK_EQ(1, adict_insert(t, pool[j]));
+		CHECK_EQ(1, adict_insert(u, pool[j]));
+		far += !adict_core_bucket_scan(t->core.kbuckets[
+			adict_home_bucket(&t->core, pool[j])].slot, pool[j], &e);
+	}
+	CHECK(far >= 96 - 64);		/* the premise: many displaced keys */
+
+	/* One window: a new key three times, present keys, then key 0. */
+	keys[0] = pool[40], deltas[0] = 1;
+	keys[1] = pool[96], deltas[1] = 10;		/* new */
+	keys[2] = pool[1], deltas[2] = 100;
+	keys[3] = pool[96], deltas[3] = 1000;		/* the same new key */
+	keys[4] = pool[97], deltas[4] = 7;		/* new */
+	keys[5] = pool[96], deltas[5] = 10000;
+	keys[6] = pool[97], deltas[6] = 70;
+	keys[7] = 0, deltas[7] = 5;
+	keys[8] = pool[2], deltas[8] = 3;
+	bad += batch_against_singles(t, u, keys, deltas, 9, pool, POOL);
+	CHECK_EQ(0, adict_find(t, pool[96], &v));
+	CHECK_EQ(11010, v);				/* entries 1, 3 and 5 */
+	CHECK_EQ(0, adict_find(t, pool[2], &v));
+	CHECK_EQ(0, v);					/* entry 8: not applied */
+	CHECK_EQ(CAP - 22, used_of(t));
+
+	/*
+	 * Random batches of up to 200 entries over the pool (more keys than
+	 * the capacity, so the table fills, in some batch's middle), with
+	 * repeats and now and then a zero key.
+	 */
+	for (r = 0; r < ROUNDS; r++) {
+		n = tu_rand(&seed) % 200 + 1;
+		for (i = 0; i < n; i++) {
+			keys[i] = tu_rand(&seed) % 61 ? pool[tu_rand(&seed) % POOL] : 0;
+			deltas[i] = tu_rand(&seed) % 1000;
+		}
+		bad += batch_against_singles(t, u, keys, deltas, n, pool, POOL);
+	}
+	CHECK_EQ(CAP, used_of(t));			/* it did fill */
+	CHECK_EQ(0, bad);
+	adict_close(t);
+	adict_close(u);
+}
+
+/*
+ * The same for adict_load_batch(), which inserts absent keys with value 0
+ * (as adict_load()): on a crowded table, a batch that fills it in the
+ * middle of a window stops at the first key with no room; entries before
+ * it inserted their keys (a duplicate once), entries after it inserted
+ * nothing.
+ */
+static void load_batch_should_stop_where_the_table_fills(void)
+{
+	enum { CAP = 189 };	/* 64 buckets at load 3/4 */
+	static __u64 keys[100], vals[100];
+	struct adict *t = mk(CAP);
+	__u64 i, v, seed = 5;
+
+	for (i = 0; i < CAP - 3; i++)
+		CHECK_EQ(1, adict_insert(t, tu_rand(&seed) | 1));
+	CHECK_EQ(0, adict_add(t, 77, 5, NULL));	/* key 77 = 5: CAP - 2 keys */
+	for (i = 0; i < 100; i++)
+		vals[i] = 0xdead;
+	keys[0] = 77;
+	keys[1] = 1000;		/* new: CAP - 1 keys */
+	keys[2] = 1000;		/* the same again */
+	keys[3] = 77;
+	keys[4] = 1002;		/* new: CAP keys, the table is full */
+	keys[5] = 1000;
+	keys[6] = 1003;		/* new: no room; the batch stops here */
+	keys[7] = 1004;
+	keys[8] = 77;
+	CHECK_EQ(6, adict_load_batch(t, keys, 9, vals));
+	CHECK_EQ(5, vals[0]);
+	CHECK_EQ(0, vals[1]);
+	CHECK_EQ(0, vals[2]);
+	CHECK_EQ(5, vals[3]);
+	CHECK_EQ(0, vals[4]);
+	CHECK_EQ(0, vals[5]);
+	CHECK_EQ(0xdead, vals[6]);
+	CHECK_EQ(0xdead, vals[7]);
+	CHECK_EQ(0xdead, vals[8]);
+	CHECK_EQ(CAP, used_of(t));
+	CHECK_EQ(0, adict_find(t, 1000, &v));
+	CHECK_EQ(-ENOENT, adict_find(t, 1003, &v));
+	CHECK_EQ(-ENOENT, adict_find(t, 1004, &v));
+	CHECK_EQ(-ENOSPC, adict_load_batch(t, keys + 6, 3, vals));
+	adict_close(t);
+}
+
 /*
  * The bucket compare (SSE2 on x86-64; the portable scan in the TSan build
  * and in the kernel) must match whole keys only: not a value word equal to
@@ -750,6 +918,8 @@ int main(void)
 	RUN(iteration_should_return_each_key_once_with_its_value);
 	RUN(batches_should_match_single_operations);
 	RUN(batches_on_a_full_table_should_resume_long_probes);
+	RUN(batches_on_a_crowded_table_should_match_singles);
+	RUN(load_batch_should_stop_where_the_table_fills);
 	RUN(bucket_scan_should_match_whole_keys_and_name_empty_slots);
 	RUN(geometry_should_keep_load_at_most_three_quarters);
 	RUN(geometry_with_load_half_should_keep_load_at_most_one_half);
