@@ -173,20 +173,28 @@ static int write_param(const char *val)
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-/* A BIG_CAPACITY device table created with huge_pages=@val. */
-static int big_table(struct adict **tp, const char *val)
+/*
+ * A BIG_CAPACITY device table created with huge_pages=@val, the
+ * parameter's value @old put back.  *@tp is NULL unless it returns 0.
+ */
+static int big_table(struct adict **tp, const char *val, const char *old)
 {
 	struct adict_opts o = { .sz = sizeof(o), .backend = ADICT_BACKEND_DEVICE };
 	int ret;
 
+	*tp = NULL;
 	if (write_param(val))
 		return -errno;
 	ret = adict_create(tp, BIG_CAPACITY, &o);
-	write_param("Y");
-	if (!ret) {
-		ret = fill_n(*tp, CAPACITY);
-		if (ret)
-			adict_close(*tp);
+	write_param(old);
+	if (ret) {
+		*tp = NULL;
+		return ret;
+	}
+	ret = fill_n(*tp, CAPACITY);
+	if (ret) {
+		adict_close(*tp);
+		*tp = NULL;
 	}
 	return ret;
 }
@@ -209,15 +217,24 @@ static void pages_rows(void)
 {
 	struct adict *huge = NULL, *small = NULL;
 	double h[3], b[3], r[3];
+	char old[8] = "";
+	FILE *f;
 	int i, ret;
 
-	if (access(HUGE_PARAM, W_OK)) {
+	f = fopen(HUGE_PARAM, "re");
+	if (f) {
+		if (!fgets(old, sizeof(old), f))
+			old[0] = 0;
+		fclose(f);
+	}
+	old[strcspn(old, "\n")] = 0;
+	if (!old[0] || access(HUGE_PARAM, W_OK)) {
 		say("skipped: huge pages: %s is not writable here\n", HUGE_PARAM);
 		return;
 	}
-	ret = big_table(&huge, "Y");
+	ret = big_table(&huge, "Y", old);
 	if (!ret)
-		ret = big_table(&small, "N");
+		ret = big_table(&small, "N", old);
 	if (ret) {
 		say("skipped: huge pages: a 256 MiB table: %s\n", strerror(-ret));
 		if (huge)

@@ -12,8 +12,8 @@
  *  - the flag follows the table's size, the kernel line and the huge_pages
  *    module parameter;
  *  - where ptdump is built in (the debug kernels), every whole huge page of
- *    an aligned data mapping is one PMD, and a misaligned mapping gets
- *    4 KiB entries (the 6.1 debug kernel: all of it 4 KiB);
+ *    an aligned data mapping is one PMD, and a misaligned mapping, or any
+ *    mapping in a process under PR_SET_THP_DISABLE, gets 4 KiB entries;
  *  - the table keeps its keys and values through every path that touches
  *    such a mapping: the kernel's ops, fork, MADV_DONTNEED inside a huge
  *    page (refused with EINVAL on VM_PFNMAP), mprotect, mremap to a
@@ -23,6 +23,7 @@
  * These run on every kernel: on 4 KiB pages they prove the same things of
  * the other mapping kind.
  */
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include "adict_test.h"
 #include "adict_harness.h"
@@ -159,6 +160,7 @@ TEST(huge_table_is_mapped_by_pmd_where_aligned)
 	struct mtable m;
 	char *data, *mis, *p;
 	size_t len;
+	pid_t pid;
 	int fd;
 
 	fd = table_new(BIG_CAPACITY, NULL, 0600);
@@ -193,6 +195,23 @@ TEST(huge_table_is_mapped_by_pmd_where_aligned)
 	ASSERT_EQ(0, pt_level((uintptr_t)p, level, sizeof(level)));
 	EXPECT_STREQ("pte", level);
 	munmap(mis - ADICT_PAGE, len + 2 * ADICT_HUGE_BYTES);
+
+	/* A process with THP disabled maps even an aligned piece by PTEs. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct mtable c;
+
+		if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) ||
+		    mtable_map(&c, fd, PROT_READ))
+			_exit(1);
+		p = (char *)c.map + ADICT_HUGE_BYTES;
+		(void)*(volatile char *)p;
+		if (pt_level((uintptr_t)p, level, sizeof(level)))
+			_exit(2);
+		_exit(strcmp(level, "pte") ? 3 : 0);
+	}
+	EXPECT_EQ(0, wait_exit(pid));
 out:
 	mtable_unmap(&m);
 	close(fd);
