@@ -2,21 +2,23 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # kmod/lint.sh [all]: the kernel's own static checkers on the module, with
-# the trees `make check-vm` caches under $ADICT_CACHE (default
-# /var/cache/adict).  `make check-static` (part of `make check`, after
-# check-vm) runs checkpatch and sparse; `make lint` (kmod/lint.sh all) adds
-# coccicheck, which is too slow for every run (73 semantic patches through
-# spatch: well over the 3 minutes make check can spare on 2 cores).
+# the kernel trees of the VM harness's cache ($ADICT_CACHE, default
+# /var/cache/adict), fetched there as `make check-vm` fetches them when
+# missing (tests/vm/run.sh trees).  `make check-static` (part of `make
+# check`, beside the host suites) runs checkpatch and sparse; `make lint`
+# (kmod/lint.sh all) adds coccicheck, which is too slow for every run (73
+# semantic patches through spatch: well over the 3 minutes make check can
+# spare on 2 cores).
 #
-#   checkpatch  scripts/checkpatch.pl --strict of the newest cached source
+#   checkpatch  scripts/checkpatch.pl --strict of the newest line's source
 #               tree on kmod/ and uapi/: no ERROR, and each WARNING or CHECK
 #               must be listed, type and file, in Documentation/testing.rst
 #               ("Static checkers") with the reason it stays;
 #   sparse      the module built with C=2 (every file through sparse)
-#               against the cached headers of each stock Debian image (6.1
-#               and 6.12): no warning at all;
-#   coccicheck  `make coccicheck MODE=report` of the newest cached source
-#               tree on a copy of kmod/: no finding.
+#               against the headers of each stock Debian kernel of
+#               tests/vm/kernels (6.1 and 6.12): no warning at all;
+#   coccicheck  `make coccicheck MODE=report` of that source tree on a copy
+#               of kmod/: no finding.
 #
 # Prints one line per checker and ends with "lint: N passed, N failed".
 
@@ -33,13 +35,13 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 not_ok() { fail=$((fail + 1)); echo "not ok - $1"; }
 
-SRC=$(ls -d "$CACHE"/src/*/scripts/checkpatch.pl 2>/dev/null | sort -V | tail -n1)
-SRC=${SRC%/scripts/checkpatch.pl}
-if [ -z "$SRC" ]; then
-	echo "lint: no kernel source tree cached under $CACHE/src (make check-vm fetches them)" >&2
+if ! KERNELS=stock ADICT_CACHE=$CACHE "$REPO/tests/vm/run.sh" trees > "$TMP/trees" 2> "$TMP/trees.err"; then
+	sed 's/^/#   /' "$TMP/trees.err"
+	echo "lint: fetching the kernel trees into $CACHE failed (tests/vm/run.sh trees)" >&2
 	echo "lint: 0 passed, 1 failed"
 	exit 1
 fi
+SRC=$(awk '$1 == "source" { print $2 }' "$TMP/trees")
 echo "# source tree: $SRC"
 
 # A private copy of what the module is built from.
@@ -71,9 +73,7 @@ fi
 
 # --- sparse C=2 ----------------------------------------------------------------
 n=0
-for kdir in "$CACHE"/image/*/root/usr/src/linux-headers-*-amd64; do
-	[ -f "$kdir/Makefile" ] || continue
-	case $kdir in *-rt-amd64|*-common*) continue ;; esac
+for kdir in $(awk '$1 != "source" { print $2 }' "$TMP/trees"); do
 	n=$((n + 1))
 	rm -rf "$TMP/sparse" && cp -r "$mod" "$TMP/sparse"
 	make -C "$kdir" M="$TMP/sparse" ADICT_ROOT="$REPO" C=2 modules > "$TMP/sparse.log" 2>&1
@@ -86,7 +86,7 @@ for kdir in "$CACHE"/image/*/root/usr/src/linux-headers-*-amd64; do
 		not_ok "sparse C=2 against ${kdir##*/}"
 	fi
 done
-[ $n -gt 0 ] || not_ok "sparse: no Debian headers cached under $CACHE/image (make check-vm fetches them)"
+[ $n -gt 0 ] || not_ok "sparse: tests/vm/kernels lists no stock kernel"
 
 # --- coccicheck -------------------------------------------------------------------
 if [ "$WHAT" != all ]; then

@@ -18,6 +18,9 @@
 #          cache as a check run does, boot nothing, and print one line per
 #          kernel, "<name> <headers dir>" (tests/host/deb/test_deb.sh builds
 #          the packaged module against them with DKMS).
+#   trees  the same, then the source tree of the newest line's debug kernel
+#          (the last debug kernel listed), "source <dir>" (kmod/lint.sh:
+#          sparse against the headers, checkpatch from the source).
 #
 # Environment:
 #   KERNELS            kernel names or kinds from tests/vm/kernels, e.g.
@@ -67,8 +70,8 @@ VM_MEM=${ADICT_VM_MEM:-2G}
 case $MODE in
 check) FUZZ_ITERS=${ADICT_FUZZ_ITERS:-20000} ;;
 fuzz)  FUZZ_ITERS=${ADICT_FUZZ_ITERS:-200000} ;;
-headers) FUZZ_ITERS=0 ;;
-*) echo "usage: $0 [check|fuzz|headers]" >&2; exit 2 ;;
+headers|trees) FUZZ_ITERS=0 ;;
+*) echo "usage: $0 [check|fuzz|headers|trees]" >&2; exit 2 ;;
 esac
 
 log() { printf '[vm] %s\n' "$*" >&2; }
@@ -123,7 +126,8 @@ for n in "${ALL_NAMES[@]}"; do
 		done
 	fi
 	[ "$MODE" = fuzz ] && [ "${K_KIND[$n]}" != debug ] && want=0
-	[ "$MODE" = headers ] && [ "${K_KIND[$n]}" = debug ] && want=0
+	[ "$MODE" = headers ] || [ "$MODE" = trees ] &&
+		[ "${K_KIND[$n]}" = debug ] && want=0
 	[ $want = 1 ] && NAMES+=("$n")
 done
 for w in $SELECT; do
@@ -139,6 +143,11 @@ for n in "${ALL_NAMES[@]}"; do
 	[ "${K_KIND[$n]}" = debug ] && { KSFT_PKG=${K_PKG[$n]}; break; }
 done
 [ -n "$KSFT_PKG" ] || { echo "tests/vm/kernels has no debug kernel (its source gives the kselftest harness)" >&2; exit 1; }
+# checkpatch comes from the newest line's source: the last debug kernel's.
+LINT_PKG=
+for n in "${ALL_NAMES[@]}"; do
+	[ "${K_KIND[$n]}" = debug ] && LINT_PKG=${K_PKG[$n]}
+done
 
 # ---------------------------------------------------------------------------
 # Packages
@@ -428,10 +437,14 @@ deb_inputs() {
 }
 
 # deb_module NAME: the module DKMS builds from atomic-dict-dkms against
-# kernel NAME's cached headers ($IMG_KDIR); sets DKMS_KO.
+# kernel NAME's cached headers ($IMG_KDIR); sets DKMS_KO and DKMS_LOG.  In
+# the default package directory the build is the one check-deb checks
+# (build/deb/dkms/<release>; dkms-build.sh builds once per package and
+# kernel, whoever asks first).
 deb_module() {
-	local w=$OUT/dkms-$1
-	rm -rf "$w"
+	local w=$OUT/dkms-$1 rel=${IMG_KDIR%/}
+	[ "$DEB_DIR" = "$REPO/build/deb" ] && w=$DEB_DIR/dkms/${rel##*/linux-headers-}
+	DKMS_LOG=$w/dkms.log
 	DKMS_KO=$("$REPO/tests/host/deb/dkms-build.sh" \
 		"$DEB_DIR/atomic-dict-dkms_${DEB_VERSION}_all.deb" "$IMG_KDIR" "$w" | tail -n 1) &&
 	[ -f "$DKMS_KO" ]
@@ -698,7 +711,7 @@ run_kernel() {
 		fi
 		if [ "$kind" = stock ] && [ "$MODE" = check ] && [ $WANT_DEB = 1 ] &&
 		   ! phase "$n:dkms" deb_module "$n"; then
-			infra_fail "$n" "DKMS building atomic_dict.ko from atomic-dict-dkms against $IMG_KDIR failed (log $OUT/dkms-$n/dkms.log)"; return
+			infra_fail "$n" "DKMS building atomic_dict.ko from atomic-dict-dkms against $IMG_KDIR failed (log $DKMS_LOG)"; return
 		fi
 		kernel=$IMG_KERNEL
 		tmo=${ADICT_VM_TIMEOUT:-1200}
@@ -731,12 +744,16 @@ run_kernel() {
 # ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
-if [ "$MODE" = headers ]; then
+if [ "$MODE" = headers ] || [ "$MODE" = trees ]; then
 	mkdir -p "$CACHE" || exit 1
 	for n in "${NAMES[@]}"; do
 		image "$n" || { log "$n: fetching the kernel image and headers failed"; exit 1; }
 		printf '%s %s\n' "$n" "$IMG_KDIR"
 	done
+	if [ "$MODE" = trees ]; then
+		source_tree "$LINT_PKG" || { log "fetching $LINT_PKG failed"; exit 1; }
+		printf 'source %s\n' "$SRC"
+	fi
 	exit 0
 fi
 mkdir -p "$OUT" "$CACHE" || exit 1

@@ -16,10 +16,28 @@
 # scripts/sign-file.  Prints the path of the built atomic_dict.ko
 # (decompressed when DKMS compressed it) on the last line of stdout; DKMS's
 # log goes to WORK/dkms.log.  Exit status non-zero when anything failed.
+#
+# One build per package and kernel: WORK/built records the package (its
+# SHA-256) and the headers tree the module in WORK was built from, and a
+# later call with the same WORK, package and tree prints that module
+# without building it again.  Calls with the same WORK wait for each other
+# (flock on WORK.lock): make check's check-deb (tests/host/deb/test_deb.sh)
+# and its VM tests (tests/vm/run.sh) both ask for the module of each stock
+# kernel, at about the same time, and share it.
 set -eu
-deb=$1 kdir=$2 work=$3
+deb=$1 kdir=$2 work=${3%/}
 rel=${kdir%/}
 rel=${rel##*/linux-headers-}
+mkdir -p "$(dirname "$work")"
+exec 9>"$work.lock"
+flock 9
+sum="$(sha256sum "$deb" | cut -d' ' -f1) $(cd "$kdir" && pwd -P)"
+if [ -f "$work/atomic_dict.ko" ] && [ "$(cat "$work/built" 2>/dev/null)" = "$sum" ]; then
+	echo "dkms-build.sh: $work/atomic_dict.ko: built from this package already" >&2
+	echo "$work/atomic_dict.ko"
+	exit 0
+fi
+rm -rf "$work"
 mkdir -p "$work/root" "$work/tree"
 dpkg-deb -x "$deb" "$work/root"
 ver=$(dpkg-deb -f "$deb" Version)
@@ -46,4 +64,5 @@ case $ko in
 *.gz) gzip -dc "$ko" >"$work/atomic_dict.ko" ;;
 *) cp "$ko" "$work/atomic_dict.ko" ;;
 esac
+echo "$sum" >"$work/built"
 echo "$work/atomic_dict.ko"

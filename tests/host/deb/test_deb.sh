@@ -138,7 +138,10 @@ check "adictctl calls the fortified libc functions" sh -c \
 # ---- DKMS builds the packaged sources against each kernel line's headers
 # The stock 6.1 and 6.12 headers come from the VM harness's cache, fetched
 # there with apt-get download when missing (tests/vm/run.sh headers): no
-# kernel package is installed on the host, and none there is used.
+# kernel package is installed on the host, and none there is used.  The
+# builds go to BUILD_DIR/deb/dkms/<release>, where the VM tests of the same
+# make check load them: whichever asks first builds, the other waits and
+# checks the same module (dkms-build.sh).
 command -v dkms >/dev/null || fail "dkms is not installed (make deps installs it)"
 if ! KERNELS="6.1 6.12" "$ROOT/tests/vm/run.sh" headers >"$W/kdirs" 2>"$W/out"; then
 	fail "the 6.1 and 6.12 headers are in the cache (tests/vm/run.sh headers)"
@@ -152,7 +155,7 @@ for line in 6.1 6.12; do
 	fi
 	kver=${k##*/linux-headers-}
 	if ko=$("$ROOT/tests/host/deb/dkms-build.sh" "$(deb atomic-dict-dkms all)" "$k" \
-		"$W/dkms-$line" 2>"$W/out" | tail -n 1) && [ -f "$ko" ]; then
+		"$D/dkms/$kver" 2>"$W/out" | tail -n 1) && [ -f "$ko" ]; then
 		if modinfo -F vermagic "$ko" | grep -q "^$kver " &&
 		   [ "$(modinfo -F license "$ko")" = GPL ] &&
 		   [ "$(modinfo -F signer "$ko")" = "DKMS module signing key" ]; then
