@@ -76,7 +76,10 @@ n=0
 for kdir in $(awk '$1 != "source" { print $2 }' "$TMP/trees"); do
 	n=$((n + 1))
 	rm -rf "$TMP/sparse" && cp -r "$mod" "$TMP/sparse"
-	make -C "$kdir" M="$TMP/sparse" ADICT_ROOT="$REPO" C=2 modules > "$TMP/sparse.log" 2>&1
+	# A make of its own: under make -j a parent's jobserver does not reach
+	# it, and make's warning that says so is not sparse's.
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		make -C "$kdir" M="$TMP/sparse" ADICT_ROOT="$REPO" C=2 modules > "$TMP/sparse.log" 2>&1
 	rc=$?
 	if [ $rc = 0 ] && ! grep -E ': (warning|error):' "$TMP/sparse.log" > "$TMP/sparse.bad"; then
 		ok "sparse C=2 against ${kdir##*/}: no warning"
@@ -96,7 +99,7 @@ if [ "$WHAT" != all ]; then
 fi
 t0=$(date +%s)
 rm -rf "$TMP/cocci" && cp -r "$mod" "$TMP/cocci"
-make -C "$SRC" coccicheck MODE=report M="$TMP/cocci" J="$(nproc)" > "$TMP/cocci.log" 2>&1
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$SRC" coccicheck MODE=report M="$TMP/cocci" J="$(nproc)" > "$TMP/cocci.log" 2>&1
 rc=$?
 grep -E "^$TMP/cocci/[^:]+:[0-9]+:" "$TMP/cocci.log" > "$TMP/cocci.found"
 if [ $rc = 0 ] && [ ! -s "$TMP/cocci.found" ]; then
