@@ -165,17 +165,30 @@ $(B)/tests/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(B)/l
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ADICT) -Itests/host -o $@ $< $(B)/libadict.a $(LIBS_ADICT) -lpthread $(LDFLAGS)
 
-# Sanitizer builds compile the library sources straight into each test.
+# Sanitizer builds: every source compiled once per sanitizer into
+# $(B)/obj-asan/ or $(B)/obj-tsan/ (its path kept: obj-asan/lib/adict.o),
+# and each test linked from its own object and the library's.
 SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_tsan := -fsanitize=thread
-$(B)/asan/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
+SAN_DEPS := $(HDRS) lib/adict-internal.h tests/host/testutil.h tests/selftests/race.h Makefile
+SAN_LIB_OBJS = $(LIB_CORE_SRCS:%.c=$(B)/obj-$(1)/%.o)
+$(B)/obj-asan/%.o: %.c $(SAN_DEPS)
 	$(call msg,CC-ASAN,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
-$(B)/tsan/%: tests/host/%.c tests/host/testutil.h tests/selftests/race.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
+	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_asan) $(CFLAGS_OBJ) -Itests/host -c -o $@ $<
+$(B)/obj-tsan/%.o: %.c $(SAN_DEPS)
 	$(call msg,CC-TSAN,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) -Itests/host -o $@ $< $(LIB_CORE_SRCS) $(LIBS_ADICT) -lpthread
+	$(Q)$(CC) $(CFLAGS_ADICT) -O1 $(SAN_tsan) $(CFLAGS_OBJ) -Itests/host -c -o $@ $<
+.PRECIOUS: $(B)/obj-asan/%.o $(B)/obj-tsan/%.o
+$(B)/asan/%: $(B)/obj-asan/tests/host/%.o $(call SAN_LIB_OBJS,asan)
+	$(call msg,LD-ASAN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(SAN_asan) -o $@ $^ $(LIBS_ADICT) -lpthread
+$(B)/tsan/%: $(B)/obj-tsan/tests/host/%.o $(call SAN_LIB_OBJS,tsan)
+	$(call msg,LD-TSAN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(SAN_tsan) -o $@ $^ $(LIBS_ADICT) -lpthread
 
 # Every host test binary in each build, one make target each, so that
 # make -j runs them side by side: check-host-plain-TEST, check-host-asan-TEST
@@ -224,6 +237,30 @@ check: deps
 
 deps:
 	$(Q)tests/deps.sh
+
+# The test runs compile through Debian's ccache (tests/deps.sh installs
+# it): its cc and gcc links (/usr/lib/ccache) come first on PATH, so this
+# Makefile's builds, kbuild's module builds, the Debian package build and
+# the Python extension's all go through it.  The cache lives beside the
+# kernels, outside the tree ($(ADICT_CACHE)/ccache); paths under the tree
+# are hashed relative to it and the working directory is not hashed, so a
+# fresh clone elsewhere hits what the last run compiled (a module built by
+# kbuild names the tree from the kernel's directory, so it hits only in a
+# clone at the same path).  A hit gives the compiler's object and prints
+# its warnings again, as the compile did.  Used only where the cache
+# directory can be written (root, as make check runs); ADICT_CCACHE=0
+# compiles without it.  Documentation/testing.rst, "Compiler cache".
+ADICT_CACHE ?= /var/cache/adict
+ADICT_CCACHE ?= 1
+CCACHE_OK := $(if $(filter 1,$(ADICT_CCACHE)),$(shell d=$(ADICT_CACHE); \
+	while [ ! -e "$$d" ]; do d=$$(dirname "$$d"); done; [ -w "$$d" ] && echo 1))
+ifeq ($(CCACHE_OK),1)
+TEST_GOALS := check check-host check-static check-vm check-deb check-python
+$(TEST_GOALS): export PATH := /usr/lib/ccache:$(PATH)
+$(TEST_GOALS): export CCACHE_DIR := $(ADICT_CACHE)/ccache
+$(TEST_GOALS): export CCACHE_BASEDIR := $(CURDIR)
+$(TEST_GOALS): export CCACHE_NOHASHDIR := 1
+endif
 
 # ---- bench and demo ---------------------------------------------------------
 bench: $(B)/adict-bench

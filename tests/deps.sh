@@ -6,7 +6,7 @@
 set -e
 PKGS="make gcc libc6-dev pkg-config python3 python3-dev liburing-dev
 python3-pip python3-setuptools python3-wheel python3-venv mypy
-libhiredis-dev redis-server sparse gnuplot-nox libbpf-dev bpftool
+libhiredis-dev redis-server sparse ccache gnuplot-nox libbpf-dev bpftool
 qemu-system-x86 busybox-static cpio flex bison bc libelf-dev libssl-dev
 dwarves rsync kmod xz-utils coccinelle ocaml-nox
 g++ clang debhelper dh-dkms dkms dh-python lintian devscripts"

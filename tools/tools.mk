@@ -87,10 +87,12 @@ uninstall-dkms:
 
 # The shell tests run twice: against adictctl, and against an ASan+UBSan
 # build of it (the library compiled in), which fails on any memory error.
-$(B)/asan/adictctl: $(ADICTCTL_SRCS) tools/adictctl.h $(LIB_SRCS) $(HDRS) lib/adict-internal.h
-	$(call msg,CC-ASAN,$@)
+$(ADICTCTL_SRCS:%.c=$(B)/obj-asan/%.o): CFLAGS_OBJ = $(ADICTCTL_DEFS)
+$(ADICTCTL_SRCS:%.c=$(B)/obj-asan/%.o): tools/adictctl.h
+$(B)/asan/adictctl: $(ADICTCTL_SRCS:%.c=$(B)/obj-asan/%.o) $(call SAN_LIB_OBJS,asan)
+	$(call msg,LD-ASAN,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ADICT) $(ADICTCTL_DEFS) -O1 $(SAN_asan) -o $@ $(ADICTCTL_SRCS) $(LIB_CORE_SRCS) $(LIBS_ADICT) $(LDFLAGS)
+	$(Q)$(CC) $(SAN_asan) -o $@ $^ $(LIBS_ADICT) $(LDFLAGS)
 
 check-host: check-adictctl
 check-adictctl: $(B)/adictctl $(B)/asan/adictctl
@@ -104,7 +106,8 @@ check-adictctl: $(B)/adictctl $(B)/asan/adictctl
 # dpkg-buildpackage into $(DEB_DIR): libadict0, libadict-dev, adictctl,
 # atomic-dict-dkms, python3-atomic-dict.  Documentation/packaging.rst.
 # The build sees the system's PATH only, as a Debian build daemon's does:
-# pybuild must find Debian's python3, not one that PATH puts first.
+# pybuild must find Debian's python3, not one that PATH puts first (with
+# CCACHE_DIR set, as make check sets it, ccache's compiler links first).
 DEB_DIR := $(B)/deb
 DEB_SRC := $(DEB_DIR)/atomic-dict-$(VERSION)
 DEB_DATE = $(shell git log -1 --format=%cD 2>/dev/null || date -R)
@@ -136,7 +139,7 @@ $(DEB_STAMP): $(DEB_INPUTS)
 	sed -i 's|@MAINTAINER@|$(DEB_MAINTAINER)|' $(DEB_SRC)/debian/control
 	rm $(DEB_SRC)/debian/changelog.in
 	cd $(DEB_SRC) && env -u LD_LIBRARY_PATH -u MAKEFLAGS -u MAKELEVEL \
-		PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		PATH=$(if $(CCACHE_DIR),/usr/lib/ccache:)/usr/sbin:/usr/bin:/sbin:/bin \
 		dpkg-buildpackage -us -uc -b -j2 > ../build.log 2>&1 || \
 		{ tail -40 ../build.log; exit 1; }
 	touch $@
