@@ -31,6 +31,7 @@
  *    hour exits, and the batch's entries show where the fatal-signal check
  *    stopped it (EINTR from there on, the documented results before);
  *  - the table's pages are freed at close without a lockup report.
+ * The three tests share one table, made before the first (below).
  */
 #include <liburing.h>
 #include <dirent.h>
@@ -155,11 +156,15 @@ static void fill_batch(struct adict_batch_op *e, unsigned int n, __u64 key0)
 	}
 }
 
-static void prep_batch(struct io_uring_sqe *sqe, int fd,
+/* Queue one batch on @ring (an empty ring of its own: there is an SQE). */
+static void prep_batch(struct io_uring *ring, int fd,
 		       struct adict_batch_op *e, unsigned int n)
 {
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	struct adict_uring_batch *b;
 
+	if (!sqe)
+		abort();
 	memset(sqe, 0, sizeof(*sqe));
 	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
 	sqe->cmd_op = ADICT_URING_CMD_BATCH;
@@ -168,47 +173,99 @@ static void prep_batch(struct io_uring_sqe *sqe, int fd,
 	b->count = n;
 }
 
-FIXTURE(scribbled) {
-	char saved_user_bytes[32];
+/*
+ * The scribbled table is made once, in main() before the first test: each
+ * test runs in a child the harness forks, which inherits the fd and the
+ * mapping.  No test changes the table (every op is on an absent key of a
+ * full table, and fails), so all three probe the same one, and making it
+ * (every key word written, every page faulted in: seconds under TCG) is
+ * paid once, not once per test.  main() frees it after the last test; the
+ * VM harness judges the kernel log of the whole step, that free included.
+ */
+static struct {
 	int fd;
 	struct mtable m;
-	__u64 absent;		/* a key not in the table */
-	double op_ms;		/* one FIND of an absent key, alone */
-};
+	char why[160];		/* why there is no table (fd < 0) */
+} shared = { .fd = -1, .why = "not made" };
 
-FIXTURE_SETUP(scribbled)
+#define SHARED_FAIL(...) \
+	snprintf(shared.why, sizeof(shared.why), __VA_ARGS__)
+
+static void shared_make(void)
 {
+	char saved[32];
 	struct adict_usage u;
-	__u64 bytes, cap, b, r;
-	double t0, ms[3];
-	int j, ret;
+	__u64 bytes, cap, b;
+	int fd, j, ret;
 
-	self->fd = -1;
-	self->m.map = NULL;
-	ASSERT_EQ(0, read_param("max_user_bytes", self->saved_user_bytes,
-				sizeof(self->saved_user_bytes)));
-	ASSERT_EQ(0, write_param("max_user_bytes", tenant_bytes()));
-	self->fd = dev_open(O_RDWR);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, ioc_usage(self->fd, &u));
+	if (read_param("max_user_bytes", saved, sizeof(saved)) ||
+	    write_param("max_user_bytes", tenant_bytes())) {
+		SHARED_FAIL("max_user_bytes: %s", strerror(errno));
+		return;
+	}
+	fd = dev_open(O_RDWR);
+	if (fd < 0 || ioc_usage(fd, &u)) {
+		SHARED_FAIL("open/usage: %s", strerror(errno));
+		write_param("max_user_bytes", saved);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
 	bytes = u.max_table_bytes;
 	if (u.max_user_bytes < bytes)
 		bytes = u.max_user_bytes;
 	if (u.max_total_bytes - u.bytes < bytes)
 		bytes = u.max_total_bytes - u.bytes;
 	cap = cap_for_bytes(bytes);
-	ret = ioc_create(self->fd, cap, NULL, 0600, 0);
-	write_param("max_user_bytes", self->saved_user_bytes);
-	ASSERT_EQ(0, ret) TH_LOG("create %llu keys: %s",
-				 (unsigned long long)cap, strerror(errno));
-	ASSERT_EQ(0, mtable_map(&self->m, self->fd, PROT_READ | PROT_WRITE));
-	TH_LOG("table: %llu keys, %llu buckets, %.0f MiB",
-	       (unsigned long long)cap, (unsigned long long)self->m.core.nbuckets,
-	       self->m.bytes / 1048576.0);
+	ret = ioc_create(fd, cap, NULL, 0600, 0);
+	if (ret)
+		SHARED_FAIL("create %llu keys: %s", (unsigned long long)cap,
+			    strerror(errno));
+	write_param("max_user_bytes", saved);
+	if (!ret && mtable_map(&shared.m, fd, PROT_READ | PROT_WRITE)) {
+		SHARED_FAIL("mmap: %s", strerror(errno));
+		ret = -1;
+	}
+	if (ret) {
+		close(fd);
+		return;
+	}
+	printf("# table: %llu keys, %llu buckets, %.0f MiB\n",
+	       (unsigned long long)cap,
+	       (unsigned long long)shared.m.core.nbuckets,
+	       shared.m.bytes / 1048576.0);
 	/* every key word non-zero; keys 1 .. 4*nbuckets are never absent */
-	for (b = 1; b < self->m.core.nbuckets; b++)
+	for (b = 1; b < shared.m.core.nbuckets; b++)
 		for (j = 0; j < ADICT_BUCKET_SLOTS; j++)
-			self->m.core.kbuckets[b].slot[j].key = b * 4 + j;
+			shared.m.core.kbuckets[b].slot[j].key = b * 4 + j;
+	shared.fd = fd;
+}
+
+static void shared_free(void)
+{
+	double t0 = now_ms();
+
+	if (shared.fd < 0)
+		return;
+	mtable_unmap(&shared.m);
+	close(shared.fd);	/* frees the pages */
+	printf("# unmap + close (frees the table): %.1f ms\n", now_ms() - t0);
+}
+
+FIXTURE(scribbled) {
+	int fd;
+	__u64 absent;		/* a key not in the table */
+	double op_ms;		/* one FIND of an absent key, alone */
+};
+
+FIXTURE_SETUP(scribbled)
+{
+	double t0, ms[3];
+	__u64 r;
+	int j, ret;
+
+	ASSERT_LE(0, shared.fd) TH_LOG("no scribbled table: %s", shared.why);
+	self->fd = shared.fd;
 	self->absent = 1ULL << 62;
 	/* the median of three: one run may meet a burst of host load */
 	for (j = 0; j < 3; j++) {
@@ -225,12 +282,6 @@ FIXTURE_SETUP(scribbled)
 
 FIXTURE_TEARDOWN(scribbled)
 {
-	double t0 = now_ms();
-
-	mtable_unmap(&self->m);
-	if (self->fd >= 0)
-		close(self->fd);	/* frees the pages */
-	TH_LOG("unmap + close (frees the table): %.1f ms", now_ms() - t0);
 	knobs_restore();	/* set by each test, after the setup */
 }
 
@@ -299,7 +350,7 @@ static void hammer(int w, int fd, int barrier, struct hammers *h)
 		} else {
 			fill_batch(e, 4, key);
 			key += 4;
-			prep_batch(io_uring_get_sqe(&ring), fd, e, 4);
+			prep_batch(&ring, fd, e, 4);
 			if (io_uring_submit_and_wait(&ring, 1) != 1 ||
 			    io_uring_wait_cqe(&ring, &cqe)) {
 				out->bad = 4;
@@ -438,7 +489,7 @@ TEST_F_TIMEOUT(scribbled, long_uring_batch_runs_where_device_rst_says, 300)
 	ASSERT_EQ(0, io_uring_queue_init(4, &ring, 0));
 	ASSERT_EQ(0, io_workers());
 	fill_batch(e, 8, self->absent);
-	prep_batch(io_uring_get_sqe(&ring), self->fd, e, 8);
+	prep_batch(&ring, self->fd, e, 8);
 	ASSERT_EQ(1, io_uring_submit(&ring));
 	/* right after io_uring_enter() returned */
 	posted = io_uring_peek_cqe(&ring, &cqe) == 0;
@@ -513,7 +564,7 @@ TEST_F_TIMEOUT(scribbled, kill_during_a_long_batch_ends_it, 600)
 
 		if (io_uring_queue_init(4, &ring, 0))
 			_exit(1);
-		prep_batch(io_uring_get_sqe(&ring), self->fd, e, ADICT_BATCH_MAX);
+		prep_batch(&ring, self->fd, e, ADICT_BATCH_MAX);
 		if (write(ready[1], "s", 1) != 1)
 			_exit(2);
 		io_uring_submit_and_wait(&ring, 1);
@@ -556,4 +607,12 @@ TEST_F_TIMEOUT(scribbled, kill_during_a_long_batch_ends_it, 600)
 	munmap(e, ADICT_BATCH_MAX * sizeof(*e));
 }
 
-TEST_HARNESS_MAIN
+int main(int argc, char **argv)
+{
+	int ret;
+
+	shared_make();	/* on failure every test fails in its setup, saying why */
+	ret = test_harness_run(argc, argv);
+	shared_free();
+	return ret;
+}

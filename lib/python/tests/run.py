@@ -11,6 +11,7 @@ prefixed with "# ", which tests/vm/parse.awk reads like the device tests.
 import io
 import os
 import sys
+import time
 import unittest
 
 
@@ -20,6 +21,15 @@ class TapResult(unittest.TextTestResult):
     def __init__(self, stream, descriptions, verbosity):
         super().__init__(io.StringIO(), descriptions, 0)
         self.n = 0
+        self.durations = []
+
+    def startTest(self, test):
+        self.t0 = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        self.durations.append((time.monotonic() - self.t0, test.id()))
 
     def _tap(self, test, ok, directive=""):
         self.n += 1
@@ -56,6 +66,9 @@ class TapResult(unittest.TextTestResult):
         self._tap(test, False)
 
 
+SLOWEST = 8    # --tap lists the slowest tests, with their times
+
+
 def tap_comment(text):
     for line in text.splitlines():
         print("# " + line)
@@ -77,6 +90,9 @@ def main():
                                          resultclass=TapResult).run(suite)
         for test, trace in result.failures + result.errors:
             tap_comment("%s\n%s" % (test.id(), trace))
+        # Where a slow guest spends the suite's time.
+        for secs, name in sorted(result.durations, reverse=True)[:SLOWEST]:
+            print("# slowest: %6.2f s %s" % (secs, name))
     else:
         print("atomic_dict %s from %s" % (atomic_dict.__version__,
                                           os.path.dirname(atomic_dict.__file__)))
