@@ -179,13 +179,15 @@ static void prep_batch(struct io_uring *ring, int fd,
  * mapping.  No test changes the table (every op is on an absent key of a
  * full table, and fails), so all three probe the same one, and making it
  * (every key word written, every page faulted in: seconds under TCG) is
- * paid once, not once per test.  main() frees it after the last test; the
- * VM harness judges the kernel log of the whole step, that free included.
+ * paid once, not once per test.  It is freed at exit (atexit(): the
+ * harness ends in exit()); the VM harness judges the kernel log of the
+ * whole step, that free included.
  */
 static struct {
 	int fd;
 	struct mtable m;
 	char why[160];		/* why there is no table (fd < 0) */
+	char what[96];		/* its size, for each test's log */
 } shared = { .fd = -1, .why = "not made" };
 
 #define SHARED_FAIL(...) \
@@ -230,8 +232,8 @@ static void shared_make(void)
 		close(fd);
 		return;
 	}
-	printf("# table: %llu keys, %llu buckets, %.0f MiB\n",
-	       (unsigned long long)cap,
+	snprintf(shared.what, sizeof(shared.what),
+		 "%llu keys, %llu buckets, %.0f MiB", (unsigned long long)cap,
 	       (unsigned long long)shared.m.core.nbuckets,
 	       shared.m.bytes / 1048576.0);
 	/* every key word non-zero; keys 1 .. 4*nbuckets are never absent */
@@ -266,6 +268,7 @@ FIXTURE_SETUP(scribbled)
 
 	ASSERT_LE(0, shared.fd) TH_LOG("no scribbled table: %s", shared.why);
 	self->fd = shared.fd;
+	TH_LOG("table (shared): %s", shared.what);
 	self->absent = 1ULL << 62;
 	/* the median of three: one run may meet a burst of host load */
 	for (j = 0; j < 3; j++) {
@@ -609,10 +612,7 @@ TEST_F_TIMEOUT(scribbled, kill_during_a_long_batch_ends_it, 600)
 
 int main(int argc, char **argv)
 {
-	int ret;
-
 	shared_make();	/* on failure every test fails in its setup, saying why */
-	ret = test_harness_run(argc, argv);
-	shared_free();
-	return ret;
+	atexit(shared_free);	/* test_harness_run() ends in exit() */
+	return test_harness_run(argc, argv);
 }
