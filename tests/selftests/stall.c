@@ -50,8 +50,8 @@
  * (ADICT_KIND=debug, tests/vm/init.sh), whose KASAN and lockdep make a
  * whole-table probe about twice as slow (300-420 ms for 512 MiB against
  * 140-210 ms on the stock kernels in one run): half the table gives probes
- * as long as the stock kernels', and the scribbling of three tables costs
- * half as much.
+ * as long as the stock kernels', and scribbling the table costs half as
+ * much.
  */
 static const char *tenant_bytes(void)
 {
@@ -234,8 +234,8 @@ static void shared_make(void)
 	}
 	snprintf(shared.what, sizeof(shared.what),
 		 "%llu keys, %llu buckets, %.0f MiB", (unsigned long long)cap,
-	       (unsigned long long)shared.m.core.nbuckets,
-	       shared.m.bytes / 1048576.0);
+		 (unsigned long long)shared.m.core.nbuckets,
+		 shared.m.bytes / 1048576.0);
 	/* every key word non-zero; keys 1 .. 4*nbuckets are never absent */
 	for (b = 1; b < shared.m.core.nbuckets; b++)
 		for (j = 0; j < ADICT_BUCKET_SLOTS; j++)
