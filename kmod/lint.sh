@@ -75,11 +75,18 @@ fi
 n=0
 for kdir in $(awk '$1 != "source" { print $2 }' "$TMP/trees"); do
 	n=$((n + 1))
-	rm -rf "$TMP/sparse" && cp -r "$mod" "$TMP/sparse"
-	# A make of its own: under make -j a parent's jobserver does not reach
-	# it, and make's warning that says so is not sparse's.
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-		make -C "$kdir" M="$TMP/sparse" ADICT_ROOT="$REPO" C=2 modules > "$TMP/sparse.log" 2>&1
+	# The module and the headers it includes, laid out as in the tree, built
+	# through a fixed alias, as tests/vm/run.sh's kmod() builds (kbuild
+	# names the sources by that path, and make check's compiler cache keys
+	# on it).  A make of its own: under make -j a parent's jobserver does
+	# not reach it, and make's warning that says so is not sparse's.
+	rm -rf "$TMP/sparse" && mkdir -p "$TMP/sparse/lib" "$CACHE/kbuild" &&
+		cp -r "$mod" "$TMP/sparse/kmod" && cp -r "$REPO/uapi" "$TMP/sparse/uapi" &&
+		cp -r "$REPO/lib/include" "$TMP/sparse/lib/include"
+	# shellcheck disable=SC2016
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL flock "$CACHE/kbuild/sparse.lock" \
+		sh -c 'ln -sfn "$1" "$2" && shift 2 && exec "$@"' sh "$TMP/sparse" "$CACHE/kbuild/sparse" \
+		make -C "$kdir" M="$CACHE/kbuild/sparse/kmod" C=2 modules > "$TMP/sparse.log" 2>&1
 	rc=$?
 	if [ $rc = 0 ] && ! grep -E ': (warning|error):' "$TMP/sparse.log" > "$TMP/sparse.bad"; then
 		ok "sparse C=2 against ${kdir##*/}: no warning"

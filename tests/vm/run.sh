@@ -355,12 +355,18 @@ kmod_copy() {
 }
 
 # kmod NAME ARGS...: build the module(s) for kernel NAME with make ARGS;
-# sets KO, KO_KUNIT.
+# sets KO, KO_KUNIT.  Kbuild names the sources by the M= path as given, and
+# the compiler cache (the Makefile: ccache) keys on those names, so the
+# build runs in this run's copy through a fixed alias, $CACHE/kbuild/NAME,
+# a symlink repointed under its lock for the length of the build: a
+# checkout at any path then hits the objects a checkout elsewhere cached.
 kmod() {
-	local n=$1 m
+	local n=$1 m alias=$CACHE/kbuild/$1
 	shift
-	m=$(kmod_copy "$n") || return 1
-	make "$@" M="$m" modules > "$OUT/kmod-$n.log" 2>&1 ||
+	m=$(kmod_copy "$n") && mkdir -p "$CACHE/kbuild" || return 1
+	# shellcheck disable=SC2016
+	flock "$alias.lock" sh -c 'ln -sfn "$1" "$2" && shift 2 && exec "$@"' sh \
+		"${m%/kmod}" "$alias" make "$@" M="$alias/kmod" modules > "$OUT/kmod-$n.log" 2>&1 ||
 		{ tail -n 30 "$OUT/kmod-$n.log" >&2; return 1; }
 	if grep -E ': (warning|error):' "$OUT/kmod-$n.log" >&2; then
 		log "$n: the module build warned (log $OUT/kmod-$n.log)"

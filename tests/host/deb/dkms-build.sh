@@ -48,8 +48,21 @@ sign_file=$kdir/scripts/sign-file
 mok_signing_key=$work/mok.key
 mok_certificate=$work/mok.pub
 export sign_file mok_signing_key mok_certificate
+# Kbuild names the sources by the path of DKMS's tree, and a compiler cache
+# (make check's ccache) keys on those names: where the cache directory can
+# be written, DKMS reaches WORK/tree through a fixed alias,
+# $ADICT_CACHE/kbuild/dkms-<release>, a symlink repointed under its lock
+# for the length of the build, so that a checkout at any path hits it.
+tree=$work/tree
+via=${ADICT_CACHE:-/var/cache/adict}/kbuild/dkms-$rel
+if mkdir -p "${via%/*}" 2>/dev/null && [ -w "${via%/*}" ]; then
+	exec 8>"$via.lock"
+	flock 8
+	ln -sfn "$work/tree" "$via"
+	tree=$via
+fi
 if ! dkms build -m atomic_dict -v "$ver" -k "$rel" --kernelsourcedir "$kdir" \
-	--sourcetree "$work/root/usr/src" --dkmstree "$work/tree" \
+	--sourcetree "$work/root/usr/src" --dkmstree "$tree" \
 	>"$work/dkms.log" 2>&1; then
 	echo "dkms-build.sh: dkms build failed for $rel; last lines of $work/dkms.log:" >&2
 	tail -n 20 "$work/dkms.log" >&2
