@@ -421,10 +421,10 @@ vm_python() {
 	flags="-std=gnu11 -O2 -D_GNU_SOURCE -DADICT_HAVE_LIBURING -DADICT_API=
 		-DATOMIC_DICT_VERSION=\"$(make -s -C "$REPO" print-version)\"
 		-fPIC -fvisibility=hidden -I$REPO/uapi -I$REPO/lib/include -I$REPO/lib -I$inc"
+	# shellcheck disable=SC2086
 	rm -rf "$d" && mkdir -p "$d/atomic_dict" &&
 	objs=$(compile "$OUT/obj-py" "$flags" "$REPO/lib/python/_atomic_dict.c" \
 		"$REPO/lib/adict.c" "$REPO/lib/adict-uring.c") &&
-	# shellcheck disable=SC2086
 	cc -shared -o "$d/atomic_dict/_atomic_dict$suffix" $objs -luring &&
 	cp "$REPO"/lib/python/src/atomic_dict/* "$d/atomic_dict/" &&
 	cp -r "$REPO/lib/python/tests" "$d/tests"
