@@ -86,7 +86,9 @@ uninstall-dkms:
 	$(Q)tools/packaging/install-dirs.sh remove $(DIRLIST_DKMS)
 
 # The shell tests run twice: against adictctl, and against an ASan+UBSan
-# build of it (the library compiled in), which fails on any memory error.
+# build of it (the library compiled in), which fails on any memory error
+# (test_install.sh, which tests make install rather than $ADICTCTL, runs
+# in the first pass only).
 $(ADICTCTL_SRCS:%.c=$(B)/obj-asan/%.o): CFLAGS_OBJ = $(ADICTCTL_DEFS)
 $(ADICTCTL_SRCS:%.c=$(B)/obj-asan/%.o): tools/adictctl.h
 $(B)/asan/adictctl: $(ADICTCTL_SRCS:%.c=$(B)/obj-asan/%.o) $(call SAN_LIB_OBJS,asan)
