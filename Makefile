@@ -238,18 +238,19 @@ check: deps
 deps:
 	$(Q)tests/deps.sh
 
-# The test runs compile through Debian's ccache (tests/deps.sh installs
-# it): its cc and gcc links (/usr/lib/ccache) come first on PATH, so this
+# The test runs compile through Debian's ccache (tests/deps.sh installs it):
+# its cc and gcc links (/usr/lib/ccache) come first on PATH, so this
 # Makefile's builds, kbuild's module builds, the Debian package build and
 # the Python extension's all go through it.  The cache lives beside the
 # kernels, outside the tree ($(ADICT_CACHE)/ccache); paths under the tree
 # are hashed relative to it and the working directory is not hashed, so a
-# fresh clone elsewhere hits what the last run compiled (a module built by
-# kbuild names the tree from the kernel's directory, so it hits only in a
-# clone at the same path).  A hit gives the compiler's object and prints
-# its warnings again, as the compile did.  Used only where the cache
-# directory can be written (root, as make check runs); ADICT_CCACHE=0
-# compiles without it.  Documentation/testing.rst, "Compiler cache".
+# fresh clone elsewhere hits what the last run compiled (kbuild names a
+# module's sources by its M= path, so the test runs build modules through
+# fixed aliases, $(ADICT_CACHE)/kbuild/<name>).  A hit gives the compiler's
+# object and prints its warnings again, as the compile did.  Used only where
+# the cache directory can be written (root, as make check runs);
+# ADICT_CCACHE=0 compiles without it.  Documentation/testing.rst, "Compiler
+# cache".
 ADICT_CACHE ?= /var/cache/adict
 ADICT_CCACHE ?= 1
 CCACHE_OK := $(if $(filter 1,$(ADICT_CCACHE)),$(shell d=$(ADICT_CACHE); \
