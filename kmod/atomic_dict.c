@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * atomic_dict - /dev/atomic_dict: shared u64 -> u64 tables in kernel pages.
+ * atomic_dict - /dev/atomic_dict: shared lock-free tables in kernel pages.
  *
  * Processes map a table and run lookups and atomic operations in userspace;
  * the kernel owns the pages, names tables, checks permissions, enforces
@@ -1767,5 +1767,5 @@ static void __exit adict_exit(void)
 module_init(adict_init);
 module_exit(adict_exit);
 
-MODULE_DESCRIPTION("atomic_dict: shared u64 -> u64 tables in kernel pages");
+MODULE_DESCRIPTION("atomic_dict: shared lock-free tables in kernel pages");
 MODULE_LICENSE("GPL");
