@@ -1724,6 +1724,7 @@ struct batch {
 	const char *fn;
 	struct table_object *self;
 	enum batch_kind kind;
+	bool wide;		/* not the default geometry (t->core.wide) */
 	bool value32;		/* the table's values are 32-bit */
 	PyObject *keys;		/* PySequence_Fast of the keys */
 	PyObject *deltas;	/* PySequence_Fast of the deltas, or NULL */
@@ -1743,7 +1744,8 @@ static PyObject *batch_item(struct batch *b, PyObject *seq, Py_ssize_t i)
 }
 
 /* Key @i into @words; the table must still be open (see table_op()). */
-static int batch_key(struct batch *b, Py_ssize_t i, __u64 *words)
+static __attribute__((noinline)) int batch_key_general(struct batch *b,
+							Py_ssize_t i, __u64 *words)
 {
 	struct adict *t = table_get(b->self);
 	PyObject *o;
@@ -1752,6 +1754,27 @@ static int batch_key(struct batch *b, Py_ssize_t i, __u64 *words)
 		return -1;
 	o = batch_item(b, b->keys, i);
 	return o ? key_from_py(t, o, words) : -1;
+}
+
+/*
+ * The same, inline for the common key: an exact int of the default
+ * geometry, read in place.  That runs no Python code, so it needs no check
+ * that the table is still open (batch_run() checks before it applies a
+ * chunk); only a key that is not an exact int, whose conversion may run
+ * __index__, can change the sequence or close the table under the batch,
+ * and the size check here and batch_key_general()'s checks catch that.
+ */
+static __always_inline int batch_key(struct batch *b, Py_ssize_t i, __u64 *words)
+{
+	int neg;
+
+	if (__builtin_expect(!b->wide &&
+			     PySequence_Fast_GET_SIZE(b->keys) == b->n &&
+			     int_in_place(PySequence_Fast_ITEMS(b->keys)[i],
+					  &words[0], &neg) &&
+			     !neg && words[0], 1))
+		return 0;
+	return batch_key_general(b, i, words);
 }
 
 static int batch_delta(struct batch *b, Py_ssize_t i, __u64 *delta)
@@ -1786,6 +1809,7 @@ static int batch_open(struct batch *b, struct table_object *self,
 	b->fn = fn;
 	b->self = self;
 	b->kind = kind;
+	b->wide = t->core.wide;
 	b->value32 = t->core.layout.value_bytes == 4;
 	b->deltas = NULL;
 	b->delta = 1;

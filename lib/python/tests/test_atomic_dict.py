@@ -473,6 +473,24 @@ class BatchTest(unittest.TestCase):
             d.add_many(5)
         self.assertEqual(len(d), 0, "a refused batch changed the table")
 
+    def test_keys_resized_by_an_index_method_should_raise_runtimeerror(self):
+        # A key that is not an exact int runs __index__, which may resize
+        # the very list being read: the keys after it (exact ints, read in
+        # place) must not be read past the list's new end.
+        for cut in (1, 0):
+            keys = [1, 2, 3, 4] * 300
+
+            class Shrinker:
+                def __index__(self, keys=keys, cut=cut):
+                    del keys[cut:]
+                    return 5
+
+            keys[1] = Shrinker()
+            with self.subTest(cut=cut), self.assertRaises(RuntimeError) as cm:
+                self.d.add_many(keys)
+            self.assertIn("changed size during the call", str(cm.exception))
+            self.assertEqual(len(self.d), 0, "a refused batch changed the table")
+
     def test_full_table_mid_batch_should_raise_after_applying_the_prefix(self):
         with AtomicDict(3) as d:
             with self.assertRaises(TableFullError) as cm:
