@@ -1367,6 +1367,23 @@ static __always_inline PyObject *value_method(struct value_object *v,
 	__u64 x[2] = { 1, 0 }, r;
 	Py_ssize_t i;
 
+	/*
+	 * The common call, d[k].add(1): positional exact ints on a u64 value
+	 * that has its value word's address, read in place (no Python code
+	 * runs, and the table is checked open once they are read); anything
+	 * else takes the general path below, which converts them again.
+	 */
+	if (__builtin_expect(!kwnames && nargs >= nmin && nargs <= nmax &&
+			     !value32 && v->kv, 1)) {
+		for (i = 0; i < nargs; i++)
+			if (!value64_in_place(args[i], &x[i]))
+				goto general;
+		if (!value_table(v))
+			return NULL;
+		adict_core_value_op64(v->kv, op, x[0], x[1], 0, &r);
+		return result_int(r);
+	}
+general:
 	if (parse_args(fn, kw, nmin, nmax, args, nargs, kwnames, a))
 		return NULL;
 	for (i = 0; i < nmax; i++)
