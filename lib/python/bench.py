@@ -23,7 +23,11 @@ where prefetching batches help.
 Each package runs in its own worker process (both are named atomic_dict),
 started once; the parent alternates them A B A B ... and takes each ratio
 pair by pair, so a machine that speeds up or slows down during the run
-moves both sides of a pair alike.  Each sample is timed in the worker's
+moves both sides of a pair alike.  Both workers are pinned to one CPU
+(--cpu, default the lowest this process may use): left to the scheduler,
+each stays on the CPU it started on, and on a shared host one CPU can be
+slower than the other for minutes, which moved a whole run's ratio by
+1.5x either way.  Each sample is timed in the worker's
 CPU time (time.process_time()), so time spent descheduled by other jobs
 does not count.  It prints the median ratio of the pairs,
 with their spread, against the targets:
@@ -60,6 +64,7 @@ CAPACITY_MANY = 1 << 20  # the add_many case
 # ---- worker: runs in a process that imports one of the two packages ---------
 
 def worker():
+    os.sched_setaffinity(0, {int(os.environ["BENCH_CPU"])})
     import atomic_dict
 
     rng = random.Random(int(os.environ["BENCH_SEED"]))
@@ -150,8 +155,8 @@ def worker():
 # ---- parent ---------------------------------------------------------------
 
 class Worker:
-    def __init__(self, label, pythonpath, seed):
-        env = dict(os.environ, BENCH_SEED=str(seed))
+    def __init__(self, label, pythonpath, seed, cpu):
+        env = dict(os.environ, BENCH_SEED=str(seed), BENCH_CPU=str(cpu))
         if pythonpath is None:
             env.pop("PYTHONPATH", None)
         else:       # the workers run in /: make the entries absolute
@@ -244,24 +249,33 @@ def main():
                     help="directory holding the original atomic_dict package")
     ap.add_argument("--rounds", type=int, default=7, help="pairs per ratio (7)")
     ap.add_argument("--quick", action="store_true", help="3 pairs per ratio")
+    ap.add_argument("--cpu", type=int, metavar="N",
+                    help="the CPU both workers run on (default: the lowest "
+                    "this process may use)")
     args = ap.parse_args()
     if args.worker:
         return worker()
     rounds = 3 if args.quick else args.rounds
     seed = 20261201
+    allowed = os.sched_getaffinity(0)
+    cpu = min(allowed) if args.cpu is None else args.cpu
+    if cpu not in allowed:
+        ap.error("--cpu %d: this process may use CPUs %s only"
+                 % (cpu, ",".join(map(str, sorted(allowed)))))
 
     print("atomic_dict Python bench: python %s on %s, %d CPUs online, load "
           "average %.2f; %d keys in tables of %d entries (add_many: %d in %d); "
-          "CPU time, ratios pair by pair (shared machine: see the spread)"
+          "both workers on CPU %d; CPU time, ratios pair by pair (shared "
+          "machine: see the spread)"
           % (platform.python_version(), platform.machine(), os.cpu_count() or 0,
-             os.getloadavg()[0], NKEYS, CAPACITY, NMANY, CAPACITY_MANY))
-    ours = Worker("this package", os.environ.get("PYTHONPATH"), seed)
+             os.getloadavg()[0], NKEYS, CAPACITY, NMANY, CAPACITY_MANY, cpu))
+    ours = Worker("this package", os.environ.get("PYTHONPATH"), seed, cpu)
     print("  this package: atomic_dict %s from %s" % (ours.info["version"],
                                                       os.path.dirname(ours.info["file"])))
     opath, oversion, why = find_original(args.original)
     orig = None
     if oversion:
-        orig = Worker("original", opath, seed)
+        orig = Worker("original", opath, seed, cpu)
         print("  the original: atomic_dict %s from %s" % (orig.info["version"],
                                                           os.path.dirname(orig.info["file"])))
     else:
