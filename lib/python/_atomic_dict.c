@@ -274,16 +274,25 @@ static int key_general(const struct adict *t, PyObject *o, __u64 *words)
 }
 
 /*
+ * A one-word key read in place: true when @o is an exact int in
+ * 1 .. 2**64-1 (then *@key is it); false for anything else, which the
+ * caller's general path converts or rejects with its error.
+ */
+static __always_inline bool key64_in_place(PyObject *o, __u64 *key)
+{
+	int neg;
+
+	return int_in_place(o, key, &neg) && !neg && *key;
+}
+
+/*
  * The key @o of a table of @t's geometry into @words (adict_key_words(t)
  * of them): 0, or -1 with an exception.  The default geometry's int key
  * is read in place, without a call.
  */
 static inline int key_from_py(const struct adict *t, PyObject *o, __u64 *words)
 {
-	int neg;
-
-	if (__builtin_expect(!t->core.wide && int_in_place(o, &words[0], &neg) &&
-			     !neg && words[0], 1))
+	if (__builtin_expect(!t->core.wide && key64_in_place(o, &words[0]), 1))
 		return 0;
 	return key_general(t, o, words);
 }
@@ -1653,12 +1662,12 @@ static __always_inline PyObject *table_fast(struct table_object *self,
 	__u64 key, x[2] = { 1, 0 }, r;
 	struct adict *t = self->t;
 	Py_ssize_t i;
-	int ret, neg;
+	int ret;
 
 	if (__builtin_expect(kwnames || nargs < nmin || nargs > nmax || !t ||
 			     !t->fast, 0))
 		return general(self, args, nargs, kwnames);
-	if (__builtin_expect(!int_in_place(args[0], &key, &neg) || neg || !key, 0))
+	if (__builtin_expect(!key64_in_place(args[0], &key), 0))
 		return general(self, args, nargs, kwnames);
 	for (i = 0; i < nval && i + 1 < nargs; i++)
 		if (__builtin_expect(!value64_in_place(args[i + 1], &x[i]), 0))
@@ -1783,13 +1792,10 @@ static __attribute__((noinline)) int batch_key_general(struct batch *b,
  */
 static __always_inline int batch_key(struct batch *b, Py_ssize_t i, __u64 *words)
 {
-	int neg;
-
 	if (__builtin_expect(!b->wide &&
 			     PySequence_Fast_GET_SIZE(b->keys) == b->n &&
-			     int_in_place(PySequence_Fast_ITEMS(b->keys)[i],
-					  &words[0], &neg) &&
-			     !neg && words[0], 1))
+			     key64_in_place(PySequence_Fast_ITEMS(b->keys)[i],
+					    &words[0]), 1))
 		return 0;
 	return batch_key_general(b, i, words);
 }
