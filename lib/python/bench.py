@@ -24,12 +24,11 @@ Each package runs in its own worker process (both are named atomic_dict),
 started once; the parent alternates them A B A B ... and takes each ratio
 pair by pair, so a machine that speeds up or slows down during the run
 moves both sides of a pair alike.  Both workers are pinned to one CPU
-(--cpu, default the lowest this process may use): left to the scheduler,
-each stays on the CPU it started on, and on a shared host one CPU can be
-slower than the other for minutes, which moved a whole run's ratio by
-1.5x either way.  Each sample is timed in the worker's
-CPU time (time.process_time()), so time spent descheduled by other jobs
-does not count.  It prints the median ratio of the pairs,
+(--cpu, default the lowest this process may use): unpinned, whole runs
+moved by about 1.5x either way, as the workers landed on different CPUs
+(Documentation/python.rst, Performance).  Each sample is timed in the
+worker's CPU time (time.process_time()), so time spent descheduled by
+other jobs does not count.  It prints the median ratio of the pairs,
 with their spread, against the targets:
 
   d[k].add(1), this package / the original      >= 3x
